@@ -39,6 +39,25 @@ export interface InvocationResult {
   timings?: { decode: number; run: number; encode: number; fetches: number };
   /** Identifies the worker instance (for warm/cold accounting). */
   worker?: { id: string; cold: boolean; pid?: number };
+  /** Set by a FaaS provider (not the worker): what this invocation was billed, for per-handler cost. */
+  billing?: InvocationBilling;
+}
+
+/** Billed duration, memory and estimated price of one invocation. */
+export interface InvocationBilling {
+  billedMs: number;
+  memoryMB: number;
+  gbSeconds: number;
+  usd: number;
+}
+
+/** A provider's billing totals with the prices used (USD). */
+export interface CostSummary {
+  requests: number;
+  billedMs: number;
+  gbSeconds: number;
+  usd: number;
+  prices: { perGbSecond: number; perMillionRequests: number };
 }
 
 /** How a provider reports an invocation that did not produce a result. */
@@ -52,6 +71,8 @@ export interface ProviderStats {
   /** Billed milliseconds and GB-seconds (issue: cost accounting). */
   billedMs: number;
   gbSeconds: number;
+  /** Requests, GB-s and estimated USD with the configured prices (FaaS providers). */
+  cost?: CostSummary;
   workers: Array<{ id: string; state: 'idle' | 'busy' | 'starting'; invocations: number; pid?: number }>;
 }
 

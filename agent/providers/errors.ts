@@ -1,0 +1,49 @@
+/**
+ * Coded errors of the FaaS providers. Every rejection of `Provider.invoke` is one of these, with a
+ * `kind` (an InvokeFailureKind) the dispatcher uses to decide how to re-run the request locally.
+ * Each code is documented in docs/errors/platform.md (a test checks it).
+ */
+import { defineErrors, type BeehiveError } from '../../protocol/errors';
+import type { InvokeFailureKind } from '../../protocol/invocation';
+
+export const PlatformErrors = defineErrors('PLATFORM', {
+  THROTTLED: 'the platform throttled the invocation (concurrency limit reached)',
+  TIMEOUT: 'the invocation did not complete in time',
+  CRASH: 'the worker instance died during the invocation',
+  NOT_FOUND: 'the function or action does not exist',
+  PAYLOAD_TOO_LARGE: 'the invocation payload or its result exceeds the platform limit',
+  MALFORMED_RESPONSE: 'the worker answered with something that is not an invocation result',
+  FUNCTION_ERROR: 'the worker function failed with an error',
+  UNAVAILABLE: 'the platform could not be reached or answered with a server error',
+  AUTH: 'the platform rejected the credentials',
+  CLOSED: 'the provider is closed',
+});
+
+export type PlatformErrorKey = keyof typeof PlatformErrors;
+
+/** The failure kind each code maps to, for the dispatcher. */
+const kinds: Record<PlatformErrorKey, InvokeFailureKind> = {
+  THROTTLED: 'throttled',
+  TIMEOUT: 'timeout',
+  CRASH: 'crash',
+  NOT_FOUND: 'not-found',
+  PAYLOAD_TOO_LARGE: 'payload-too-large',
+  MALFORMED_RESPONSE: 'serialize',
+  FUNCTION_ERROR: 'crash',
+  UNAVAILABLE: 'platform',
+  AUTH: 'platform',
+  CLOSED: 'platform',
+};
+
+/** A provider failure: a BeehiveError with the `kind` the Provider contract promises. */
+export type InvokeError = BeehiveError & { kind: InvokeFailureKind };
+
+export function invokeError(key: PlatformErrorKey, message?: string, cause?: unknown): InvokeError {
+  const err = PlatformErrors[key](message, cause === undefined ? undefined : { cause }) as InvokeError;
+  err.kind = kinds[key];
+  return err;
+}
+
+export function isInvokeError(err: unknown): err is InvokeError {
+  return err instanceof Error && typeof (err as InvokeError).kind === 'string' && typeof (err as InvokeError).code === 'string';
+}
