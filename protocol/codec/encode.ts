@@ -1,0 +1,258 @@
+import { types } from 'node:util';
+import { ByteWriter } from './bytes';
+import { CodecErrors } from './errors';
+import type { EncodeHooks, Replacement } from './hooks';
+import { functionOwnKeys, isArrayIndex, isPlainProto, ownKeys, refKindOf, typedArrayKind } from './classify';
+import { planInline, replacementOf } from './plan';
+import { CODEC_MAGIC, CODEC_VERSION, ERROR_KINDS, Integrity, PropFlag, Tag } from './tags';
+
+export interface EncodeResult {
+  bytes: Buffer;
+  /** Objects encoded inline (identity-carrying copies on the other side). */
+  objects: number;
+  /** Objects replaced by remote references. */
+  refs: number;
+}
+
+/** Encodes any value of the closure codec (DESIGN.md §4) into a self-describing byte stream. */
+export function encode(value: unknown, hooks: EncodeHooks = {}): EncodeResult {
+  return new Encoder(hooks).run(value);
+}
+
+class Encoder {
+  private readonly w = new ByteWriter();
+  private readonly index = new Map<object, number>();
+  private readonly replaced = new Map<object, Replacement | undefined>();
+  private outside?: Set<object>;
+  private refs = 0;
+  private readonly maxDepth: number;
+
+  constructor(private readonly hooks: EncodeHooks) {
+    this.maxDepth = (hooks.maxDepth ?? 1000) * 2;
+  }
+
+  run(value: unknown): EncodeResult {
+    if (this.hooks.budget !== undefined && Number.isFinite(this.hooks.budget)) {
+      this.outside = planInline(value, this.hooks, this.replaced).outside;
+    }
+    this.w.u8(CODEC_MAGIC);
+    this.w.u8(CODEC_VERSION);
+    this.value(value, 0);
+    return { bytes: this.w.finish(), objects: this.index.size, refs: this.refs };
+  }
+
+  private value(v: unknown, depth: number): void {
+    const w = this.w;
+    switch (typeof v) {
+      case 'undefined':
+        return w.u8(Tag.Undefined);
+      case 'boolean':
+        return w.u8(v ? Tag.True : Tag.False);
+      case 'number':
+        if (Number.isInteger(v) && Math.abs(v) < 2 ** 48 && !Object.is(v, -0)) {
+          w.u8(Tag.Int);
+          return w.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+        }
+        w.u8(Tag.Float);
+        return w.f64(v);
+      case 'string':
+        w.u8(Tag.String);
+        return w.str(v);
+      case 'bigint':
+        w.u8(Tag.BigInt);
+        return w.str(v.toString(16));
+      case 'symbol': {
+        const key = Symbol.keyFor(v);
+        if (key === undefined) throw CodecErrors.UNSUPPORTED(`unregistered symbol ${String(v)}`);
+        w.u8(Tag.Symbol);
+        return w.str(key);
+      }
+      default:
+        if (v === null) return w.u8(Tag.Null);
+        return this.object(v as object, depth);
+    }
+  }
+
+  private object(o: object, depth: number): void {
+    const w = this.w;
+    const seen = this.index.get(o);
+    if (seen !== undefined) {
+      w.u8(Tag.Backref);
+      return w.varint(seen);
+    }
+    const rep = replacementOf(o, this.hooks, this.replaced);
+    if (rep && 'ref' in rep) return this.ref(rep.ref, rep.kind);
+    if (this.outside?.has(o) || depth > this.maxDepth) {
+      if (!this.hooks.overBudget) throw CodecErrors.TOO_DEEP(`depth ${depth}`);
+      const r = this.hooks.overBudget(o, refKindOf(o));
+      return this.ref(r.ref, r.kind);
+    }
+    const id = this.hooks.idOf?.(o) ?? 0;
+    const begin = (tag: Tag) => {
+      w.u8(tag);
+      this.index.set(o, this.index.size);
+      w.varint(id);
+    };
+    const d = depth + 1;
+    if (rep && 'custom' in rep) {
+      begin(Tag.Custom);
+      w.str(rep.custom);
+      return this.value(rep.data, d);
+    }
+    if (typeof o === 'function') {
+      if (!rep || !('fn' in rep)) throw CodecErrors.UNSUPPORTED(`function ${o.name || '(anonymous)'} without a code record`);
+      w.u8(Tag.Function);
+      w.varint(id);
+      w.str(rep.fn.header);
+      // The index is taken after `pre` (a superclass): the function cannot exist before it.
+      this.value(rep.fn.pre, d);
+      if (this.index.has(o)) throw CodecErrors.UNSUPPORTED(`class ${o.name} is reachable from its own superclass's data`);
+      this.index.set(o, this.index.size);
+      this.value(rep.fn.data, d);
+      return this.props(o, functionOwnKeys(o), d);
+    }
+    if (Array.isArray(o)) return this.array(o, begin, d);
+    if (types.isDate(o)) {
+      begin(Tag.Date);
+      return w.f64(o.getTime());
+    }
+    if (types.isRegExp(o)) {
+      begin(Tag.RegExp);
+      w.str(o.source);
+      w.str(o.flags);
+      return w.varint(o.lastIndex);
+    }
+    if (types.isMap(o)) {
+      begin(Tag.Map);
+      w.varint(o.size);
+      for (const [k, v] of o) {
+        this.value(k, d);
+        this.value(v, d);
+      }
+      return;
+    }
+    if (types.isSet(o)) {
+      begin(Tag.Set);
+      w.varint(o.size);
+      for (const v of o) this.value(v, d);
+      return;
+    }
+    const ta = typedArrayKind(o);
+    if (ta) {
+      const view = o as ArrayBufferView;
+      begin(Tag.TypedArray);
+      w.str(ta);
+      return w.bytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    }
+    if (types.isAnyArrayBuffer(o)) {
+      begin(Tag.ArrayBuffer);
+      return w.bytes(new Uint8Array(o));
+    }
+    if (o instanceof URL) {
+      begin(Tag.Url);
+      return w.str(o.href);
+    }
+    if (o instanceof URLSearchParams) {
+      begin(Tag.UrlSearchParams);
+      return w.str(o.toString());
+    }
+    if (types.isBoxedPrimitive(o)) {
+      begin(Tag.Boxed);
+      return this.value((o as { valueOf(): unknown }).valueOf(), d);
+    }
+    const proto = Object.getPrototypeOf(o);
+    if (types.isNativeError(o) && ERROR_KINDS.includes(proto?.constructor?.name) && proto === globalThis[proto.constructor.name as 'Error']?.prototype) {
+      begin(Tag.Error);
+      w.str(proto.constructor.name);
+      const keys = ownKeys(o);
+      return this.props(o, keys, d);
+    }
+    if (isPlainProto(proto)) {
+      begin(Tag.Object);
+      w.u8(proto === null ? 1 : 0);
+      this.props(o, ownKeys(o), d);
+      return w.u8(integrity(o));
+    }
+    const ctor = proto && Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+    if (typeof ctor !== 'function' || ctor.prototype !== proto) {
+      throw CodecErrors.UNSUPPORTED(`object with a prototype that is not a class's (${describe(o)})`);
+    }
+    begin(Tag.Instance);
+    this.value(ctor, d);
+    this.props(o, ownKeys(o), d);
+    const priv = this.hooks.privates?.(o) ?? [];
+    w.varint(priv.length);
+    for (const [name, v] of priv) {
+      w.str(name);
+      this.value(v, d);
+    }
+    w.u8(integrity(o));
+  }
+
+  private array(a: unknown[], begin: (t: Tag) => void, d: number): void {
+    const w = this.w;
+    begin(Tag.Array);
+    w.varint(a.length);
+    const keys = ownKeys(a);
+    let indexCount = 0;
+    for (const k of keys) if (typeof k === 'string' && isArrayIndex(k)) indexCount++;
+    const dense = indexCount === a.length && keys.every((k) => typeof k !== 'string' || !isArrayIndex(k) || isDataEnumerable(a, k));
+    w.u8(dense ? 0 : 1);
+    if (dense) for (let i = 0; i < a.length; i++) this.value(a[i], d);
+    const rest = keys.filter((k) => k !== 'length' && (!dense || typeof k !== 'string' || !isArrayIndex(k)));
+    this.props(a, rest, d);
+    w.u8(integrity(a));
+  }
+
+  private props(o: object, keys: Array<string | symbol>, d: number): void {
+    const w = this.w;
+    const descs: Array<[string | symbol, PropertyDescriptor]> = [];
+    for (const k of keys) {
+      const desc = Object.getOwnPropertyDescriptor(o, k);
+      if (desc) descs.push([k, desc]);
+    }
+    w.varint(descs.length);
+    for (const [k, desc] of descs) {
+      let flags = 0;
+      if (!('value' in desc)) flags |= PropFlag.Accessor;
+      if (!desc.enumerable) flags |= PropFlag.NonEnumerable;
+      if ('value' in desc && !desc.writable) flags |= PropFlag.NonWritable;
+      if (!desc.configurable) flags |= PropFlag.NonConfigurable;
+      if (typeof k === 'symbol') flags |= PropFlag.SymbolKey;
+      w.u8(flags);
+      w.str(typeof k === 'symbol' ? Symbol.keyFor(k)! : k);
+      if ('value' in desc) this.value(desc.value, d);
+      else {
+        this.value(desc.get, d);
+        this.value(desc.set, d);
+      }
+    }
+  }
+
+  private ref(ref: number, kind: string): void {
+    this.refs++;
+    this.w.u8(Tag.Ref);
+    this.w.varint(ref);
+    this.w.str(kind);
+  }
+}
+
+function isDataEnumerable(o: object, k: string): boolean {
+  const d = Object.getOwnPropertyDescriptor(o, k);
+  return !!d && 'value' in d && !!d.enumerable && !!d.writable && !!d.configurable;
+}
+
+function integrity(o: object): Integrity {
+  if (Object.isExtensible(o)) return Integrity.None;
+  if (Object.isFrozen(o)) return Integrity.Frozen;
+  if (Object.isSealed(o)) return Integrity.Sealed;
+  return Integrity.NonExtensible;
+}
+
+function describe(o: object): string {
+  try {
+    return Object.prototype.toString.call(o);
+  } catch {
+    return 'object';
+  }
+}

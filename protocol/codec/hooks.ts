@@ -1,0 +1,48 @@
+import type { RefKind } from './tags';
+
+/** How a function travels: a code record the receiving side rebuilds (see offload-worker/rebuild). */
+export interface FunctionEncoding {
+  /** Opaque to the codec: the code record (source, kind, name...). Identical headers share compiled code. */
+  header: string;
+  /** Decoded before the function is created: what its creation needs (a class's superclass). */
+  pre?: unknown;
+  /** Decoded after: the function's captured variables. */
+  data: unknown;
+}
+
+export type Replacement =
+  | { ref: number; kind: RefKind }
+  | { custom: string; data: unknown }
+  | { fn: FunctionEncoding };
+
+export interface EncodeHooks {
+  /** Called once per object or function before the built-in rules; undefined keeps the built-in rules. */
+  replace?(value: object): Replacement | undefined;
+  /** Identity on the encoding side, carried with every object so the other side can map copies back. */
+  idOf?(value: object): number | undefined;
+  /** Approximate bytes to inline; objects beyond it are passed to `overBudget`. Default: no budget. */
+  budget?: number;
+  /** Objects that go inline whatever the budget (refinement: what a worker fetched last time). */
+  mustInline?(value: object): boolean;
+  /** Turns an object left out (budget, depth) into a remote reference. */
+  overBudget?(value: object, kind: RefKind): { ref: number; kind: RefKind };
+  /** Private fields of a class instance, as [name, value] pairs. */
+  privates?(value: object): Array<[string, unknown]> | undefined;
+  /** Nesting beyond which objects become remote references (or an error without overBudget). Default 1000. */
+  maxDepth?: number;
+}
+
+export interface DecodeHooks {
+  /** Resolves a remote reference: a Proxy on the worker, the real object on the server. */
+  ref?(ref: number, kind: RefKind): unknown;
+  custom?(tag: string, data: unknown): unknown;
+  createFunction?(header: string, pre: unknown, id: number): Function;
+  fillFunction?(fn: Function, data: unknown): void;
+  setPrivates?(obj: object, entries: Array<[string, unknown]>): void;
+  /** Called for every decoded object that carried an identity. */
+  onObject?(obj: object, id: number): void;
+  /** Maximum nesting accepted. Default 1100. */
+  maxDepth?: number;
+  /** Maximum objects accepted in one stream. Default 1,000,000. */
+  maxObjects?: number;
+}

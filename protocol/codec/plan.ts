@@ -1,0 +1,95 @@
+import { types } from 'node:util';
+import type { EncodeHooks, Replacement } from './hooks';
+import { functionOwnKeys, ownKeys } from './classify';
+
+/**
+ * Decides which objects go inline under a byte budget. Breadth-first, so that a large first branch
+ * cannot starve its siblings: the objects nearest the roots are shipped, what lies beyond the budget
+ * becomes remote references fetched on first touch (paper §3.1's closure with fallback).
+ */
+export function planInline(
+  root: unknown,
+  hooks: EncodeHooks,
+  replaced: Map<object, Replacement | undefined>,
+): { inline: Set<object>; outside: Set<object> } {
+  const budget = hooks.budget ?? Infinity;
+  const maxDepth = hooks.maxDepth ?? 1000;
+  const inline = new Set<object>();
+  const outside = new Set<object>();
+  let used = 0;
+  let queue: unknown[] = [root];
+  for (let depth = 0; queue.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const v of queue) {
+      if (v === null || (typeof v !== 'object' && typeof v !== 'function')) continue;
+      const o = v as object;
+      if (inline.has(o) || outside.has(o)) continue;
+      const rep = replacementOf(o, hooks, replaced);
+      if (rep && 'ref' in rep) continue;
+      const forced = hooks.mustInline?.(o) ?? false;
+      const isCode = typeof o === 'function' || (rep !== undefined && 'custom' in rep);
+      const size = estimate(o);
+      // Roots, code and refined objects always go; the rest while the budget lasts.
+      if (depth > 0 && !isCode && !forced && (used + size > budget || depth > maxDepth)) {
+        outside.add(o);
+        continue;
+      }
+      used += size;
+      inline.add(o);
+      pushChildren(o, rep, hooks, next);
+    }
+    queue = next;
+  }
+  return { inline, outside };
+}
+
+export function replacementOf(o: object, hooks: EncodeHooks, replaced: Map<object, Replacement | undefined>): Replacement | undefined {
+  if (replaced.has(o)) return replaced.get(o);
+  const rep = hooks.replace?.(o);
+  replaced.set(o, rep);
+  return rep;
+}
+
+function estimate(o: object): number {
+  if (types.isMap(o) || types.isSet(o)) return 16 + o.size * 16;
+  if (ArrayBuffer.isView(o)) return 16 + o.byteLength;
+  if (types.isArrayBuffer(o)) return 16 + o.byteLength;
+  if (Array.isArray(o)) return 16 + o.length * 8;
+  let n = 16;
+  for (const k of Object.keys(o)) {
+    n += k.length + 8;
+    const v = (o as Record<string, unknown>)[k];
+    if (typeof v === 'string') n += v.length;
+  }
+  return n;
+}
+
+function pushChildren(o: object, rep: Replacement | undefined, hooks: EncodeHooks, out: unknown[]): void {
+  if (rep) {
+    if ('custom' in rep) out.push(rep.data);
+    else if ('fn' in rep) out.push(rep.fn.pre, rep.fn.data);
+    if ('fn' in rep && typeof o === 'function') for (const k of functionOwnKeys(o)) pushProp(o, k, out);
+    return;
+  }
+  if (types.isMap(o)) {
+    for (const [k, v] of o) out.push(k, v);
+    return;
+  }
+  if (types.isSet(o)) {
+    for (const v of o) out.push(v);
+    return;
+  }
+  if (ArrayBuffer.isView(o) || types.isAnyArrayBuffer(o)) return;
+  const proto = Object.getPrototypeOf(o);
+  if (proto && proto !== Object.prototype && proto !== Array.prototype && typeof proto.constructor === 'function') out.push(proto.constructor);
+  for (const k of ownKeys(o)) pushProp(o, k, out);
+  const priv = hooks.privates?.(o);
+  if (priv) for (const [, v] of priv) out.push(v);
+}
+
+function pushProp(o: object, k: string | symbol, out: unknown[]): void {
+  const d = Object.getOwnPropertyDescriptor(o, k);
+  if (!d) return;
+  if ('value' in d) out.push(d.value);
+  else out.push(d.get, d.set);
+}

@@ -1,0 +1,106 @@
+import { defineErrors } from './errors';
+
+/**
+ * Channel frames between a worker and the server (one ws binary message each):
+ *
+ *   u8 magic 0xB7 | u8 version | u8 type | u32 BE request id | u32 BE header length | header (JSON) | body
+ *
+ * The header is a small JSON object (ids, names); the body is raw bytes (closure codec streams), so
+ * binary data never travels as base64. Requests carry an id the reply echoes.
+ */
+export const FRAME_MAGIC = 0xb7;
+export const PROTOCOL_VERSION = 1;
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+export const enum MsgType {
+  /** worker → server: {inv, cap}: bind this connection to an invocation */
+  Bind = 1,
+  /** {inv, id}: the object behind a remote reference */
+  Fetch = 2,
+  /** {inv, from, spec}: an app module's exports (code fallback) */
+  Module = 3,
+  /** {inv}: a closure that was too large for the invoke payload */
+  Closure = 4,
+  /** {inv, key}: acquire a distributed lock; reply body: fresh copies */
+  LockAcquire = 5,
+  /** {inv, key}, body: dirty set: commit and release */
+  LockRelease = 6,
+  /** {inv, id, method}, body: args: call a method of an object that stays on the server */
+  Call = 7,
+  Ok = 64,
+  Error = 65,
+}
+
+const KNOWN = new Set([1, 2, 3, 4, 5, 6, 7, 64, 65]);
+
+export interface Frame {
+  type: MsgType;
+  id: number;
+  header: Record<string, unknown>;
+  body: Uint8Array;
+}
+
+export const ChannelErrors = defineErrors('CHANNEL', {
+  MALFORMED: 'malformed channel frame',
+  VERSION: 'unsupported channel protocol version',
+  UNKNOWN_TYPE: 'unknown channel message type',
+  TOO_LARGE: 'channel frame too large',
+  AUTH: 'invocation capability refused',
+  NOT_BOUND: 'connection is not bound to the invocation',
+  FORBIDDEN: 'object not reachable from this invocation',
+  NOT_FOUND: 'no such object',
+  MODULE: 'module fallback refused',
+  CLOSED: 'channel closed',
+  TIMEOUT: 'channel request timed out',
+  CONFLICT: 'commit conflicts with newer server state',
+  LOCK: 'lock operation refused',
+  REMOTE: 'server-side call failed',
+});
+
+export function encodeFrame(type: MsgType, id: number, header: Record<string, unknown>, body?: Uint8Array): Buffer {
+  const h = Buffer.from(JSON.stringify(header));
+  const out = Buffer.allocUnsafe(11 + h.length + (body?.byteLength ?? 0));
+  out[0] = FRAME_MAGIC;
+  out[1] = PROTOCOL_VERSION;
+  out[2] = type;
+  out.writeUInt32BE(id >>> 0, 3);
+  out.writeUInt32BE(h.length, 7);
+  h.copy(out, 11);
+  if (body) out.set(body, 11 + h.length);
+  return out;
+}
+
+/** Parses one frame; throws a coded ChannelError on anything malformed. */
+export function decodeFrame(buf: Uint8Array): Frame {
+  if (buf.byteLength < 11) throw ChannelErrors.MALFORMED(`frame of ${buf.byteLength} bytes is shorter than its header`);
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b[0] !== FRAME_MAGIC) throw ChannelErrors.MALFORMED('bad magic byte');
+  if (b[1] !== PROTOCOL_VERSION) throw ChannelErrors.VERSION(`got ${b[1]}, speak ${PROTOCOL_VERSION}`);
+  const type = b[2];
+  if (!KNOWN.has(type)) throw ChannelErrors.UNKNOWN_TYPE(`type ${type}`);
+  const id = b.readUInt32BE(3);
+  const hlen = b.readUInt32BE(7);
+  if (hlen > MAX_HEADER_BYTES) throw ChannelErrors.TOO_LARGE(`header of ${hlen} bytes`);
+  if (11 + hlen > b.length) throw ChannelErrors.MALFORMED('truncated header');
+  let header: unknown;
+  try {
+    header = JSON.parse(b.toString('utf8', 11, 11 + hlen));
+  } catch (err) {
+    throw ChannelErrors.MALFORMED('header is not JSON', { cause: err });
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw ChannelErrors.MALFORMED('header is not an object');
+  return { type, id, header: header as Record<string, unknown>, body: b.subarray(11 + hlen) };
+}
+
+/** Reads a required string field of a header with a coded error. */
+export function headerString(f: Frame, name: string, max = 4096): string {
+  const v = f.header[name];
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw ChannelErrors.MALFORMED(`header field '${name}' must be a non-empty string`);
+  return v;
+}
+
+export function headerInt(f: Frame, name: string): number {
+  const v = f.header[name];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw ChannelErrors.MALFORMED(`header field '${name}' must be a non-negative integer`);
+  return v;
+}
