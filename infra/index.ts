@@ -1,0 +1,9 @@
+/**
+ * Packaging and local platform emulators: `beehive package` and `beehive emulate` are built on
+ * this facade, and tests start the emulators through it.
+ */
+export { startLambdaEmulator, type LambdaEmulator, type LambdaEmulatorOptions } from './emulators/lambda/server';
+export type { FunctionSpec } from './emulators/common/function-spec';
+export { parseFunctionFlag } from './emulators/common/function-spec';
+export { parseListen } from './emulators/common/http';
+export { PackageErrors, EmulatorErrors } from './errors';
