@@ -93,7 +93,7 @@ class Decoder {
     switch (tag) {
       case Tag.Object: {
         const nullProto = r.u8() === 1;
-        const o = this.register(nullProto ? Object.create(null) : {}, id);
+        const o = this.register(this.reused(id, 'object') ?? (nullProto ? Object.create(null) : {}), id);
         this.props(o, d);
         return this.seal(o);
       }
@@ -102,7 +102,9 @@ class Decoder {
         if (length > 2 ** 32 - 1) throw CodecErrors.MALFORMED('array length');
         const dense = r.u8() === 0;
         if (dense && length > r.remaining) throw CodecErrors.TRUNCATED(`dense array of ${length}`);
-        const a = this.register(new Array<unknown>(length), id);
+        const old = this.reused(id, 'array') as unknown[] | undefined;
+        if (old) old.length = length;
+        const a = this.register(old ?? new Array<unknown>(length), id);
         if (dense) for (let i = 0; i < length; i++) a[i] = this.value(d);
         this.props(a, d);
         return this.seal(a);
@@ -122,7 +124,7 @@ class Decoder {
         return this.register(re, id);
       }
       case Tag.Map: {
-        const m = this.register(new Map(), id);
+        const m = this.register((this.reused(id, 'map') as Map<unknown, unknown>) ?? new Map(), id);
         const n = r.length(2);
         for (let i = 0; i < n; i++) {
           const k = this.value(d);
@@ -131,7 +133,7 @@ class Decoder {
         return m;
       }
       case Tag.Set: {
-        const s = this.register(new Set(), id);
+        const s = this.register((this.reused(id, 'set') as Set<unknown>) ?? new Set(), id);
         const n = r.length();
         for (let i = 0; i < n; i++) s.add(this.value(d));
         return s;
@@ -173,7 +175,7 @@ class Decoder {
       }
       case Tag.Instance: {
         // The shell exists before its class is decoded: a class's statics may hold its own instances.
-        const o = this.register({} as object, id);
+        const o = this.register(this.reused(id, 'instance') ?? ({} as object), id);
         const cls = this.value(d);
         if (typeof cls !== 'function' || (typeof cls.prototype !== 'object' && typeof cls.prototype !== 'function')) {
           throw CodecErrors.MALFORMED('instance of a value that is not a class');
@@ -217,6 +219,24 @@ class Decoder {
       default:
         throw CodecErrors.MALFORMED(`unknown tag 0x${tag.toString(16)}`);
     }
+  }
+
+  /** An existing object to decode into, emptied; only when the kinds agree. */
+  private reused(id: number, kind: 'object' | 'array' | 'map' | 'set' | 'instance'): object | undefined {
+    if (id === 0 || !this.hooks.reuse) return undefined;
+    const o = this.hooks.reuse(id);
+    if (!o || typeof o !== 'object') return undefined;
+    if (kind === 'map') return o instanceof Map ? (o.clear(), o) : undefined;
+    if (kind === 'set') return o instanceof Set ? (o.clear(), o) : undefined;
+    if (kind === 'array' && !Array.isArray(o)) return undefined;
+    if ((kind === 'object' || kind === 'instance') && (Array.isArray(o) || o instanceof Map || o instanceof Set)) return undefined;
+    if (!Object.isExtensible(o)) return undefined;
+    for (const k of Reflect.ownKeys(o)) {
+      if (kind === 'array' && k === 'length') continue;
+      const desc = Object.getOwnPropertyDescriptor(o, k);
+      if (desc?.configurable) delete (o as Record<string | symbol, unknown>)[k];
+    }
+    return o;
   }
 
   private props(o: object, d: number): void {

@@ -41,6 +41,11 @@ export interface DecodeHooks {
   setPrivates?(obj: object, entries: Array<[string, unknown]>): void;
   /** Called for every decoded object that carried an identity. */
   onObject?(obj: object, id: number): void;
+  /**
+   * An object this side already holds for `id`: the stream's contents are decoded into it (its old
+   * contents cleared) instead of a new object. Used to refresh copies in place after a lock acquire.
+   */
+  reuse?(id: number): object | undefined;
   /** Maximum nesting accepted. Default 1100. */
   maxDepth?: number;
   /** Maximum objects accepted in one stream. Default 1,000,000. */

@@ -1,0 +1,3 @@
+/** Distributed reference management: server export table and leases, worker-side bounded caches. */
+export { ExportTable, Lease } from './export-table';
+export { Lru } from './lru';

@@ -1,0 +1,136 @@
+import { types } from 'node:util';
+import { functionOwnKeys, ownKeys } from '../protocol';
+
+/**
+ * The objects an invocation received from the server, each with its server id and a shallow
+ * snapshot taken when it arrived. Dirty tracking is a diff against the snapshots at a commit point:
+ * unlike tracking Proxies it keeps Map/Set internal slots, private fields and `===` intact, and it
+ * costs nothing while the handler runs.
+ */
+export type Op =
+  | ['set', string | symbol, unknown, unknown, boolean]
+  | ['del', string | symbol, unknown]
+  | ['len', number, number]
+  | ['mset', unknown, unknown, unknown, boolean]
+  | ['mdel', unknown, unknown]
+  | ['sadd', unknown]
+  | ['sdel', unknown]
+  | ['time', number, number]
+  | ['bytes', Uint8Array, Uint8Array];
+
+export interface Change {
+  id: number;
+  ops: Op[];
+}
+
+type Snapshot =
+  | { k: 'props'; props: Map<string | symbol, unknown>; length?: number }
+  | { k: 'map'; entries: Map<unknown, unknown> }
+  | { k: 'set'; values: Set<unknown> }
+  | { k: 'date'; time: number }
+  | { k: 'bytes'; bytes: Uint8Array }
+  | { k: 'none' };
+
+export class ClosureSpace {
+  readonly byId = new Map<number, object>();
+  readonly ids = new WeakMap<object, number>();
+  private readonly snaps = new Map<number, Snapshot>();
+  private pending: Array<[number, object]> = [];
+
+  register(obj: object, id: number): void {
+    this.byId.set(id, obj);
+    this.ids.set(obj, id);
+    this.pending.push([id, obj]);
+  }
+
+  /** Snapshots what arrived since the last call (after a decode has filled the objects). */
+  settle(): void {
+    for (const [id, obj] of this.pending) this.snaps.set(id, snapshot(obj));
+    this.pending = [];
+  }
+
+  /** Re-snapshots everything: after a commit the server's state equals ours. */
+  resnapshot(): void {
+    for (const [id, obj] of this.byId) this.snaps.set(id, snapshot(obj));
+  }
+
+  diff(): Change[] {
+    const out: Change[] = [];
+    for (const [id, obj] of this.byId) {
+      const snap = this.snaps.get(id);
+      if (!snap) continue;
+      const ops = diffOne(obj, snap);
+      if (ops.length) out.push({ id, ops });
+    }
+    return out;
+  }
+}
+
+function snapshot(o: object): Snapshot {
+  if (types.isMap(o)) return { k: 'map', entries: new Map(o) };
+  if (types.isSet(o)) return { k: 'set', values: new Set(o) };
+  if (types.isDate(o)) return { k: 'date', time: o.getTime() };
+  if (ArrayBuffer.isView(o)) return { k: 'bytes', bytes: new Uint8Array(o.buffer, o.byteOffset, o.byteLength).slice() };
+  if (types.isAnyArrayBuffer(o)) return { k: 'bytes', bytes: new Uint8Array(o).slice() };
+  if (types.isProxy(o)) return { k: 'none' };
+  const props = new Map<string | symbol, unknown>();
+  const keys = typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  for (const k of keys) {
+    if (k === 'length' && Array.isArray(o)) continue;
+    const d = Object.getOwnPropertyDescriptor(o, k);
+    if (d && 'value' in d) props.set(k, d.value);
+  }
+  return { k: 'props', props, length: Array.isArray(o) ? o.length : undefined };
+}
+
+function diffOne(o: object, s: Snapshot): Op[] {
+  const ops: Op[] = [];
+  switch (s.k) {
+    case 'none':
+      return ops;
+    case 'map': {
+      const m = o as Map<unknown, unknown>;
+      for (const [k, v] of m) {
+        const had = s.entries.has(k);
+        const old = s.entries.get(k);
+        if (!had || !Object.is(old, v)) ops.push(['mset', k, v, old, had]);
+      }
+      for (const [k, old] of s.entries) if (!m.has(k)) ops.push(['mdel', k, old]);
+      return ops;
+    }
+    case 'set': {
+      const set = o as Set<unknown>;
+      for (const v of set) if (!s.values.has(v)) ops.push(['sadd', v]);
+      for (const v of s.values) if (!set.has(v)) ops.push(['sdel', v]);
+      return ops;
+    }
+    case 'date': {
+      const t = (o as Date).getTime();
+      if (!Object.is(t, s.time)) ops.push(['time', t, s.time]);
+      return ops;
+    }
+    case 'bytes': {
+      const now = ArrayBuffer.isView(o) ? new Uint8Array(o.buffer, o.byteOffset, o.byteLength) : new Uint8Array(o as ArrayBuffer);
+      if (!Buffer.from(now).equals(Buffer.from(s.bytes))) ops.push(['bytes', now.slice(), s.bytes]);
+      return ops;
+    }
+    case 'props': {
+      const keys = typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+      const seen = new Set<string | symbol>();
+      const isArr = Array.isArray(o);
+      if (isArr && (o as unknown[]).length < (s.length ?? 0)) ops.push(['len', (o as unknown[]).length, s.length!]);
+      for (const k of keys) {
+        if (isArr && k === 'length') continue;
+        const d = Object.getOwnPropertyDescriptor(o, k);
+        if (!d || !('value' in d)) continue;
+        seen.add(k);
+        const had = s.props.has(k);
+        const old = s.props.get(k);
+        if (!had || !Object.is(old, d.value)) ops.push(['set', k, d.value, old, had]);
+      }
+      for (const [k, old] of s.props) if (!seen.has(k)) ops.push(['del', k, old]);
+      if (isArr && (o as unknown[]).length > (s.length ?? 0)) ops.push(['len', (o as unknown[]).length, s.length!]);
+      return ops;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * A function's code record, the header of a Function node in the closure stream. Produced by the
+ * agent's capture (agent/capture) and rebuilt here.
+ */
+export interface CodeRecord {
+  /** Source text as Function.prototype.toString gives it (with a class heritage replaced, see `sup`). */
+  src: string;
+  /** `expr`: evaluates as `(src)`; `method`/`getter`/`setter`: shorthand members, rebuilt as `({src})`. */
+  kind: 'expr' | 'method' | 'getter' | 'setter';
+  name?: string;
+  /** The class's `extends` expression was replaced by this identifier; `pre` is its value. */
+  sup?: string;
+  /** Where it came from, for error messages: file:line. */
+  at?: string;
+}
+
+export function parseCodeRecord(header: string): CodeRecord {
+  let rec: unknown;
+  try {
+    rec = JSON.parse(header);
+  } catch {
+    throw new TypeError('code record is not JSON');
+  }
+  const r = rec as CodeRecord;
+  if (!r || typeof r.src !== 'string' || !['expr', 'method', 'getter', 'setter'].includes(r.kind)) {
+    throw new TypeError('code record lacks src or kind');
+  }
+  if (r.sup !== undefined && (typeof r.sup !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(r.sup))) throw new TypeError('bad heritage name');
+  return r;
+}

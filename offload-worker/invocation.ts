@@ -1,0 +1,172 @@
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { decode, encode, MsgType, refKindOf, type InvocationEvent, type RefKind } from '../protocol';
+import type { ChannelClient } from './channel/client';
+import { ClosureSpace, type Change } from './closure-space';
+import { WorkerErrors } from './errors';
+import { fillFunction, rebuildFunction, type BindingWrite } from './rebuild';
+import { makeRemoteRef, remoteInfo } from './remote-ref';
+
+/** Values that came as custom records (modules, require functions) re-encode as the same records. */
+const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
+
+/**
+ * One invocation on the worker: its closure space, its channel credentials, and the decode/encode
+ * hooks that tie copies to their server identities.
+ */
+export class Invocation {
+  readonly space = new ClosureSpace();
+  readonly bindingWrites: BindingWrite[] = [];
+  readonly fetched: number[] = [];
+  fallbacks = 0;
+  fetchMs = 0;
+  private readonly fnIds = new WeakMap<Function, number>();
+
+  constructor(readonly event: InvocationEvent, readonly channel: ChannelClient) {}
+
+  private auth(): Record<string, unknown> {
+    return { inv: this.event.inv, cap: this.event.cap };
+  }
+
+  decode(bytes: Uint8Array): unknown {
+    const v = decode(bytes, {
+      ref: (id, kind) => this.remote(id, kind),
+      onObject: (o, id) => {
+        this.space.register(o, id);
+        if (typeof o === 'function') this.fnIds.set(o, id);
+      },
+      createFunction: (header, pre) => rebuildFunction(header, pre, (w) => this.bindingWrites.push(w)),
+      fillFunction,
+      custom: (tag, data) => this.custom(tag, data),
+      reuse: (id) => this.space.byId.get(id),
+    });
+    this.space.settle();
+    return v;
+  }
+
+  encode(value: unknown): Buffer {
+    return encode(value, {
+      replace: (o) => {
+        const id = this.space.ids.get(o);
+        if (id !== undefined) return { ref: id, kind: refKindOf(o) };
+        const r = remoteInfo(o);
+        if (r) return { ref: r.id, kind: r.kind };
+        const c = customOrigin.get(o);
+        if (c) return c;
+        if (typeof o === 'function') throw WorkerErrors.NEW_FUNCTION(o.name || '(anonymous)');
+        return undefined;
+      },
+    }).bytes;
+  }
+
+  private remote(id: number, kind: RefKind): object {
+    const known = this.space.byId.get(id);
+    if (known) return known;
+    const proxy = makeRemoteRef(id, kind, { fetch: (i) => this.fetchSync(i) });
+    return proxy;
+  }
+
+  /** The synchronous fallback: the main thread blocks while the helper thread fetches. */
+  fetchSync(id: number): object {
+    const t0 = performance.now();
+    this.fallbacks++;
+    this.fetched.push(id);
+    let reply;
+    try {
+      reply = this.channel.callSync(MsgType.Fetch, { ...this.auth(), id }, undefined, this.event.timeoutMs);
+    } catch (err) {
+      throw WorkerErrors.REMOTE_FETCH(`object ${id}: ${(err as Error).message}`, { cause: err });
+    }
+    const v = this.decode(reply.body);
+    this.fetchMs += performance.now() - t0;
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw WorkerErrors.REMOTE_FETCH(`object ${id} is not an object`);
+    return v;
+  }
+
+  async fetchClosure(): Promise<Uint8Array> {
+    const reply = await this.channel.call(MsgType.Closure, this.auth(), undefined, this.event.timeoutMs);
+    return reply.body;
+  }
+
+  private custom(tag: string, data: unknown): unknown {
+    let v: unknown;
+    switch (tag) {
+      case 'module': {
+        const d = data as { spec: string; path?: string[]; from?: string };
+        v = this.requirePackage(d.spec, d.from);
+        for (const k of d.path ?? []) v = (v as Record<string, unknown>)[k];
+        break;
+      }
+      case 'global': {
+        v = globalThis;
+        for (const k of data as string[]) v = (v as Record<string, unknown>)[k];
+        break;
+      }
+      case 'require':
+        v = this.makeRequire(String(data));
+        break;
+      default:
+        throw WorkerErrors.UNSUPPORTED(`custom record '${tag}'`);
+    }
+    if (v !== null && (typeof v === 'object' || typeof v === 'function')) customOrigin.set(v, { custom: tag, data });
+    return v;
+  }
+
+  /** Packages come from the worker's own dependencies: the app's folder locally, the bundle on a FaaS. */
+  private requirePackage(spec: string, from?: string): unknown {
+    const bases = [from, process.env.BEEHIVE_APP_ROOT && path.join(process.env.BEEHIVE_APP_ROOT, 'package.json'), path.join(process.cwd(), 'package.json'), __filename];
+    let last: unknown;
+    for (const base of bases) {
+      if (!base) continue;
+      try {
+        return createRequire(fs.existsSync(base) ? base : path.join(process.cwd(), 'x.js'))(spec);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw WorkerErrors.MODULE(`'${spec}': ${(last as Error)?.message}`, { cause: last });
+  }
+
+  /**
+   * `require` inside an offloaded function: packages load from the worker's dependencies; the app's
+   * own files are fetched from the server (code fallback), as their exports — live, stateful objects
+   * of the server — not re-evaluated here.
+   */
+  private makeRequire(from: string): NodeJS.Require {
+    const inv = this;
+    const req = function require(spec: string): unknown {
+      if (typeof spec !== 'string') throw new TypeError('require() takes a string');
+      const isFile = spec.startsWith('.') || spec.startsWith('/');
+      if (!isFile) return inv.requirePackage(spec, from);
+      const reply = inv.channel.callSync(MsgType.Module, { ...inv.auth(), from, spec }, undefined, inv.event.timeoutMs);
+      inv.fallbacks++;
+      return inv.decode(reply.body);
+    } as NodeJS.Require;
+    return req;
+  }
+
+  diff(): Change[] {
+    return this.space.diff();
+  }
+
+  /** beehive.lock on the worker: acquire pulls fresh copies, release pushes the dirty set. */
+  async lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+    const acq = await this.channel.call(MsgType.LockAcquire, { ...this.auth(), key }, undefined, this.event.timeoutMs);
+    this.decode(acq.body);
+    this.space.resnapshot();
+    let result: T;
+    let failed: unknown;
+    try {
+      result = await fn();
+    } catch (err) {
+      failed = err;
+    }
+    // As locally: what fn changed before it threw stays changed.
+    const body = this.encode({ changes: this.diff() });
+    await this.channel.call(MsgType.LockRelease, { ...this.auth(), key }, body, this.event.timeoutMs);
+    this.space.resnapshot();
+    if (failed) throw failed;
+    return result!;
+  }
+}

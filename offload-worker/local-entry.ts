@@ -1,0 +1,24 @@
+/**
+ * A local worker process (BEEHIVE_PLATFORM=local): the agent forks it and sends invocation events
+ * over IPC, as the Lambda service would over its runtime API.
+ */
+import type { InvocationEvent } from '../protocol';
+import { handleInvocation } from './runtime';
+
+const workerId = process.env.BEEHIVE_WORKER_ID ?? String(process.pid);
+let invocations = 0;
+
+export function serveIpc(): void {
+  if (!process.send) throw new Error('beehive worker: no IPC channel (start it from the agent, or use --listen)');
+  process.on('message', (msg: { type?: string; id?: number; event?: InvocationEvent }) => {
+    if (!msg || msg.type !== 'invoke' || typeof msg.id !== 'number') return;
+    const cold = invocations++ === 0;
+    void handleInvocation(msg.event as InvocationEvent, { id: workerId, cold, pid: process.pid }).then((result) => {
+      process.send!({ type: 'result', id: msg.id, result });
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ type: 'ready', pid: process.pid });
+}
+
+if (require.main === module) serveIpc();
