@@ -35,7 +35,7 @@ function fmt(v, digits) {
   if (a >= 1e4) return (v / 1e3).toFixed(1) + 'k';
   return a >= 100 || digits === 0 ? String(Math.round(v)) : v.toFixed(digits === undefined ? 1 : digits);
 }
-function fmtMs(v) { return v >= 1000 ? fmt(v / 1000, 2) + ' s' : fmt(v, v < 10 ? 2 : 0) + ' ms'; }
+function fmtMs(v) { return v >= 1000 ? fmt(v / 1000, 2) + ' s' : fmt(v, v < 10 ? 1 : 0) + ' ms'; }
 function fmtUsd(v) { return '$' + (v < 1 ? v.toFixed(4) : v.toFixed(2)); }
 function pct(v) { return Math.round(v * 100) + '%'; }
 function text(id, v) { var e = $(id); if (e.textContent !== v) e.textContent = v; }
@@ -127,8 +127,13 @@ function series(key) { return points.map(function (p) { return [p.t, p[key]]; })
 function renderCharts() {
   if (!state) return;
   var t1 = points.length ? points[points.length - 1].t : Date.now();
-  var base = { t0: t1 - windowMs, t1: t1, gapMs: interval * 3.5 };
-  var num = function (v) { return fmt(v); };
+  // A gap is a missing sample: judged against the usual spacing of the points, not only the nominal interval.
+  var d = [];
+  for (var i = Math.max(1, points.length - 21); i < points.length; i++) d.push(points[i].t - points[i - 1].t);
+  d.sort(function (a, b) { return a - b; });
+  var base = { t0: t1 - windowMs, t1: t1, gapMs: 3.5 * Math.max(interval, d.length ? d[d.length >> 1] : 0) };
+  var num = function (v) { return fmt(v, v === Math.round(v) ? 0 : 1); };
+  var int = function (v) { return String(Math.round(v)); };
   var ms = function (v) { return fmt(v, v < 10 ? 1 : 0); };
   function chart(id, lines, extra) {
     var o = Object.assign({}, base, { lines: lines, fmt: num }, extra || {});
@@ -140,10 +145,12 @@ function renderCharts() {
     { fmt: ms, refs: [{ v: state.sloMs, label: 'SLO ' + fmtMs(state.sloMs) }] });
   chart('c-ratio', [{ values: series('ratio'), color: '#e8a317', step: true, fill: true, width: 2.2 }], { yMax: 1, fmt: pct });
   chart('c-load', [{ values: series('elu'), color: '#475569', fill: true }], { yMax: 1, fmt: pct });
-  chart('c-workers', [{ values: series('workersTotal'), color: '#94a3b8', step: true }, { values: series('workersBusy'), color: '#1f9d63', step: true, fill: true }]);
+  chart('c-workers', [{ values: series('workersTotal'), color: '#94a3b8', step: true }, { values: series('workersBusy'), color: '#1f9d63', step: true, fill: true }],
+    { integer: true, fmt: int });
   chart('c-fallbacks', [{ values: series('fallbacksPs'), color: '#f97316', fill: true }, { values: series('failuresPs'), color: '#d92d20' }]);
-  chart('c-shadow', [{ values: series('liveHandlers'), color: '#1f9d63', step: true }, { values: series('shadowHandlers'), color: '#8a5cf5', step: true, fill: true }]);
-  chart('c-cost', [{ values: series('costUsd'), color: '#1f9d63', fill: true }], { fmt: function (v) { return fmtUsd(v); } });
+  chart('c-shadow', [{ values: series('liveHandlers'), color: '#1f9d63', step: true }, { values: series('shadowHandlers'), color: '#8a5cf5', step: true, fill: true }],
+    { integer: true, fmt: int });
+  chart('c-cost', [{ values: series('costUsd'), color: '#1f9d63', fill: true }], { fmt: function (v) { return v === 0 ? '0' : '$' + Number(v.toPrecision(2)); } });
 }
 
 function setConnected(ok) { $('conn-dot').className = 'dot ' + (ok ? 'on' : 'off'); text('conn-text', ok ? 'live' : 'disconnected'); }

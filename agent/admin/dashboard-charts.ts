@@ -10,29 +10,33 @@ function el(tag, attrs, parent) {
   if (parent) parent.appendChild(e);
   return e;
 }
-function niceMax(v) {
-  if (!(v > 0)) return 1;
-  var p = Math.pow(10, Math.floor(Math.log10(v))), m = v / p;
-  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
+// A round step (1, 2, 2.5, 5 x 10^k) giving 3 to 5 grid lines: integers stay integers.
+function niceStep(v, integer) {
+  if (!(v > 0)) return integer ? 1 : 0.25;
+  var raw = v / 4, p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
+  var step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
+  return integer ? Math.max(1, Math.ceil(step)) : step;
 }
 function fmtAge(s) {
   if (s <= 0) return 'now';
   return s >= 60 ? '-' + Math.floor(s / 60) + ':' + String(Math.round(s % 60)).padStart(2, '0') : '-' + Math.round(s) + 's';
 }
-// opts: { t0, t1, gapMs, lines: [{ values: [[t, v]], color, dash, step, fill }], refs: [{ v, label }], yMax, fmt }
+// opts: { t0, t1, gapMs, lines: [{ values: [[t, v]], color, dash, step, fill }], refs: [{ v, label }], yMax, integer, fmt }
 function drawChart(svg, opts) {
   var w = svg.clientWidth || 600, h = svg.clientHeight || 170;
-  var L = 46, R = 10, T = 8, B = 20, pw = w - L - R, ph = h - T - B;
+  var L = 52, R = 10, T = 8, B = 20, pw = w - L - R, ph = h - T - B;
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
   var max = opts.yMax || 0, n = 0;
   opts.lines.forEach(function (l) { l.values.forEach(function (p) { n++; if (p[1] > max) max = p[1]; }); });
   (opts.refs || []).forEach(function (r) { if (r.v > max) max = r.v; });
-  max = opts.yMax || niceMax(max * 1.1);
+  var step = opts.yMax ? opts.yMax / 4 : niceStep(max * 1.05, opts.integer);
+  var divs = opts.yMax ? 4 : Math.max(1, Math.ceil(max * 1.05 / step));
+  max = opts.yMax || step * divs;
   var x = function (t) { return L + (t - opts.t0) / (opts.t1 - opts.t0) * pw; };
   var y = function (v) { return T + ph - Math.min(v, max) / max * ph; };
-  for (var i = 0; i <= 4; i++) {
-    var gv = max * i / 4, gy = y(gv);
+  for (var i = 0; i <= divs; i++) {
+    var gv = step * i, gy = y(gv);
     el('line', { x1: L, x2: w - R, y1: gy, y2: gy, 'class': 'grid' }, svg);
     el('text', { x: L - 6, y: gy + 4, 'text-anchor': 'end' }, svg).textContent = opts.fmt(gv);
   }

@@ -28,9 +28,13 @@ const logo =
   '<svg class="logo" viewBox="0 0 24 24" aria-hidden="true"><path fill="#e8a317" d="M12 2l8.66 5v10L12 22l-8.66-5V7z"/>' +
   '<path fill="#141b26" d="M12 6.5l4.76 2.75v5.5L12 17.5l-4.76-2.75v-5.5z"/></svg>';
 
+// An inline icon: without one the browser asks for /favicon.ico and logs a 404.
+const favicon = 'data:image/svg+xml,' + encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#e8a317" d="M12 2l8.66 5v10L12 22l-8.66-5V7z"/></svg>');
+
 export const dashboardHtml = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>BeeHive</title><style>${dashboardCss}</style></head>
+<title>BeeHive</title><link rel="icon" href="${favicon}"><style>${dashboardCss}</style></head>
 <body>
 <header>
   <h1>${logo}BeeHive</h1>

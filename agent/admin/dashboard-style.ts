@@ -36,7 +36,7 @@ main { padding: 20px 24px 32px; max-width: 1480px; margin: 0 auto; }
 .control input[type=range] { flex: 1; min-width: 220px; accent-color: var(--accent); }
 .control .ratio { font-size: 20px; font-weight: 650; width: 64px; text-align: right; font-variant-numeric: tabular-nums; }
 .hint { color: var(--muted); font-size: 12px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 12px; margin-bottom: 16px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; margin-bottom: 16px; }
 .legend { display: flex; gap: 12px; font-size: 12px; color: var(--muted); font-weight: 400; margin-left: auto; }
 .legend i { display: inline-block; width: 10px; height: 3px; border-radius: 2px; margin-right: 5px; vertical-align: middle; }
 .legend i.dash { background: repeating-linear-gradient(90deg, #94a3b8 0 4px, transparent 4px 7px) !important; }
@@ -47,7 +47,7 @@ main { padding: 20px 24px 32px; max-width: 1480px; margin: 0 auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; padding: 8px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 td { padding: 8px 10px; border-bottom: 1px solid #f0f3f7; vertical-align: top; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; white-space: nowrap; }
 tr:hover td { background: #fafbfd; }
 select { font: inherit; font-size: 12.5px; padding: 3px 6px; border-radius: 6px; border: 1px solid #cbd5e1; background: #fff; }

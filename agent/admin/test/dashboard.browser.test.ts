@@ -1,0 +1,109 @@
+/**
+ * The dashboard in a real headless Chromium (Debian `chromium` driven by playwright-core): charts
+ * draw from live polls, the ratio slider and a handler's mode select change the agent through the
+ * API with the token, and a screenshot lands in test-artifacts/dashboard.png.
+ *
+ * Without a browser this test fails, so CI cannot pass it by accident; BEEHIVE_SKIP_BROWSER=1 skips it.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createSeriesSampler, startAdminServer, type AdminServer } from '../index';
+import { burstStep } from './fixtures/burst-scenario';
+import { createMemoryControl, type MemoryControl } from './fixtures/memory-control';
+
+const executablePath = process.env.BEEHIVE_CHROMIUM ?? '/usr/bin/chromium';
+const skip = process.env.BEEHIVE_SKIP_BROWSER === '1';
+const TOKEN = 'dashboard-test-token';
+const artifacts = join(__dirname, '../../../test-artifacts');
+
+describe.skipIf(skip)('dashboard in a headless browser', () => {
+  let control: MemoryControl;
+  let admin: AdminServer;
+  let context: BrowserContext;
+  let page: Page;
+  let ticker: NodeJS.Timeout;
+  let profileDir: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(executablePath)) {
+      throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install -y chromium), ` +
+        'point BEEHIVE_CHROMIUM at a Chromium binary, or set BEEHIVE_SKIP_BROWSER=1 to skip the browser test');
+    }
+    control = createMemoryControl();
+    // Four simulated minutes of history with a burst, then one simulated second per 100 ms of test.
+    let second = 0;
+    const start = Date.now() - 240_000;
+    const series = createSeriesSampler(control, { intervalMs: 100, now: () => start + second * 1000 });
+    for (; second < 240; second++) { burstStep(control, second); series.sample(); }
+    ticker = setInterval(() => { burstStep(control, second++); series.sample(); }, 100);
+    admin = await startAdminServer({ control, port: 0, token: TOKEN, series });
+    profileDir = mkdtempSync(join(tmpdir(), 'beehive-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 1024 },
+      deviceScaleFactor: 1,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    await page.goto(`${admin.url}/?poll=200#token=${TOKEN}`);
+  });
+
+  afterAll(async () => {
+    clearInterval(ticker);
+    await context?.close();
+    await admin?.close();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('draws every chart from live samples and keeps the token out of the URL', async () => {
+    await page.waitForFunction(() => {
+      const charts = Array.from(document.querySelectorAll('svg.chart'));
+      return charts.length === 8 && charts.every((c) => Number(c.getAttribute('data-drawn')) >= 10 && c.querySelector('polyline'));
+    });
+    expect(await page.locator('#c-rate polyline').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#handlers tr').count()).toBe(3);
+    expect(await page.evaluate(() => [location.hash, sessionStorage.getItem('beehive.adminToken')])).toEqual(['', TOKEN]);
+    expect(pageErrors).toEqual([]); // also proves the CSP admits the inline script
+  });
+
+  it('changes the global ratio from the slider', async () => {
+    await page.locator('#ratio').fill('40');
+    await expect.poll(() => control.state.ratio).toBe(0.4);
+    await page.waitForFunction(() => document.getElementById('k-ratio')?.textContent === '40%');
+    expect(control.calls).toContainEqual(['setRatio', 0.4]);
+  });
+
+  it('changes a handler mode from its select', async () => {
+    await page.locator('select[aria-label="mode of GET /thumb"]').selectOption('off');
+    await expect.poll(() => control.state.handlers[0].mode).toBe('off');
+    await page.waitForFunction(() => document.getElementById('toast')?.textContent === 'GET /thumb: mode off');
+  });
+
+  it('shows the refusal when the token is wrong and changes nothing', async () => {
+    await page.fill('#token', 'wrong-token');
+    await page.click('#token-form button');
+    await page.locator('select[aria-label="mode of GET /health"]').selectOption('always');
+    await page.waitForFunction(() => document.getElementById('toast')?.className.includes('error'));
+    expect(await page.textContent('#toast')).toMatch(/not valid/);
+    expect(control.state.handlers[2].mode).toBe('auto');
+    await page.evaluate((t) => sessionStorage.setItem('beehive.adminToken', t), TOKEN);
+  });
+
+  it('saves a screenshot', async () => {
+    // Let the failed select settle back to the agent's value, and the error toast go, before the picture.
+    await page.waitForFunction(() => (document.querySelector('select[aria-label="mode of GET /health"]') as HTMLSelectElement).value === 'auto');
+    await page.evaluate(() => { document.getElementById('toast')!.className = 'toast'; });
+    await page.waitForFunction(() => getComputedStyle(document.getElementById('toast')!).opacity === '0');
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });
+    expect(existsSync(join(artifacts, 'dashboard.png'))).toBe(true);
+  });
+});
