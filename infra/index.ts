@@ -7,3 +7,5 @@ export type { FunctionSpec } from './emulators/common/function-spec';
 export { parseFunctionFlag } from './emulators/common/function-spec';
 export { parseListen } from './emulators/common/http';
 export { PackageErrors, EmulatorErrors } from './errors';
+export { startOpenWhiskEmulator, GUEST_KEY, type OpenWhiskEmulator, type OpenWhiskEmulatorOptions } from './emulators/openwhisk/server';
+export type { ActivationRecord } from './emulators/openwhisk/activation';
