@@ -91,3 +91,20 @@ export interface Provider {
   stats(): ProviderStats;
   close(): Promise<void>;
 }
+
+/**
+ * A warm-up invocation (`Provider.prewarm`): the platform adapters answer it with a WarmupResult
+ * once the worker runtime is loaded, without running anything, so that an instance is warm when
+ * the burst's first offloaded request arrives.
+ */
+export interface WarmupEvent {
+  beehiveWarmup: typeof INVOCATION_VERSION;
+}
+export interface WarmupResult {
+  beehiveWarmup: typeof INVOCATION_VERSION;
+  worker: { id: string; cold: boolean; pid?: number };
+}
+export const WARMUP_EVENT: WarmupEvent = { beehiveWarmup: INVOCATION_VERSION };
+export function isWarmupEvent(value: unknown): value is WarmupEvent {
+  return typeof value === 'object' && value !== null && (value as WarmupEvent).beehiveWarmup === INVOCATION_VERSION;
+}

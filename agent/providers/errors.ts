@@ -16,6 +16,7 @@ export const PlatformErrors = defineErrors('PLATFORM', {
   FUNCTION_ERROR: 'the worker function failed with an error',
   UNAVAILABLE: 'the platform could not be reached or answered with a server error',
   AUTH: 'the platform rejected the credentials',
+  REJECTED: 'the platform rejected the request',
   CLOSED: 'the provider is closed',
 });
 
@@ -32,6 +33,7 @@ const kinds: Record<PlatformErrorKey, InvokeFailureKind> = {
   FUNCTION_ERROR: 'crash',
   UNAVAILABLE: 'platform',
   AUTH: 'platform',
+  REJECTED: 'platform',
   CLOSED: 'platform',
 };
 

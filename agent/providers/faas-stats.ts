@@ -72,5 +72,4 @@ export function encodeEvent(event: InvocationEvent): { text: string; bytes: numb
   return { text, bytes: Buffer.byteLength(text) };
 }
 
-/** The event a warm-up invocation sends: the adapters answer it without running the runtime. */
-export const WARMUP_EVENT = { beehiveWarmup: 1 } as const;
+export { WARMUP_EVENT } from '../../protocol/invocation';
