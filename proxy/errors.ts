@@ -1,0 +1,61 @@
+/**
+ * Errors of the PostgreSQL proxy. Each code is documented in docs/errors/proxy.md (a test checks it).
+ * On the wire an error becomes an ErrorResponse whose SQLSTATE comes from `sqlstateOf`.
+ */
+import { defineErrors, type BeehiveError } from '../protocol/index';
+
+export const ProxyErrors = defineErrors('PROXY', {
+  PROTOCOL_VIOLATION: 'protocol violation',
+  MESSAGE_TOO_LARGE: 'message too large',
+  UNKNOWN_MESSAGE: 'unknown message type',
+  UNSUPPORTED_PROTOCOL: 'unsupported frontend protocol',
+  AUTH_FAILED: 'authentication failed',
+  AUTH_UNSUPPORTED: 'unsupported authentication method',
+  HANDOFF_UNKNOWN: 'unknown hand-off id',
+  HANDOFF_USED: 'hand-off id already used',
+  HANDOFF_EXPIRED: 'hand-off id expired',
+  HANDOFF_TARGET_GONE: 'connection of the hand-off is gone',
+  SESSION_NOT_FOUND: 'no client session with that process id and secret key',
+  TOO_MANY_CLIENTS: 'too many client connections',
+  POOL_TIMEOUT: 'timed out waiting for a backend connection',
+  UPSTREAM_CONNECT: 'cannot connect to the upstream server',
+  UPSTREAM_AUTH: 'upstream authentication failed',
+  UPSTREAM_LOST: 'upstream connection lost',
+  SHUTDOWN: 'proxy is shutting down',
+  CONTROL_AUTH: 'control request not authorised',
+  CONTROL_BAD_REQUEST: 'bad control request',
+  NOT_PROXIED: 'pg client is not connected through the proxy',
+  BAD_RECORD: 'bad packed pg record',
+});
+
+export type ProxyErrorCode = keyof typeof ProxyErrors;
+
+/** SQLSTATE sent to a client for each error (PostgreSQL's own codes where one fits). */
+const kSqlstate: Record<string, string> = {
+  PROTOCOL_VIOLATION: '08P01',
+  MESSAGE_TOO_LARGE: '08P01',
+  UNKNOWN_MESSAGE: '08P01',
+  UNSUPPORTED_PROTOCOL: '0A000',
+  AUTH_FAILED: '28P01',
+  AUTH_UNSUPPORTED: '28000',
+  HANDOFF_UNKNOWN: '28000',
+  HANDOFF_USED: '28000',
+  HANDOFF_EXPIRED: '28000',
+  HANDOFF_TARGET_GONE: '08003',
+  SESSION_NOT_FOUND: '08003',
+  TOO_MANY_CLIENTS: '53300',
+  POOL_TIMEOUT: '53300',
+  UPSTREAM_CONNECT: '08006',
+  UPSTREAM_AUTH: '28P01',
+  UPSTREAM_LOST: '08006',
+  SHUTDOWN: '57P01',
+};
+
+export function sqlstateOf(err: unknown): string {
+  const code = (err as BeehiveError | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('BEEHIVE_ERR_PROXY_')) {
+    return kSqlstate[code.slice('BEEHIVE_ERR_PROXY_'.length)] ?? 'XX000';
+  }
+  const pgCode = (err as { sqlstate?: string } | undefined)?.sqlstate;
+  return typeof pgCode === 'string' ? pgCode : 'XX000';
+}

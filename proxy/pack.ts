@@ -1,0 +1,177 @@
+/**
+ * Packageables for pg: a `Client`, `PoolClient` or `Pool` on the server becomes a plain JSON record;
+ * on a worker the record becomes a real pg object connected through the proxy. A client continues
+ * the server's own session by hand-off (an open transaction included); a pool gets a grant and is
+ * served by the proxy's backend pool.
+ */
+import type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest } from './handoff';
+import { ProxyErrors } from './errors';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface PackContext {
+  /** Where workers reach the proxy (its address as seen from the worker). */
+  proxy: { host: string; port: number; database?: string };
+  /** The in-process handle's or a control client's method. */
+  prepareHandoff(req: HandoffRequest): MaybePromise<HandoffTicket>;
+  preparePoolGrant?(req: PoolGrantRequest): MaybePromise<PoolGrant>;
+  /** The invocation's capability: the worker presents it as its password. */
+  capability?: string;
+  /** Worker connections run as shadow sessions (everything rolled back). */
+  shadow?: boolean;
+  /** Lifetime of hand-off ids and grants. */
+  ttlMs?: number;
+  /**
+   * Addresses at which the app's clients reach the proxy, when they differ from `proxy`
+   * (e.g. the proxy listens on 0.0.0.0 for workers and the app uses 127.0.0.1).
+   */
+  proxyAliases?: Array<{ host: string; port: number }>;
+}
+
+export interface PgClientRecord {
+  unpacker: 'pg.Client';
+  v: 1;
+  host: string;
+  port: number;
+  database: string;
+  /** `handoff.<id>` */
+  user: string;
+  /** The capability, when the hand-off is bound to one. */
+  password?: string;
+  /** The packed object was a pool's client: the unpacked one gets a `release()`. */
+  poolClient: boolean;
+}
+
+export interface PgPoolRecord {
+  unpacker: 'pg.Pool';
+  v: 1;
+  host: string;
+  port: number;
+  database: string;
+  /** `grant.<id>` */
+  user: string;
+  password?: string;
+  max?: number;
+}
+
+export type PgRecord = PgClientRecord | PgPoolRecord;
+
+interface ClientLike {
+  processID: number | null;
+  secretKey: number | null;
+  host: string;
+  port: number;
+  database?: string;
+  query: unknown;
+  connect: unknown;
+  release?: unknown;
+}
+
+interface PoolLike {
+  options: { max?: number; database?: string; host?: string; port?: number };
+  totalCount: number;
+  idleCount: number;
+  connect: unknown;
+  query: unknown;
+}
+
+function pgClasses(): { Client?: unknown; Pool?: unknown } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('pg');
+  } catch {
+    return {};
+  }
+}
+
+export function isPgClient(v: unknown): v is ClientLike {
+  if (v === null || typeof v !== 'object') return false;
+  const { Client } = pgClasses();
+  if (typeof Client === 'function' && v instanceof (Client as new () => object)) return true;
+  const c = v as Record<string, unknown>;
+  return typeof c.query === 'function' && typeof c.connect === 'function' && 'processID' in c && 'secretKey' in c && 'connectionParameters' in c;
+}
+
+export function isPgPool(v: unknown): v is PoolLike {
+  if (v === null || typeof v !== 'object') return false;
+  const { Pool } = pgClasses();
+  if (typeof Pool === 'function' && v instanceof (Pool as new () => object)) return true;
+  const p = v as Record<string, unknown>;
+  return typeof p.connect === 'function' && typeof p.query === 'function' && typeof p.totalCount === 'number' && typeof p.options === 'object';
+}
+
+/**
+ * Packs a pg Client, PoolClient or Pool; `undefined` for anything else. Synchronous when the
+ * context's functions are (the in-process handle), a promise otherwise (the HTTP control client).
+ */
+export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord> | undefined {
+  if (isPgClient(value)) {
+    const c = value;
+    const local = [ctx.proxy, ...(ctx.proxyAliases ?? [])].some((a) => a.port === c.port && sameHost(a.host, c.host));
+    if (!local || c.processID == null || c.secretKey == null) {
+      throw ProxyErrors.NOT_PROXIED(`connected to ${c.host}:${c.port}${c.processID == null ? ' (not connected)' : ''}`);
+    }
+    const ticket = ctx.prepareHandoff({ processId: c.processID, secretKey: c.secretKey, capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow });
+    const make = (t: HandoffTicket): PgClientRecord => ({
+      unpacker: 'pg.Client',
+      v: 1,
+      host: ctx.proxy.host,
+      port: ctx.proxy.port,
+      database: ctx.proxy.database ?? c.database ?? 'postgres',
+      user: t.user,
+      ...(ctx.capability ? { password: ctx.capability } : {}),
+      poolClient: typeof c.release === 'function',
+    });
+    return isPromise(ticket) ? ticket.then(make) : make(ticket);
+  }
+  if (isPgPool(value)) {
+    if (!ctx.preparePoolGrant) throw ProxyErrors.NOT_PROXIED('no preparePoolGrant in the pack context');
+    const p = value;
+    const grant = ctx.preparePoolGrant({ capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow });
+    const make = (g: PoolGrant): PgPoolRecord => ({
+      unpacker: 'pg.Pool',
+      v: 1,
+      host: ctx.proxy.host,
+      port: ctx.proxy.port,
+      database: ctx.proxy.database ?? p.options.database ?? 'postgres',
+      user: g.user,
+      ...(ctx.capability ? { password: ctx.capability } : {}),
+      ...(p.options.max ? { max: p.options.max } : {}),
+    });
+    return isPromise(grant) ? grant.then(make) : make(grant);
+  }
+  return undefined;
+}
+
+interface PgModule {
+  Client: new (config: Record<string, unknown>) => { connect(): Promise<void>; end(): Promise<void> } & Record<string, unknown>;
+  Pool: new (config: Record<string, unknown>) => unknown;
+}
+
+/**
+ * Builds the worker's pg object from a record. A Client is returned with `connect()` already under
+ * way (pg queues queries until it is ready); `await client.connected` to see a connection error early.
+ */
+export function unpackPg(record: unknown, deps: { pg: unknown }): unknown {
+  const r = record as PgRecord;
+  const pg = deps.pg as PgModule;
+  if (!r || typeof r !== 'object' || r.v !== 1 || typeof r.host !== 'string' || !Number.isInteger(r.port) || typeof r.user !== 'string') {
+    throw ProxyErrors.BAD_RECORD('missing host, port, user or version');
+  }
+  const config = { host: r.host, port: r.port, database: r.database, user: r.user, password: r.password ?? 'none' };
+  if (r.unpacker === 'pg.Client') {
+    const client = new pg.Client(config);
+    const connected = client.connect();
+    connected.catch(() => {}); // surfaced by queries and by `connected`
+    Object.defineProperty(client, 'connected', { value: connected });
+    if (r.poolClient) Object.defineProperty(client, 'release', { value: () => void client.end(), configurable: true });
+    return client;
+  }
+  if (r.unpacker === 'pg.Pool') return new pg.Pool({ ...config, ...(r.max ? { max: r.max } : {}) });
+  throw ProxyErrors.BAD_RECORD(`unknown unpacker ${String((r as { unpacker?: unknown }).unpacker)}`);
+}
+
+const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> => typeof (v as Promise<T>)?.then === 'function';
+
+const kLoopback = new Set(['127.0.0.1', 'localhost', '::1']);
+const sameHost = (a: string, b: string): boolean => a === b || (kLoopback.has(a) && kLoopback.has(b));

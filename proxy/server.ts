@@ -1,0 +1,131 @@
+/** `startProxy`: the listening socket, the shared context, the control operations and shutdown. */
+import net from 'node:net';
+import tls from 'node:tls';
+import type http from 'node:http';
+import { resolveOptions, type ProxyOptions } from './options';
+import { BackendPool } from './upstream/pool';
+import { HandoffRegistry, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
+import { ProxyStats, SessionRegistry, type ProxyContext } from './context';
+import { ClientSession } from './session/client-session';
+import { makeVerifier } from './auth/scram';
+import { createMetrics } from './metrics';
+import { startControl } from './control-http';
+import { ProxyErrors } from './errors';
+import { debug } from './debug';
+
+/** A client session as the proxy identifies it: the BackendKeyData it sent the client. */
+export interface SessionKey {
+  processId: number;
+  secretKey: number;
+}
+
+export interface ProxyHandle {
+  /** Where clients connect. */
+  readonly address: { host: string; port: number };
+  /** `postgres://host:port/database`, without credentials. */
+  readonly url: string;
+  /** `http://host:port` of the control endpoint, or null. */
+  readonly controlUrl: string | null;
+  /** Prepares a hand-off of a client's session: single-use id, expiring, optionally capability-bound. */
+  prepareHandoff(req: HandoffRequest): HandoffTicket;
+  /** A credential a worker's pg.Pool connects with; served by the backend pool until it expires. */
+  preparePoolGrant(req?: PoolGrantRequest): PoolGrant;
+  /** Everything the client runs from now on is rolled back in the end. */
+  shadowBegin(key: SessionKey): void;
+  /** Rolls back the client's shadow work and returns it to normal. */
+  shadowEnd(key: SessionKey): void;
+  /** Prometheus text. */
+  metrics(): Promise<string>;
+  /** Stops listening, closes every client (57P01) and backend. */
+  close(): Promise<void>;
+}
+
+function sessionKey(req: unknown): SessionKey {
+  const r = (req ?? {}) as Record<string, unknown>;
+  if (!Number.isInteger(r.processId) || !Number.isInteger(r.secretKey)) {
+    throw ProxyErrors.CONTROL_BAD_REQUEST('processId and secretKey must be integers');
+  }
+  return { processId: r.processId as number, secretKey: r.secretKey as number };
+}
+
+export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const o = resolveOptions(options);
+  const stats = new ProxyStats();
+  const ctx: ProxyContext = {
+    options: o,
+    pool: new BackendPool(o.upstream, {
+      max: o.maxBackends,
+      acquireTimeoutMs: o.acquireTimeoutMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      maxMessageSize: 1 << 30,
+    }),
+    stats,
+    sessions: new SessionRegistry(),
+    handoffs: new HandoffRegistry(o.handoffTtlMs),
+    verifiers: new Map(Object.entries(o.users).map(([u, p]) => [u, makeVerifier(p)])),
+    tls: o.tls ? tls.createSecureContext(o.tls) : null,
+    closing: false,
+  };
+  const registry = createMetrics(ctx);
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    socket.setNoDelay(true);
+    new ClientSession(socket, ctx);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.listen.port, o.listen.host, () => resolve());
+  });
+  const addr = server.address() as net.AddressInfo;
+  const address = { host: o.listen.host, port: addr.port };
+  debug('listening on %s:%d, upstream %s:%d/%s, %s pooling', address.host, address.port, o.upstream.host, o.upstream.port, o.upstream.database, o.poolMode);
+
+  const find = (req: unknown) => {
+    const k = sessionKey(req);
+    const s = ctx.sessions.find(k.processId, k.secretKey);
+    if (!s) throw ProxyErrors.SESSION_NOT_FOUND(`processId ${k.processId}`);
+    return s;
+  };
+  const ops = {
+    prepareHandoff(req: HandoffRequest): HandoffTicket {
+      find(req);
+      return ctx.handoffs.prepare(req);
+    },
+    preparePoolGrant(req: PoolGrantRequest = {}): PoolGrant {
+      return ctx.handoffs.grant(req);
+    },
+    shadowBegin(key: SessionKey): void {
+      find(key).shadowBegin();
+    },
+    shadowEnd(key: SessionKey): void {
+      find(key).shadowEnd();
+    },
+    metrics: () => registry.metrics(),
+  };
+  let control: http.Server | null = null;
+  if (o.control) {
+    control = await startControl(o.control, ops as never);
+  }
+  const controlAddr = control ? (control.address() as net.AddressInfo) : null;
+
+  return {
+    address,
+    url: `postgres://${address.host}:${address.port}/${encodeURIComponent(o.upstream.database)}`,
+    controlUrl: controlAddr ? `http://${o.control!.host}:${controlAddr.port}` : null,
+    ...ops,
+    async close() {
+      if (ctx.closing) return;
+      ctx.closing = true;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of [...ctx.sessions.all()]) s.shutdown();
+      ctx.pool.close();
+      for (const b of ctx.pool.all) b.destroy();
+      ctx.handoffs.close();
+      if (control) {
+        control.closeAllConnections();
+        await new Promise<void>((r) => control!.close(() => r()));
+      }
+      await closed;
+    },
+  };
+}

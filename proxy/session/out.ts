@@ -1,0 +1,69 @@
+/**
+ * Collects what one pass over an input chunk sends to a socket: consecutive unchanged messages of
+ * the same chunk join into one range (no copy), and one corked flush hands everything to the
+ * kernel in a single writev.
+ */
+import type { Socket } from 'node:net';
+
+export class Out {
+  private parts: Buffer[] = [];
+  private buf: Buffer | null = null;
+  private start = 0;
+  private end = 0;
+  bytes = 0;
+
+  /** Queues `buf[start, end)` without copying; the buffer must not change before flush. */
+  push(buf: Buffer, start: number, end: number): void {
+    if (this.buf === buf && this.end === start) {
+      this.end = end;
+      return;
+    }
+    this.commit();
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+  }
+
+  pushOwned(b: Buffer): void {
+    this.commit();
+    this.parts.push(b);
+  }
+
+  get empty(): boolean {
+    return this.buf === null && this.parts.length === 0;
+  }
+
+  /** Drops what is queued (its reader went away). */
+  discard(): void {
+    this.parts = [];
+    this.buf = null;
+  }
+
+  /** Writes everything; returns false when the socket asks the writer to wait for 'drain'. */
+  flush(socket: Socket): boolean {
+    this.commit();
+    const parts = this.parts;
+    if (parts.length === 0) return true;
+    this.parts = [];
+    let ok = true;
+    if (parts.length === 1) {
+      this.bytes += parts[0].length;
+      ok = socket.write(parts[0]);
+    } else {
+      socket.cork();
+      for (const p of parts) {
+        this.bytes += p.length;
+        ok = socket.write(p);
+      }
+      socket.uncork();
+    }
+    return ok;
+  }
+
+  private commit(): void {
+    if (this.buf) {
+      this.parts.push(this.start === 0 && this.end === this.buf.length ? this.buf : this.buf.subarray(this.start, this.end));
+      this.buf = null;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The startup phase of a client connection: SSLRequest (TLS when configured), CancelRequest,
+ * StartupMessage, authentication (SCRAM-SHA-256 or trust; hand-off ids and pool grants in the user
+ * name), then ParameterStatus, the client's own BackendKeyData and ReadyForQuery.
+ */
+import { TLSSocket } from 'node:tls';
+import { Phase, type ClientSession } from './client-session';
+import { ScramServer, type ScramVerifier } from '../auth/scram';
+import * as be from '../wire/backend-messages';
+import * as fe from '../wire/frontend-messages';
+import { FrontendCode, TxStatus } from '../wire/codes';
+import { ProxyErrors } from '../errors';
+import { debug } from '../debug';
+import { claimHandoff } from './handoff-splice';
+
+interface AuthState {
+  scram: ScramServer;
+  step: 0 | 1;
+}
+
+export function onStartupMessage(s: ClientSession, code: number, buf: Buffer, start: number, end: number): void {
+  try {
+    if (s.phase === Phase.Startup) startupPacket(s, buf, start, end);
+    else if (code === FrontendCode.Password && s.auth) saslMessage(s, buf, start, end);
+    else throw ProxyErrors.PROTOCOL_VIOLATION(`unexpected message '${String.fromCharCode(code)}' during authentication`);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('BEEHIVE_ERR_PROXY_HANDOFF')) s.ctx.stats.handoffsRejected++;
+    s.fatal(err as Error);
+  }
+}
+
+function startupPacket(s: ClientSession, buf: Buffer, start: number, end: number): void {
+  const p = fe.decodeStartup(buf, start, end);
+  const ctx = s.ctx;
+  if (p.kind === 'ssl') {
+    if (!ctx.tls || s.socket instanceof TLSSocket) return void s.socket.write('N');
+    s.socket.write('S');
+    const raw = s.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    s.bindSocket(new TLSSocket(raw, { isServer: true, secureContext: ctx.tls }));
+    return;
+  }
+  if (p.kind === 'gssenc') return void s.socket.write('N');
+  if (p.kind === 'cancel') {
+    const target = ctx.sessions.find(p.processId!, p.secretKey!);
+    debug('cancel request for client %d: %s', p.processId, target ? 'forwarded' : 'no match');
+    target?.cancelRunning();
+    s.socket.end();
+    s.close();
+    return;
+  }
+  if (p.major !== 3) throw ProxyErrors.UNSUPPORTED_PROTOCOL(`${p.major}.${p.minor}`);
+  s.reader.startup = false;
+  s.phase = Phase.Auth;
+  const params = p.params!;
+  const unknown = Object.keys(params).filter((k) => k.startsWith('_pq_.'));
+  if (p.minor! > 0 || unknown.length > 0) s.send(be.negotiateProtocolVersion(0, unknown));
+  s.params = params;
+  s.user = params.user ?? '';
+  if (!s.user) throw ProxyErrors.AUTH_FAILED('no user name in the startup packet');
+  if (ctx.closing) throw ProxyErrors.SHUTDOWN();
+  if (ctx.sessions.size >= ctx.options.maxClients) throw ProxyErrors.TOO_MANY_CLIENTS(`limit ${ctx.options.maxClients}`);
+
+  let verifier: ScramVerifier | null;
+  const dot = s.user.indexOf('.');
+  const prefix = dot > 0 ? s.user.slice(0, dot) : '';
+  if (prefix === 'handoff' || prefix === 'grant') {
+    s.credential = ctx.handoffs.take(prefix, s.user.slice(dot + 1));
+    verifier = s.credential.verifier;
+  } else if (ctx.options.auth === 'trust') verifier = null;
+  else {
+    verifier = ctx.verifiers.get(s.user) ?? null;
+    if (!verifier) throw ProxyErrors.AUTH_FAILED(`password authentication failed for user "${s.user}"`);
+  }
+  if (!verifier) return authenticated(s);
+  s.auth = { scram: new ScramServer(verifier), step: 0 } satisfies AuthState;
+  s.send(be.authSASL(['SCRAM-SHA-256']));
+}
+
+function saslMessage(s: ClientSession, buf: Buffer, start: number, end: number): void {
+  const a = s.auth as AuthState;
+  if (a.step === 0) {
+    const init = fe.decodeSASLInitial(buf, start, end);
+    if (init.mechanism !== 'SCRAM-SHA-256') throw ProxyErrors.AUTH_UNSUPPORTED(init.mechanism);
+    s.send(be.authSASLContinue(a.scram.first(init.data)));
+    a.step = 1;
+    return;
+  }
+  let final: string;
+  try {
+    final = a.scram.final(fe.decodeBodyString(buf, start, end));
+  } catch (err) {
+    throw ProxyErrors.AUTH_FAILED(`password authentication failed for user "${s.user}"`, { cause: err });
+  }
+  s.auth = null;
+  s.send(be.authSASLFinal(final));
+  authenticated(s);
+}
+
+const kShadowOption = /beehive[._]shadow=(1|on|true)\b/;
+
+function authenticated(s: ClientSession): void {
+  const ctx = s.ctx;
+  s.send(be.authOk());
+  const key = ctx.sessions.register(s);
+  s.processId = key.processId;
+  s.secretKey = key.secretKey;
+  s.phase = Phase.Attaching;
+  const shadow =
+    !!s.credential?.shadow || ['1', 'on', 'true'].includes(s.params.beehive_shadow ?? '') || kShadowOption.test(s.params.options ?? '');
+  debug('client %d authenticated as %s%s', s.processId, s.user, shadow ? ' (shadow)' : '');
+  if (s.credential?.kind === 'handoff') return claimHandoff(s, s.credential, shadow);
+  if (s.mode === 'session' || shadow) {
+    return s.acquire(() => {
+      if (shadow) s.shadowBegin();
+      finishStartup(s);
+    });
+  }
+  if (ctx.pool.serverParams) return finishStartup(s);
+  ctx.pool.warm().then(
+    () => finishStartup(s),
+    (err: Error) => s.fatal(err),
+  );
+}
+
+/** ParameterStatus, BackendKeyData and ReadyForQuery: the client may start. */
+export function finishStartup(s: ClientSession): void {
+  if (s.phase !== Phase.Attaching) return;
+  const params = s.backend?.params ?? s.ctx.pool.serverParams ?? new Map<string, string>();
+  const parts: Buffer[] = [];
+  for (const [k, v] of params) parts.push(be.parameterStatus(k, v));
+  parts.push(be.backendKeyData(s.processId, s.secretKey));
+  const status = s.shadow ? TxStatus.Idle : (s.backend?.txStatus ?? TxStatus.Idle);
+  parts.push(be.readyForQuery(status));
+  s.send(Buffer.concat(parts));
+  s.phase = Phase.Ready;
+  s.drainStash();
+}

@@ -1,0 +1,51 @@
+/**
+ * Protocol-level named prepared statements under transaction pooling: a client's statement may be
+ * needed on any backend. The client's name maps to a server-side name derived from the text and
+ * parameter types, so clients running the same statement share one server-side statement; a
+ * backend that lacks it gets a Parse injected just before use (as PgBouncer >= 1.21 does).
+ */
+import { createHash } from 'node:crypto';
+
+export interface StatementDef {
+  server: string;
+  query: string;
+  types: Buffer;
+}
+
+const kNames = new Map<string, string>();
+
+/** `bh_` + 24 hex chars of SHA-1 over types and text; memoised for hot statements. */
+export function serverName(query: string, types: Buffer): string {
+  const key = types.length > 2 ? types.toString('latin1') + '\0' + query : query;
+  let name = kNames.get(key);
+  if (!name) {
+    name = 'bh_' + createHash('sha1').update(key).digest('hex').slice(0, 24);
+    if (kNames.size > 10_000) kNames.clear();
+    kNames.set(key, name);
+  }
+  return name;
+}
+
+export class ClientStatements {
+  private readonly map = new Map<string, StatementDef>();
+
+  define(name: string, query: string, types: Buffer): StatementDef {
+    const def = { server: serverName(query, types), query, types: Buffer.from(types) };
+    this.map.set(name, def);
+    return def;
+  }
+
+  get(name: string): StatementDef | undefined {
+    return this.map.get(name);
+  }
+
+  /** Forgets `name` if it still maps to `server` (a later Parse may have replaced it). */
+  forget(name: string, server?: string): void {
+    const d = this.map.get(name);
+    if (d && (server === undefined || d.server === server)) this.map.delete(name);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

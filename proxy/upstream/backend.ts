@@ -1,0 +1,200 @@
+/**
+ * One server connection: connects, authenticates (SCRAM-SHA-256, md5 or cleartext — whatever the
+ * server asks), then carries raw bytes for whichever client session owns it. pg-protocol parses the
+ * startup phase; after ReadyForQuery the bytes go to the owner through a MessageReader.
+ */
+import net from 'node:net';
+import { serialize } from 'pg-protocol';
+import { Parser } from 'pg-protocol/dist/parser';
+import type { BackendMessage } from 'pg-protocol/dist/messages';
+import { ProxyErrors } from '../errors';
+import { debug } from '../debug';
+import { ScramClient, md5Password } from '../auth/scram';
+import { MessageReader, type ReaderHandler } from '../wire/reader';
+import { BackendCode, TxStatus } from '../wire/codes';
+import { decodeFields, decodeParameterStatus } from '../wire/backend-messages';
+
+export interface UpstreamConfig {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  /** application_name the proxy's own connections announce. */
+  applicationName?: string;
+}
+
+/** A client session attached to a backend receives its bytes and its loss. */
+export interface BackendOwner {
+  onBackendData(backend: Backend, chunk: Buffer): void;
+  onBackendClose(backend: Backend, err: Error): void;
+}
+
+let nextId = 1;
+
+export class Backend {
+  readonly id = nextId++;
+  pid = 0;
+  secret = 0;
+  readonly params = new Map<string, string>();
+  txStatus: number = TxStatus.Idle;
+  /** Server-side names of protocol-level statements prepared on this connection. */
+  readonly prepared = new Set<string>();
+  owner: BackendOwner | null = null;
+  readonly reader: MessageReader;
+  closed = false;
+  idleSince = Date.now();
+  onClose: ((b: Backend) => void) | null = null;
+
+  private constructor(
+    readonly socket: net.Socket,
+    readonly config: UpstreamConfig,
+    maxMessage: number,
+  ) {
+    this.reader = new MessageReader(maxMessage);
+  }
+
+  /** Opens and authenticates a connection; rejects with UPSTREAM_* errors or the server's own error. */
+  static connect(config: UpstreamConfig, timeoutMs: number, maxMessage = 1 << 30): Promise<Backend> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: config.host, port: config.port, noDelay: true });
+      const b = new Backend(socket, config, maxMessage);
+      const parser = new Parser();
+      let scram: ScramClient | null = null;
+      let done = false;
+      const fail = (err: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(ProxyErrors.UPSTREAM_CONNECT(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      socket.once('error', (err) => fail(ProxyErrors.UPSTREAM_CONNECT(`${config.host}:${config.port}: ${err.message}`, { cause: err })));
+      socket.once('close', () => fail(ProxyErrors.UPSTREAM_LOST('closed during startup')));
+      socket.on('connect', () => {
+        const params: Record<string, string> = { user: config.user, database: config.database, client_encoding: 'UTF8' };
+        params.application_name = config.applicationName ?? 'beehive-proxy';
+        socket.write(serialize.startup(params));
+      });
+      const onMessage = (msg: BackendMessage) => {
+        const m = msg as BackendMessage & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        try {
+          switch (msg.name) {
+            case 'authenticationCleartextPassword':
+              socket.write(serialize.password(requirePassword(config)));
+              break;
+            case 'authenticationMD5Password':
+              socket.write(serialize.password(md5Password(config.user, requirePassword(config), m.salt)));
+              break;
+            case 'authenticationSASL':
+              if (!m.mechanisms.includes('SCRAM-SHA-256')) throw ProxyErrors.UPSTREAM_AUTH(`server offers ${m.mechanisms.join(', ')}`);
+              scram = new ScramClient(requirePassword(config));
+              socket.write(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', scram.first()));
+              break;
+            case 'authenticationSASLContinue':
+              socket.write(serialize.sendSCRAMClientFinalMessage(scram!.continue(m.data)));
+              break;
+            case 'authenticationSASLFinal':
+              scram!.finish(m.data);
+              break;
+            case 'parameterStatus':
+              b.params.set(m.parameterName, m.parameterValue);
+              break;
+            case 'backendKeyData':
+              b.pid = m.processID;
+              b.secret = m.secretKey;
+              break;
+            case 'error':
+              fail(Object.assign(ProxyErrors.UPSTREAM_CONNECT(m.message), { sqlstate: m.code, severity: m.severity }));
+              break;
+            case 'readyForQuery':
+              done = true;
+              clearTimeout(timer);
+              socket.removeAllListeners('data');
+              socket.removeAllListeners('error');
+              socket.removeAllListeners('close');
+              b.listen();
+              debug('backend %d connected (server pid %d)', b.id, b.pid);
+              resolve(b);
+              break;
+          }
+        } catch (err) {
+          fail(err as Error);
+        }
+      };
+      socket.on('data', (chunk) => {
+        if (!done) parser.parse(chunk, onMessage);
+      });
+    });
+  }
+
+  private listen(): void {
+    this.socket.on('data', (chunk: Buffer) => {
+      if (this.owner) this.owner.onBackendData(this, chunk);
+      else this.onIdleData(chunk);
+    });
+    const lost = (err?: Error) => this.lost(err ?? ProxyErrors.UPSTREAM_LOST());
+    this.socket.on('error', lost);
+    this.socket.on('close', () => lost());
+  }
+
+  private readonly idleHandler: ReaderHandler = {
+    message: (code, buf, start, end) => {
+      if (code === BackendCode.ErrorResponse) {
+        const f = decodeFields(buf, start, end);
+        debug('backend %d idle error %s %s', this.id, f.C, f.M);
+        this.destroy();
+      } else if (code === BackendCode.ParameterStatus) {
+        const [k, v] = decodeParameterStatus(buf, start, end);
+        this.params.set(k, v);
+      }
+    },
+    fragment: () => {},
+  };
+
+  /** Bytes from a pooled, unowned connection: only errors (e.g. admin shutdown) and parameter changes matter. */
+  private onIdleData(chunk: Buffer): void {
+    try {
+      this.reader.feed(chunk, this.idleHandler);
+    } catch {
+      this.destroy();
+    }
+  }
+
+  private lost(err: Error, graceful = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    debug('backend %d closed: %s', this.id, err.message);
+    if (graceful) this.socket.end(serialize.end());
+    else this.socket.destroy();
+    const owner = this.owner;
+    this.owner = null;
+    owner?.onBackendClose(this, err);
+    this.onClose?.(this);
+  }
+
+  write(buf: Buffer): void {
+    if (!this.closed) this.socket.write(buf);
+  }
+
+  /** Sends a CancelRequest for whatever this connection is running, on a new connection as the protocol wants. */
+  cancel(): void {
+    const s = net.connect({ host: this.config.host, port: this.config.port }, () => s.end(serialize.cancel(this.pid, this.secret)));
+    s.on('error', () => s.destroy());
+  }
+
+  /** Graceful close: Terminate, then end. */
+  terminate(): void {
+    this.lost(ProxyErrors.SHUTDOWN(), true);
+  }
+
+  destroy(): void {
+    this.lost(ProxyErrors.UPSTREAM_LOST('closed by the proxy'));
+  }
+}
+
+function requirePassword(config: UpstreamConfig): string {
+  if (config.password == null) throw ProxyErrors.UPSTREAM_AUTH('the server asks for a password and none is configured');
+  return config.password;
+}
