@@ -1,0 +1,24 @@
+/**
+ * AWS Lambda entry point (`index.handler` in the packaged artifact): translates the Lambda event
+ * and context to the provider-neutral runtime and nothing else. The event is the InvocationEvent
+ * itself (the provider sends it as the invoke payload); the result is returned as the payload.
+ */
+import { isWarmupEvent, type InvocationEvent, type InvocationResult, type WarmupResult } from '../protocol';
+import { capTimeout, nextInvocation } from './instance-meta';
+import { handleInvocation } from './runtime';
+
+/** The parts of Lambda's context object the adapter uses. */
+export interface LambdaContext {
+  awsRequestId?: string;
+  callbackWaitsForEmptyEventLoop?: boolean;
+  getRemainingTimeInMillis?: () => number;
+}
+
+export async function handler(event: unknown, context?: LambdaContext): Promise<InvocationResult | WarmupResult> {
+  // The channel socket stays open for the next warm invocation: do not wait for an empty loop.
+  if (context) context.callbackWaitsForEmptyEventLoop = false;
+  const worker = nextInvocation();
+  if (isWarmupEvent(event)) return { beehiveWarmup: 1, worker };
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return handleInvocation(capTimeout(event as InvocationEvent, remaining), worker);
+}
