@@ -1,0 +1,109 @@
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { controllerHooks, startController, validateControllerOptions, type ControllerEvent, type ControllerOptions } from '../index';
+import type { AgentControl, AgentState } from '../../state';
+
+/** Keeps the event loop busy in 20 ms slices until stopped: a CPU burst inside this very process. */
+function burnCpu(): () => void {
+  let on = true;
+  const slice = (): void => {
+    const end = performance.now() + 20;
+    while (performance.now() < end) { /* busy */ }
+    if (on) setImmediate(slice);
+  };
+  setImmediate(slice);
+  return () => { on = false; };
+}
+
+async function nextDecision(c: NodeJS.EventEmitter, match: (e: ControllerEvent) => boolean): Promise<ControllerEvent> {
+  for (;;) {
+    const [e] = (await once(c, 'decision')) as [ControllerEvent];
+    if (match(e)) return e;
+  }
+}
+
+function agent(mode: AgentState['mode'] = 'auto') {
+  const calls: Array<[string, number]> = [];
+  let ratio = 0;
+  const state = () => ({ mode, ratio, sloMs: 100, totals: { inFlight: 8, latency: { p99: 20 } } }) as unknown as AgentState;
+  const control: AgentControl = {
+    getState: state,
+    setRatio: (r) => { calls.push(['setRatio', r]); ratio = r; },
+    setHandlerMode: () => true,
+  };
+  return { control, calls, ratio: () => ratio };
+}
+
+describe('burst controller at run time', () => {
+  it('raises the ratio in the first period of a real CPU burst and lowers it after', async () => {
+    const a = agent();
+    const prewarms: number[] = [];
+    const c = startController({ ...controllerHooks(a.control, (n) => prewarms.push(n)), periodMs: 50, calmPeriods: 2, stepDown: 0.25 });
+    try {
+      const idle = await nextDecision(c, (e) => e.ratio === 0 && e.signals.elu < 0.5);
+      expect(idle.ratio).toBe(0);
+      // The burst starts right after a decision: the next period is entirely busy.
+      const stop = burnCpu();
+      const burst = await nextDecision(c, () => true);
+      stop();
+      expect(burst.signals.elu).toBeGreaterThan(0.8);
+      expect(burst.action).toBe('raise');
+      expect(burst.ratio).toBeGreaterThan(0.2);
+      expect(a.ratio()).toBe(burst.ratio);
+      expect(prewarms.at(-1)).toBe(burst.prewarm);
+      expect(burst.prewarm).toBeGreaterThan(0);
+      // Idle again: the ratio comes down in steps, after calm periods, back to zero.
+      const down = await nextDecision(c, (e) => e.ratio === 0);
+      expect(down.action).toBe('lower');
+      const steps = a.calls.filter(([, r]) => r < burst.ratio).map(([, r]) => r);
+      expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(burst.ratio / 0.25));
+      expect(prewarms.at(-1)).toBe(0);
+    } finally {
+      c.stop();
+    }
+  });
+
+  it('only watches when the agent is not in auto mode, and starts from an operator\'s ratio', async () => {
+    const a = agent('manual');
+    const c = startController({ ...controllerHooks(a.control), periodMs: 20 });
+    try {
+      const stop = burnCpu();
+      const e = await nextDecision(c, (x) => x.signals.elu > 0.8);
+      stop();
+      expect(e.applied).toBe(false);
+      expect(a.calls).toEqual([]);
+    } finally {
+      c.stop();
+    }
+  });
+
+  it('reports failing hooks as errors and keeps running', async () => {
+    let n = 0;
+    const c = startController({
+      periodMs: 10,
+      read: () => { if (n++ === 0) throw new Error('state unavailable'); return { ratio: 0, inFlight: 0, p99Ms: 0, sloMs: 100 }; },
+      setRatio: () => {},
+    });
+    try {
+      const [err] = await once(c, 'error');
+      expect((err as Error).message).toBe('state unavailable');
+      await once(c, 'decision');
+    } finally {
+      c.stop();
+    }
+  });
+
+  it('validates its options', () => {
+    const ok: ControllerOptions = { read: () => ({ ratio: 0, inFlight: 0, p99Ms: 0, sloMs: 1 }), setRatio: () => {} };
+    const v = (o: Partial<ControllerOptions>) => () => validateControllerOptions({ ...ok, ...o } as ControllerOptions);
+    expect(v({ read: undefined })).toThrow(new TypeError('options.read must be a function'));
+    expect(v({ setRatio: 1 as never })).toThrow(new TypeError('options.setRatio must be a function'));
+    expect(v({ prewarm: 'x' as never })).toThrow(new TypeError('options.prewarm must be a function'));
+    expect(v({ periodMs: 5 })).toThrow(new RangeError('options.periodMs must be an integer from 10 to 60000'));
+    expect(v({ periodMs: 10.5 })).toThrow(new TypeError('options.periodMs must be an integer from 10 to 60000'));
+    expect(v({ delayResolutionMs: 0 })).toThrow(new RangeError('options.delayResolutionMs must be an integer from 1 to 1000'));
+    expect(v({ delayResolutionMs: 'a' as never })).toThrow(new TypeError('options.delayResolutionMs must be an integer from 1 to 1000'));
+    expect(() => validateControllerOptions(null as never)).toThrow(new TypeError('options must be an object'));
+    expect(() => startController({ ...ok, targetElu: 3 })).toThrow(new RangeError('options.targetElu must be a number from 0.05 to 1'));
+  });
+});
