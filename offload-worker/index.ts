@@ -5,3 +5,4 @@ export { WorkerErrors } from './errors';
 export type { Change, Op } from './closure-space';
 export type { CodeRecord } from './code-record';
 export type { ResCall, ReqSnapshot, ResInit } from './http-shims';
+export { registerUnpacker, type Unpacker } from './unpackers';

@@ -7,6 +7,7 @@ import { ClosureSpace, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
 import { fillFunction, rebuildFunction, type BindingWrite } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
+import { unpack } from './unpackers';
 
 /** Values that came as custom records (modules, require functions) re-encode as the same records. */
 const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
@@ -106,6 +107,16 @@ export class Invocation {
       case 'require':
         v = this.makeRequire(String(data));
         break;
+      case 'process': {
+        // The server's view of what differs between machines: its environment.
+        const view = Object.create(process) as NodeJS.Process;
+        Object.defineProperty(view, 'env', { value: (data as { env: NodeJS.ProcessEnv }).env, enumerable: true, writable: true });
+        v = view;
+        break;
+      }
+      case 'pack':
+        v = unpack(data as { unpacker: string; record: unknown });
+        break;
       default:
         throw WorkerErrors.UNSUPPORTED(`custom record '${tag}'`);
     }
@@ -113,19 +124,27 @@ export class Invocation {
     return v;
   }
 
-  /** Packages come from the worker's own dependencies: the app's folder locally, the bundle on a FaaS. */
+  /**
+   * Packages come from the worker's own dependencies: the app's folder locally, the bundle on a FaaS.
+   * A package member travels as its path inside node_modules (`lodash/lodash.js`), resolved here by
+   * absolute path so that a package's `exports` map cannot hide it.
+   */
   private requirePackage(spec: string, from?: string): unknown {
-    const bases = [from, process.env.BEEHIVE_APP_ROOT && path.join(process.env.BEEHIVE_APP_ROOT, 'package.json'), path.join(process.cwd(), 'package.json'), __filename];
-    let last: unknown;
-    for (const base of bases) {
-      if (!base) continue;
-      try {
-        return createRequire(fs.existsSync(base) ? base : path.join(process.cwd(), 'x.js'))(spec);
-      } catch (err) {
-        last = err;
+    if (spec === 'beehive') return require('../index');
+    if (spec.startsWith('node:')) return require(spec);
+    const roots = [process.env.BEEHIVE_APP_ROOT, process.cwd(), from && path.dirname(from)].filter(Boolean) as string[];
+    for (const root of roots) {
+      for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+        const candidate = path.join(dir, 'node_modules', spec);
+        if (fs.existsSync(candidate)) return require(candidate);
+        if (path.dirname(dir) === dir) break;
       }
     }
-    throw WorkerErrors.MODULE(`'${spec}': ${(last as Error)?.message}`, { cause: last });
+    try {
+      return createRequire(path.join(path.resolve(roots[0] ?? process.cwd()), 'x.js'))(spec);
+    } catch (err) {
+      throw WorkerErrors.MODULE(`'${spec}': ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /**

@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import type { NextFunction, Request, Response } from 'express';
+import type { Provider } from '../protocol';
+import { ExportTable } from '../gc';
+import { resolveOptions, splitHostPort, type AgentOptions } from './config';
+import { ChannelServer } from './channel/server';
+import { Invocations } from './channel/invocations';
+import { debug } from './debug';
+import { Dispatcher } from './dispatcher';
+import { isExpress, patchExpress } from './instrument/express';
+import { onModuleLoad } from './instrument/loader';
+import { LockManager } from './locks';
+import { createProvider } from './providers/create';
+import { Registry, Samples, type HandlerEntry } from './registry';
+import type { AgentControl, AgentState, HandlerMode } from './state';
+
+/**
+ * The agent inside the server process: instrumentation, dispatch, the channel and the worker pool.
+ * Started once per process by `beehive/agent` or `configure()`.
+ */
+export class Agent implements AgentControl {
+  readonly options: AgentOptions;
+  readonly registry = new Registry();
+  readonly exports = new ExportTable();
+  readonly invocations = new Invocations();
+  readonly locks = new LockManager();
+  readonly dispatcher: Dispatcher;
+  private ratioNow: number;
+  private channel?: ChannelServer;
+  private channelUrlP?: Promise<string>;
+  private providerInst?: Provider;
+  private readonly startedAt = new Date().toISOString();
+  private readonly latency = new Samples(4096);
+  private inFlight = 0;
+  private readonly totals = { requests: 0 };
+
+  constructor(options: Partial<AgentOptions>) {
+    this.options = resolveOptions(options);
+    this.ratioNow = this.options.mode === 'always' ? 1 : this.options.ratio;
+    this.dispatcher = new Dispatcher({
+      options: this.options,
+      exports: this.exports,
+      invocations: this.invocations,
+      channelUrl: () => this.channelUrl(),
+      provider: () => this.provider(),
+      ratio: () => this.ratioNow,
+      onRequestDone: (_e, _where, ms) => {
+        this.latency.add(ms);
+      },
+    });
+  }
+
+  /** Hooks framework loading. */
+  instrument(): void {
+    const hooks = {
+      registry: this.registry,
+      register: (e: HandlerEntry) => this.registry.add(e),
+      handle: (e: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction) => this.handle(e, self, req, res, next),
+    };
+    onModuleLoad('express', (exports, version) => {
+      if (!isExpress(exports)) return false;
+      patchExpress(exports, version(), hooks);
+      debug('agent', `instrumented express ${version()}`);
+      return true;
+    });
+  }
+
+  handle(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
+    this.totals.requests++;
+    this.inFlight++;
+    res.once('close', () => this.inFlight--);
+    if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.runLocal(entry, self, req, res, next);
+    void this.dispatcher.offload(entry, self, req, res, next).catch((err) => next(err));
+    return undefined;
+  }
+
+  channelUrl(): Promise<string> {
+    this.channelUrlP ??= (async () => {
+      const { host, port } = splitHostPort(this.options.channelListen);
+      this.channel = new ChannelServer({
+        host,
+        port,
+        invocations: this.invocations,
+        exports: this.exports,
+        locks: this.locks,
+        budget: this.options.closureBudget,
+        appRoot: this.options.appRoot,
+        maxFrameBytes: 64 * 1024 * 1024,
+      });
+      const addr = await this.channel.listen();
+      const url = this.options.callbackUrl ?? `ws://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+      debug('agent', `channel listening on ${addr.host}:${addr.port}, workers call back to ${url}`);
+      return url;
+    })();
+    return this.channelUrlP;
+  }
+
+  provider(): Provider {
+    this.providerInst ??= createProvider(this.options);
+    return this.providerInst;
+  }
+
+  /** Starts the channel and warm workers ahead of the first offload. */
+  async prewarm(n = this.options.workers): Promise<void> {
+    await this.channelUrl();
+    await this.provider().prewarm(n);
+  }
+
+  getState(): AgentState {
+    const handlers = this.registry.all.map((h) => h.stats());
+    const sum = (k: 'local' | 'offloaded' | 'shadow' | 'fallbacks' | 'failures' | 'reexecuted') => handlers.reduce((n, h) => n + h[k], 0);
+    const ps = this.providerInst?.stats();
+    return {
+      mode: this.options.mode,
+      ratio: this.ratioNow,
+      platform: this.options.platform,
+      sloMs: this.options.sloMs,
+      startedAt: this.startedAt,
+      handlers,
+      workers: ps?.workers ?? [],
+      totals: {
+        requests: this.totals.requests,
+        local: sum('local'),
+        offloaded: sum('offloaded'),
+        shadow: sum('shadow'),
+        fallbacks: sum('fallbacks'),
+        failures: sum('failures'),
+        reexecuted: sum('reexecuted'),
+        inFlight: this.inFlight,
+        elu: 0,
+        loopDelayP99: 0,
+        latency: this.latency.summary(),
+        cost: { billedMs: ps?.billedMs ?? 0, gbSeconds: ps?.gbSeconds ?? 0, usd: ps?.cost?.usd ?? 0 },
+      },
+    };
+  }
+
+  setRatio(ratio: number): void {
+    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new RangeError('ratio must be a number from 0 to 1');
+    this.ratioNow = ratio;
+  }
+
+  setHandlerMode(id: string, mode: HandlerMode): boolean {
+    const h = this.registry.get(id);
+    if (!h) return false;
+    h.mode = mode;
+    return true;
+  }
+
+  writeStatsFile(): void {
+    if (!this.options.statsFile) return;
+    fs.writeFileSync(this.options.statsFile, JSON.stringify(this.getState(), null, 2));
+  }
+
+  async close(): Promise<void> {
+    await this.providerInst?.close();
+    await this.channel?.close();
+  }
+}

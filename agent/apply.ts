@@ -1,0 +1,156 @@
+import { types } from 'node:util';
+import { ChannelErrors } from '../protocol';
+import type { Change, Op } from '../offload-worker';
+
+/**
+ * Applies a worker's dirty set to the real objects, all or nothing (DESIGN.md §3 step 7).
+ *
+ * Validation first: every operation names the value the worker saw before its write; if the server's
+ * current value differs, another request changed it meanwhile and the invocation is refused
+ * (optimistic concurrency), so that `stats.hits++` never loses an update. Then the writes, with an
+ * undo log in case a setter throws half-way.
+ */
+export function applyChanges(changes: unknown, resolve: (id: number) => object | undefined): number {
+  if (!Array.isArray(changes)) throw ChannelErrors.MALFORMED('changes must be a list');
+  const plan: Array<{ obj: object; ops: Op[] }> = [];
+  for (const c of changes as Change[]) {
+    if (!c || typeof c.id !== 'number' || !Array.isArray(c.ops)) throw ChannelErrors.MALFORMED('change without id or ops');
+    const obj = resolve(c.id);
+    if (!obj) throw ChannelErrors.FORBIDDEN(`object ${c.id}`);
+    for (const op of c.ops) validate(obj, op);
+    plan.push({ obj, ops: c.ops });
+  }
+  const undo: Array<() => void> = [];
+  try {
+    for (const { obj, ops } of plan) for (const op of ops) undo.push(apply(obj, op));
+  } catch (err) {
+    for (let i = undo.length - 1; i >= 0; i--) {
+      try {
+        undo[i]();
+      } catch {
+        /* best effort: the original error is what matters */
+      }
+    }
+    throw ChannelErrors.CONFLICT(`applying the dirty set failed: ${(err as Error).message}`, { cause: err });
+  }
+  return plan.reduce((n, p) => n + p.ops.length, 0);
+}
+
+const same = (a: unknown, b: unknown) => Object.is(a, b);
+
+function conflict(what: string): never {
+  throw ChannelErrors.CONFLICT(what);
+}
+
+function validate(obj: object, op: Op): void {
+  if (!Array.isArray(op) || typeof op[0] !== 'string') throw ChannelErrors.MALFORMED('operation is not a list');
+  const o = obj as Record<string | symbol, unknown>;
+  switch (op[0]) {
+    case 'set': {
+      const [, k, , old, had] = op;
+      checkKey(k);
+      const has = Object.prototype.hasOwnProperty.call(o, k);
+      if (has !== had || (has && !same(o[k], old))) conflict(`property '${String(k)}' changed`);
+      return;
+    }
+    case 'del': {
+      const [, k, old] = op;
+      checkKey(k);
+      if (!Object.prototype.hasOwnProperty.call(o, k) || !same(o[k], old)) conflict(`property '${String(k)}' changed`);
+      return;
+    }
+    case 'len':
+      if (!Array.isArray(obj) || typeof op[1] !== 'number' || !(op[1] >= 0) || obj.length !== op[2]) conflict('array length changed');
+      return;
+    case 'mset':
+      if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mset on a non-Map');
+      if (obj.has(op[1]) !== op[4] || !same(obj.get(op[1]), op[3])) conflict('map entry changed');
+      return;
+    case 'mdel':
+      if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mdel on a non-Map');
+      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[2])) conflict('map entry changed');
+      return;
+    case 'sadd':
+      if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sadd on a non-Set');
+      if (obj.has(op[1])) conflict('set already has the value');
+      return;
+    case 'sdel':
+      if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sdel on a non-Set');
+      if (!obj.has(op[1])) conflict('set lost the value');
+      return;
+    case 'time':
+      if (!types.isDate(obj) || typeof op[1] !== 'number') throw ChannelErrors.MALFORMED('time on a non-Date');
+      if (!same(obj.getTime(), op[2])) conflict('date changed');
+      return;
+    case 'bytes': {
+      if (!ArrayBuffer.isView(obj) && !types.isArrayBuffer(obj)) throw ChannelErrors.MALFORMED('bytes on a non-buffer');
+      const cur = ArrayBuffer.isView(obj) ? Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength) : Buffer.from(obj as ArrayBuffer);
+      if (!(op[1] instanceof Uint8Array) || !(op[2] instanceof Uint8Array) || op[1].byteLength !== cur.byteLength) throw ChannelErrors.MALFORMED('bytes of another length');
+      if (!cur.equals(Buffer.from(op[2]))) conflict('buffer changed');
+      return;
+    }
+    default:
+      throw ChannelErrors.MALFORMED(`unknown operation '${String(op[0])}'`);
+  }
+}
+
+function checkKey(k: unknown): void {
+  if (typeof k !== 'string' && typeof k !== 'symbol') throw ChannelErrors.MALFORMED('property key must be a string or symbol');
+  if (k === '__proto__') throw ChannelErrors.MALFORMED("'__proto__' cannot be written");
+}
+
+function apply(obj: object, op: Op): () => void {
+  const o = obj as Record<string | symbol, unknown>;
+  switch (op[0]) {
+    case 'set': {
+      const [, k, v, old, had] = op;
+      o[k] = v;
+      return had ? () => (o[k] = old) : () => delete o[k];
+    }
+    case 'del': {
+      const [, k, old] = op;
+      delete o[k];
+      return () => (o[k] = old);
+    }
+    case 'len': {
+      const a = obj as unknown[];
+      const removed = a.slice(op[1]);
+      a.length = op[1];
+      return () => {
+        a.length = op[2];
+        removed.forEach((v, i) => (a[op[1] + i] = v));
+      };
+    }
+    case 'mset': {
+      const m = obj as Map<unknown, unknown>;
+      m.set(op[1], op[2]);
+      const [, k, , old, had] = op;
+      return had ? () => m.set(k, old) : () => m.delete(k);
+    }
+    case 'mdel': {
+      const m = obj as Map<unknown, unknown>;
+      m.delete(op[1]);
+      return () => m.set(op[1], op[2]);
+    }
+    case 'sadd': {
+      const s = obj as Set<unknown>;
+      s.add(op[1]);
+      return () => s.delete(op[1]);
+    }
+    case 'sdel': {
+      const s = obj as Set<unknown>;
+      s.delete(op[1]);
+      return () => s.add(op[1]);
+    }
+    case 'time': {
+      const d = obj as Date;
+      d.setTime(op[1]);
+      return () => d.setTime(op[2]);
+    }
+    case 'bytes': {
+      const target = ArrayBuffer.isView(obj) ? new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength) : new Uint8Array(obj as ArrayBuffer);
+      target.set(op[1]);
+      return () => target.set(op[2]);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import * as acorn from 'acorn';
+import * as eslintScope from 'eslint-scope';
+import type { Program } from 'estree';
+
+/**
+ * Static analysis of a function as it sits in its script (DESIGN.md §3 step 4): its free variables,
+ * which of them it writes, which are never reassigned anywhere (their values can be captured once and
+ * reused), and how to rebuild it (expression, shorthand method, class with a replaced heritage).
+ * Scripts are parsed once (acorn + eslint-scope) and cached.
+ */
+export interface FreeVar {
+  name: string;
+  /** The function (or something it contains) assigns the binding. */
+  written: boolean;
+  /** Some code anywhere reassigns the binding after its declaration. */
+  reassigned: boolean;
+}
+
+export interface FunctionAnalysis {
+  src: string;
+  kind: 'expr' | 'method' | 'getter' | 'setter';
+  name?: string;
+  sup?: string;
+  freeVars: FreeVar[];
+  /** The class declares private instance members (cannot be rebuilt on an existing object). */
+  hasPrivate: boolean;
+  /** Analysed on its own source only: bindings' stability unknown. */
+  standalone: boolean;
+}
+
+interface ParsedScript {
+  ast: acorn.Node;
+  scopes: eslintScope.ScopeManager;
+  fnNodes: acorn.Node[];
+}
+
+const SUPER = '__bh_super';
+const scriptCache = new Map<string, ParsedScript | null>();
+
+function parseScript(key: string, source: string, isModule: boolean): ParsedScript | null {
+  if (scriptCache.has(key)) return scriptCache.get(key)!;
+  let parsed: ParsedScript | null = null;
+  try {
+    const ast = acorn.parse(source, {
+      ecmaVersion: 'latest',
+      sourceType: isModule ? 'module' : 'script',
+      ranges: true,
+      allowHashBang: true,
+      allowReturnOutsideFunction: true,
+      allowAwaitOutsideFunction: isModule,
+    });
+    const scopes = eslintScope.analyze(ast as unknown as Program, {
+      ecmaVersion: 2022,
+      sourceType: isModule ? 'module' : 'commonjs',
+      nodejsScope: !isModule,
+    } as eslintScope.AnalyzeOptions);
+    const fnNodes: acorn.Node[] = [];
+    walk(ast, (n) => {
+      if (/Function|Class(Declaration|Expression)/.test(n.type)) fnNodes.push(n);
+    });
+    parsed = { ast, scopes, fnNodes };
+  } catch {
+    parsed = null;
+  }
+  scriptCache.set(key, parsed);
+  return parsed;
+}
+
+function walk(n: unknown, visit: (n: acorn.Node) => void): void {
+  if (!n || typeof n !== 'object') return;
+  if (Array.isArray(n)) {
+    for (const c of n) walk(c, visit);
+    return;
+  }
+  const node = n as acorn.Node & Record<string, unknown>;
+  if (typeof node.type !== 'string') return;
+  visit(node);
+  for (const k of Object.keys(node)) {
+    if (k === 'type' || k === 'start' || k === 'end' || k === 'range' || k === 'loc') continue;
+    const c = node[k];
+    if (c && typeof c === 'object') walk(c, visit);
+  }
+}
+
+/** Analyses `fn` given its script's source (when the inspector could provide it). */
+export function analyzeFunction(fn: Function, script?: { key: string; source: string; isModule: boolean; offset: number }): FunctionAnalysis {
+  const text = Function.prototype.toString.call(fn);
+  if (script) {
+    const parsed = parseScript(script.key, script.source, script.isModule);
+    if (parsed) {
+      let best: acorn.Node | undefined;
+      for (const n of parsed.fnNodes) {
+        if (script.source.slice(n.start, n.end) !== text) continue;
+        if (!best || Math.abs(n.start - script.offset) < Math.abs(best.start - script.offset)) best = n;
+      }
+      if (best) return fromNode(best, parsed, text, false);
+    }
+  }
+  return standalone(fn, text);
+}
+
+function standalone(fn: Function, text: string): FunctionAnalysis {
+  for (const wrap of [(s: string) => `(${s})`, (s: string) => `({${s}})`]) {
+    const code = wrap(text);
+    let ast: acorn.Node;
+    try {
+      ast = acorn.parse(code, { ecmaVersion: 'latest', sourceType: 'script', ranges: true });
+    } catch {
+      continue;
+    }
+    const scopes = eslintScope.analyze(ast as unknown as Program, { ecmaVersion: 2022, sourceType: 'script' } as eslintScope.AnalyzeOptions);
+    const fnNodes: acorn.Node[] = [];
+    walk(ast, (n) => {
+      if (/Function|Class(Declaration|Expression)/.test(n.type) && code.slice(n.start, n.end) === text) fnNodes.push(n);
+    });
+    if (fnNodes.length === 0) {
+      // A shorthand method's node starts after its key: take the member's value.
+      walk(ast, (n) => {
+        if (n.type === 'FunctionExpression' && fnNodes.length === 0) fnNodes.push(n);
+      });
+    }
+    if (fnNodes.length) {
+      const a = fromNode(fnNodes[0], { ast, scopes, fnNodes }, text, true, code.startsWith('({'));
+      return a;
+    }
+  }
+  throw new SyntaxError(`cannot parse the source of ${fn.name || 'a function'}`);
+}
+
+function fromNode(node: acorn.Node, parsed: ParsedScript, text: string, isStandalone: boolean, wrappedAsMember = false): FunctionAnalysis {
+  const n = node as acorn.Node & { id?: { name: string }; superClass?: acorn.Node; body?: { body?: unknown[] } };
+  const parent = findParent(parsed.ast, node);
+  let kind: FunctionAnalysis['kind'] = 'expr';
+  const pk = parent as (acorn.Node & { kind?: string; method?: boolean; value?: unknown; key?: { name?: string } }) | undefined;
+  if (pk && (pk.type === 'MethodDefinition' || (pk.type === 'Property' && (pk.method || pk.kind !== 'init'))) && pk.value === node) {
+    kind = pk.kind === 'get' ? 'getter' : pk.kind === 'set' ? 'setter' : 'method';
+  }
+  if (wrappedAsMember) kind = kind === 'expr' ? 'method' : kind;
+  let src = text;
+  let sup: string | undefined;
+  if (/^Class/.test(n.type) && n.superClass) {
+    const off = n.start;
+    src = text.slice(0, n.superClass.start - off) + SUPER + text.slice(n.superClass.end - off);
+    sup = SUPER;
+  }
+  const hasPrivate = /^Class/.test(n.type) && JSON.stringify(n.body?.body ?? [], (k, v) => (k === 'start' || k === 'end' || k === 'range' ? undefined : v)).includes('"PrivateIdentifier"')
+    && hasPrivateInstanceField(n);
+  const freeVars = freeVariables(node, parsed, n.superClass);
+  return { src, kind, name: n.id?.name ?? pk?.key?.name, sup, freeVars, hasPrivate, standalone: isStandalone };
+}
+
+function hasPrivateInstanceField(cls: acorn.Node): boolean {
+  const body = (cls as unknown as { body: { body: Array<{ type: string; static?: boolean; key?: { type: string } }> } }).body.body;
+  return body.some((m) => !m.static && m.key?.type === 'PrivateIdentifier');
+}
+
+function findParent(root: acorn.Node, target: acorn.Node): acorn.Node | undefined {
+  let found: acorn.Node | undefined;
+  const visit = (n: unknown, parent?: acorn.Node): void => {
+    if (found || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => visit(c, parent));
+    const node = n as acorn.Node & Record<string, unknown>;
+    if (typeof node.type !== 'string') return;
+    if (node === target) {
+      found = parent;
+      return;
+    }
+    if (node.start > target.start || node.end < target.end) return;
+    for (const k of Object.keys(node)) if (node[k] && typeof node[k] === 'object' && k !== 'range') visit(node[k], node);
+  };
+  visit(root);
+  return found;
+}
+
+function freeVariables(node: acorn.Node, parsed: ParsedScript, superClass?: acorn.Node): FreeVar[] {
+  const sm = parsed.scopes;
+  const own = new Set<eslintScope.Scope>();
+  const collect = (s: eslintScope.Scope) => {
+    own.add(s);
+    s.childScopes.forEach(collect);
+  };
+  // Scopes the function creates (a class creates a class scope, a function a function scope...).
+  for (const s of sm.scopes) if (s.block === (node as unknown)) collect(s);
+  const vars = new Map<string, FreeVar>();
+  for (const s of own) {
+    for (const ref of s.references) {
+      const resolvedInside = ref.resolved && own.has(ref.resolved.scope);
+      if (resolvedInside) continue;
+      const id = ref.identifier as unknown as acorn.Node & { name: string };
+      if (superClass && id.start >= superClass.start && id.end <= superClass.end) continue;
+      if (id.start < node.start || id.end > node.end) continue;
+      const name = id.name;
+      const v = ref.resolved;
+      const reassigned = v ? v.references.some((r) => r.isWrite() && !r.init) || v.defs.some((d) => d.type === 'Parameter' && false) : true;
+      const prev = vars.get(name) ?? { name, written: false, reassigned: false };
+      prev.written ||= ref.isWrite();
+      prev.reassigned ||= reassigned || !v;
+      vars.set(name, prev);
+    }
+  }
+  return [...vars.values()];
+}

@@ -1,0 +1,84 @@
+import Module from 'node:module';
+import type { EncodeHooks, Replacement } from '../../protocol';
+import { encode, refKindOf } from '../../protocol';
+import type { Lease } from '../../gc';
+import { CaptureErrors } from './errors';
+import { encodeFunction, functionInfo } from './function-record';
+import { originOf } from './module-index';
+
+/** A stand-in for a module's `require`: it travels as the module's file name. */
+export class RequireOf {
+  constructor(readonly file: string) {}
+}
+/** A stand-in for `process`: the worker sees the server's `process.env` (DESIGN.md §3 step 4). */
+export class ProcessView {}
+
+const isRequireFn = (v: unknown): v is NodeJS.Require =>
+  typeof v === 'function' && (v as NodeJS.Require).cache === (Module as unknown as { _cache: unknown })._cache && typeof (v as NodeJS.Require).resolve === 'function';
+
+export interface CaptureOptions {
+  lease: Lease;
+  /** Approximate bytes to ship inline; the rest goes as remote references. */
+  budget: number;
+  /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
+  refined?: Set<number>;
+  peekId?(o: object): number | undefined;
+}
+
+export interface Captured {
+  bytes: Buffer;
+  objects: number;
+  refs: number;
+}
+
+/** Encoding hooks for anything the server ships to a worker under one invocation's lease. */
+export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
+  return {
+    budget: opts.budget,
+    idOf: (o) => opts.lease.grant(o),
+    overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
+    mustInline: opts.refined?.size ? (o) => opts.refined!.has(opts.peekId?.(o) ?? -1) : undefined,
+    replace: (o) => replaceForWorker(o),
+  };
+}
+
+function replaceForWorker(o: object): Replacement | undefined {
+  if (o instanceof RequireOf) return { custom: 'require', data: o.file };
+  if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
+  const origin = originOf(o);
+  if (origin) return origin;
+  const pack = (o as Record<symbol, unknown>)[Symbol.for('beehive.pack')];
+  if (typeof pack === 'function' && typeof o === 'object') {
+    const rec = (pack as () => { unpacker: string; record: unknown }).call(o);
+    return { custom: 'pack', data: rec };
+  }
+  if (typeof o === 'function') {
+    if (isRequireFn(o)) throw CaptureErrors.UNSUPPORTED('a require function reached through data');
+    const info = functionInfo(o);
+    if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
+    const enc = encodeFunction(o, info);
+    const vars = (enc.data as { vars: Record<string, unknown> }).vars;
+    for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
+    if (info.globals.includes('process')) vars.process = new ProcessView();
+    return { fn: enc };
+  }
+  const kind = refKindOf(o);
+  if (kind === 'instance') {
+    const ctor = Object.getPrototypeOf(o).constructor as Function;
+    if (!originOf(ctor)) {
+      let info;
+      try {
+        info = functionInfo(ctor);
+      } catch (err) {
+        throw CaptureErrors.UNSUPPORTED(`an instance of ${ctor.name} holds native state: ${(err as Error).message}`);
+      }
+      if (info.analysis.hasPrivate) throw CaptureErrors.PRIVATE(`class ${ctor.name}${info.file ? ` (${info.file})` : ''}`);
+    }
+  }
+  return undefined;
+}
+
+export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
+  const res = encode(root, serverEncodeHooks(opts));
+  return { bytes: res.bytes, objects: res.objects, refs: res.refs };
+}

@@ -1,0 +1,108 @@
+import { fileURLToPath } from 'node:url';
+import type { FunctionEncoding } from '../../protocol';
+import { analyzeFunction, type FunctionAnalysis } from './analysis';
+import { functionLocation, readScopes, scriptSource, type FunctionLocation } from './inspector';
+import { CaptureErrors } from './errors';
+
+/**
+ * A function's code record and how to read its captured variables. Built once per function
+ * (WeakMap); afterwards a capture reads through the inspector only the bindings that some code
+ * reassigns — the values of bindings never reassigned are kept from the first read.
+ */
+export interface FunctionInfo {
+  header: string;
+  analysis: FunctionAnalysis;
+  location?: FunctionLocation;
+  file?: string;
+  /** Values of never-reassigned bindings, read once. */
+  stable: Map<string, unknown>;
+  /** Names to read at every capture. */
+  volatile: Set<string>;
+  /** Why this function cannot run on a worker, if it cannot. */
+  reason?: string;
+  /** Free names that are true globals of the server (not captured). */
+  globals: string[];
+}
+
+const infos = new WeakMap<Function, FunctionInfo>();
+const sources = new Map<string, string>();
+
+/** Globals a worker has too; anything else the app put on globalThis travels as a captured value. */
+const WORKER_GLOBALS = new Set(Object.getOwnPropertyNames(globalThis).concat(['require', 'module', 'exports', '__filename', '__dirname', 'undefined', 'NaN', 'Infinity', 'arguments', 'this']));
+
+export function functionInfo(fn: Function): FunctionInfo {
+  let info = infos.get(fn);
+  if (info) return info;
+  const text = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}$/.test(text)) throw CaptureErrors.NATIVE(fn.name || '(anonymous)');
+  const location = functionLocation(fn);
+  if (location?.url.startsWith('node:')) throw CaptureErrors.NATIVE(`${fn.name || '(anonymous)'} is internal to Node (${location.url})`);
+  let script: { key: string; source: string; isModule: boolean; offset: number } | undefined;
+  if (location) {
+    let source = sources.get(location.scriptId);
+    if (source === undefined) {
+      source = scriptSource(location.scriptId);
+      sources.set(location.scriptId, source);
+    }
+    script = { key: location.scriptId, source, isModule: location.isModule, offset: offsetOf(source, location.line, location.column) };
+  }
+  const analysis = analyzeFunction(fn, script);
+  const file = location?.url ? (location.url.startsWith('file:') ? fileURLToPath(location.url) : location.url) : undefined;
+  const at = file ? `${file}:${(location?.line ?? 0) + 1}` : undefined;
+  const names = new Set(analysis.freeVars.map((v) => v.name));
+  const scopes = names.size ? readScopes(fn, names) : [];
+  const stable = new Map<string, unknown>();
+  const volatile = new Set<string>();
+  const globals: string[] = [];
+  let reason: string | undefined;
+  for (const v of analysis.freeVars) {
+    const scope = scopes.find((s) => s.values.has(v.name));
+    if (!scope) {
+      // A global: the worker's own, unless the app defined it.
+      if (!WORKER_GLOBALS.has(v.name) && v.name in globalThis) stable.set(v.name, (globalThis as Record<string, unknown>)[v.name]);
+      else globals.push(v.name);
+      if (v.written && !reason) reason = `assigns the global '${v.name}'${at ? ` (${at})` : ''}`;
+      continue;
+    }
+    if (v.written && !reason) reason = `assigns the captured variable '${v.name}'${at ? ` (${at})` : ''}: its new value could not be written back`;
+    if (v.reassigned || analysis.standalone) volatile.add(v.name);
+    else stable.set(v.name, scope.values.get(v.name));
+  }
+  if (analysis.hasPrivate && !reason) reason = `class ${analysis.name ?? ''} has private instance fields, which a worker cannot recreate on a copy`;
+  info = {
+    header: JSON.stringify({ src: analysis.src, kind: analysis.kind, name: analysis.name, sup: analysis.sup, at }),
+    analysis,
+    location,
+    file,
+    stable,
+    volatile,
+    reason,
+    globals,
+  };
+  infos.set(fn, info);
+  return info;
+}
+
+/** The code record and captured values of `fn` now. */
+export function encodeFunction(fn: Function, info: FunctionInfo): FunctionEncoding {
+  const vars: Record<string, unknown> = {};
+  for (const [k, v] of info.stable) vars[k] = v;
+  if (info.volatile.size) {
+    for (const s of readScopes(fn, info.volatile)) for (const [k, v] of s.values) if (!(k in vars)) vars[k] = v;
+  }
+  return {
+    header: info.header,
+    pre: info.analysis.sup ? Object.getPrototypeOf(fn) : undefined,
+    data: { vars },
+  };
+}
+
+function offsetOf(source: string, line: number, column: number): number {
+  let off = 0;
+  for (let l = 0; l < line; l++) {
+    const nl = source.indexOf('\n', off);
+    if (nl < 0) break;
+    off = nl + 1;
+  }
+  return off + column;
+}

@@ -1,0 +1,103 @@
+import Module from 'node:module';
+import path from 'node:path';
+
+/**
+ * Where a value comes from when it is not the app's own: a global built-in (`Math.max`), a Node
+ * built-in module or one of its members (`crypto.createHash`), or a package in node_modules. Such
+ * values travel as specifiers and are re-required on the worker (DESIGN.md §4), never as code.
+ */
+export type Origin = { custom: 'global'; data: string[] } | { custom: 'module'; data: { spec: string; path?: string[] } };
+
+const origins = new WeakMap<object, Origin>();
+let indexedCacheSize = -1;
+let builtinsIndexed = false;
+
+const BUILTIN_MODULES = [
+  'fs', 'fs/promises', 'path', 'crypto', 'os', 'util', 'url', 'querystring', 'events', 'stream', 'zlib', 'http', 'https',
+  'net', 'dns', 'child_process', 'buffer', 'string_decoder', 'timers', 'timers/promises', 'assert', 'perf_hooks',
+  'worker_threads', 'async_hooks', 'readline', 'v8', 'vm',
+];
+
+function add(v: unknown, origin: Origin, depth: number): void {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return;
+  if (origins.has(v)) return;
+  origins.set(v, origin);
+  if (depth <= 0) return;
+  let keys: string[];
+  try {
+    keys = Object.getOwnPropertyNames(v);
+  } catch {
+    return;
+  }
+  for (const k of keys) {
+    if (k === 'prototype' || k === 'constructor' || k === 'caller' || k === 'arguments') continue;
+    let child: unknown;
+    try {
+      const d = Object.getOwnPropertyDescriptor(v, k);
+      if (!d || !('value' in d)) continue;
+      child = d.value;
+    } catch {
+      continue;
+    }
+    const o: Origin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, k] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), k] } };
+    add(child, o, depth - 1);
+  }
+}
+
+function indexGlobals(): void {
+  for (const name of ['Math', 'JSON', 'Reflect', 'Object', 'Array', 'Number', 'String', 'Promise', 'Date', 'Symbol', 'Intl', 'Atomics', 'BigInt', 'Error', 'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet', 'URL', 'URLSearchParams', 'Buffer', 'TextEncoder', 'TextDecoder', 'structuredClone', 'parseInt', 'parseFloat', 'encodeURIComponent', 'decodeURIComponent', 'encodeURI', 'decodeURI', 'isNaN', 'isFinite', 'queueMicrotask', 'setTimeout', 'setImmediate', 'clearTimeout', 'fetch', 'console']) {
+    const v = (globalThis as Record<string, unknown>)[name];
+    add(v, { custom: 'global', data: [name] }, 1);
+  }
+  for (const [name, proto] of [['Array', Array.prototype], ['Object', Object.prototype], ['String', String.prototype], ['Function', Function.prototype]] as const) {
+    add(proto, { custom: 'global', data: [name, 'prototype'] }, 1);
+  }
+}
+
+function indexBuiltins(): void {
+  builtinsIndexed = true;
+  indexGlobals();
+  for (const name of BUILTIN_MODULES) {
+    try {
+      add(require(`node:${name}`), { custom: 'module', data: { spec: `node:${name}` } }, 1);
+    } catch {
+      /* not in this Node version */
+    }
+  }
+}
+
+/** A package-relative path that the worker can resolve in its own node_modules. */
+function packageSpec(filename: string): string | undefined {
+  const i = filename.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  if (i < 0) return undefined;
+  return filename.slice(i + '/node_modules/'.length).split(path.sep).join('/');
+}
+
+function indexPackages(): void {
+  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string }> })._cache;
+  const keys = Object.keys(cache);
+  if (keys.length === indexedCacheSize) return;
+  indexedCacheSize = keys.length;
+  for (const k of keys) {
+    const m = cache[k];
+    const spec = packageSpec(m.filename);
+    if (spec) add(m.exports, { custom: 'module', data: { spec } }, 2);
+  }
+}
+
+let selfExports: unknown;
+/** The `beehive` facade itself travels as a module: on the worker, `beehive.lock` talks to the channel. */
+export function registerSelf(exportsObj: unknown): void {
+  selfExports = exportsObj;
+  add(exportsObj, { custom: 'module', data: { spec: 'beehive' } }, 1);
+}
+
+export function originOf(v: object): Origin | undefined {
+  if (!builtinsIndexed) indexBuiltins();
+  let o = origins.get(v);
+  if (o) return o;
+  indexPackages();
+  o = origins.get(v);
+  void selfExports;
+  return o;
+}

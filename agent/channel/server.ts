@@ -1,0 +1,156 @@
+import http from 'node:http';
+import https from 'node:https';
+import Module from 'node:module';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, MsgType, type Frame } from '../../protocol';
+import { serverEncodeHooks } from '../capture/closure';
+import type { ExportTable } from '../../gc';
+import { applyChanges } from '../apply';
+import type { LockManager } from '../locks';
+import { serverDecodeHooks } from './decode-hooks';
+import type { InvocationRecord, Invocations } from './invocations';
+
+export interface ChannelServerOptions {
+  host: string;
+  port: number;
+  invocations: Invocations;
+  exports: ExportTable;
+  locks: LockManager;
+  budget: number;
+  appRoot: string;
+  maxFrameBytes: number;
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  onRefused?(code: string): void;
+}
+
+/**
+ * The server's end of the channel (DESIGN.md §3 steps 6-7): serves object fetches, module
+ * fallbacks, closures too large for the invoke payload, and locks — only to a worker that presents
+ * the invocation's capability, and only objects leased to that invocation.
+ */
+export class ChannelServer {
+  private readonly server: http.Server | https.Server;
+  private readonly wss: WebSocketServer;
+  refused = 0;
+
+  constructor(private readonly o: ChannelServerOptions) {
+    this.server = o.tls ? https.createServer({ key: o.tls.key, cert: o.tls.cert }) : http.createServer();
+    this.server.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('BeeHive channel: WebSocket only\n');
+    });
+    this.wss = new WebSocketServer({ server: this.server, maxPayload: o.maxFrameBytes, perMessageDeflate: false });
+    this.wss.on('connection', (ws) => this.connection(ws));
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port, this.o.host, () => {
+        this.server.unref();
+        const a = this.server.address() as { address: string; port: number };
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    this.wss.close();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private connection(ws: WebSocket): void {
+    (ws as unknown as { _socket?: { unref?: () => void } })._socket?.unref?.();
+    ws.on('error', () => ws.terminate());
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return this.refuse(ws, 0, ChannelErrors.MALFORMED('text frames are not part of the protocol'), true);
+      const buf = data as Buffer;
+      let frame: Frame;
+      try {
+        frame = decodeFrame(buf);
+      } catch (err) {
+        // A peer that speaks garbage is closed: nothing it sends next can be trusted.
+        return this.refuse(ws, buf.length >= 7 ? buf.readUInt32BE(3) : 0, err, true);
+      }
+      void this.handle(ws, frame).catch((err) => this.refuse(ws, frame.id, err, false));
+    });
+  }
+
+  private refuse(ws: WebSocket, id: number, err: unknown, close: boolean): void {
+    this.refused++;
+    const code = (err as { code?: string })?.code ?? ChannelErrors.REMOTE.code;
+    this.o.onRefused?.(code);
+    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(MsgType.Error, id, { code, message: String((err as Error)?.message ?? err) }));
+    if (close) ws.close(1002, code.slice(0, 100));
+  }
+
+  private reply(ws: WebSocket, id: number, body: Uint8Array, header: Record<string, unknown> = {}): void {
+    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(MsgType.Ok, id, header, body));
+  }
+
+  private async handle(ws: WebSocket, f: Frame): Promise<void> {
+    if (f.type === MsgType.Ok || f.type === MsgType.Error) throw ChannelErrors.UNKNOWN_TYPE('replies are not requests');
+    const inv = this.o.invocations.authorize(f.header.inv, f.header.cap);
+    if (!inv) throw ChannelErrors.AUTH(`invocation ${String(f.header.inv).slice(0, 64)}`);
+    switch (f.type) {
+      case MsgType.Fetch: {
+        const id = headerInt(f, 'id');
+        const obj = inv.lease.get(id);
+        if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        inv.fetched++;
+        inv.refined.add(id);
+        return this.reply(ws, f.id, this.encodeFor(inv, obj));
+      }
+      case MsgType.Closure: {
+        if (!inv.closure) throw ChannelErrors.NOT_FOUND('no closure parked for this invocation');
+        return this.reply(ws, f.id, inv.closure);
+      }
+      case MsgType.Module:
+        return this.reply(ws, f.id, this.encodeFor(inv, this.moduleExports(headerString(f, 'from'), headerString(f, 'spec'))));
+      case MsgType.LockAcquire: {
+        const key = headerString(f, 'key', 256);
+        await this.o.locks.acquire(key, inv.id);
+        inv.locks.add(key);
+        // Fresh copies of everything the worker holds: the release-consistency acquire.
+        const all = [...inv.lease.entries()].map(([, o]) => o);
+        return this.reply(ws, f.id, encode(all, { ...serverEncodeHooks({ lease: inv.lease, budget: Infinity }), budget: undefined }).bytes);
+      }
+      case MsgType.LockRelease: {
+        const key = headerString(f, 'key', 256);
+        if (!inv.locks.has(key)) throw ChannelErrors.LOCK(`'${key}' is not held by this invocation`);
+        try {
+          if (!inv.shadow) {
+            const body = decode(f.body, serverDecodeHooks(inv.lease)) as { changes?: unknown };
+            applyChanges(body?.changes ?? [], (id) => inv.lease.get(id));
+          }
+        } finally {
+          inv.locks.delete(key);
+          this.o.locks.release(key, inv.id);
+        }
+        return this.reply(ws, f.id, new Uint8Array(0));
+      }
+      default:
+        throw ChannelErrors.UNKNOWN_TYPE(`type ${f.type}`);
+    }
+  }
+
+  private encodeFor(inv: InvocationRecord, value: unknown): Uint8Array {
+    return encode(value, serverEncodeHooks({ lease: inv.lease, budget: this.o.budget, refined: inv.refined, peekId: (o) => this.o.exports.peekId(o) })).bytes;
+  }
+
+  /** Code fallback: an app module's live exports, only for files of the app. */
+  private moduleExports(from: string, spec: string): unknown {
+    const root = path.resolve(this.o.appRoot) + path.sep;
+    if (!path.isAbsolute(from) || !path.resolve(from).startsWith(root)) throw ChannelErrors.MODULE(`'${from}' is not a file of the app`);
+    let file: string;
+    try {
+      const M = Module as unknown as { _resolveFilename(s: string, p: object): string; _nodeModulePaths(d: string): string[] };
+      file = M._resolveFilename(spec, { id: from, filename: from, paths: M._nodeModulePaths(path.dirname(from)) });
+    } catch (err) {
+      throw ChannelErrors.MODULE(`cannot resolve '${spec}' from ${from}`, { cause: err });
+    }
+    if (!file.startsWith(root)) throw ChannelErrors.MODULE(`'${spec}' resolves outside the app`);
+    return require(file);
+  }
+}

@@ -1,0 +1,58 @@
+/** The agent facade: start it once per server process. */
+import { optionsFromEnv, type AgentOptions } from './config';
+import { Agent } from './agent';
+import { registerSelf } from './capture/module-index';
+import { withLock } from './locks';
+
+export { Agent } from './agent';
+export { resolveOptions, optionsFromEnv, defaults, type AgentOptions } from './config';
+export type * from './state';
+
+const kAgent = Symbol.for('beehive.agent');
+type G = Record<symbol, Agent | undefined>;
+
+export function currentAgent(): Agent | undefined {
+  return (globalThis as G)[kAgent];
+}
+
+/** Starts the agent (idempotent): environment first, then `overrides`. */
+export function start(overrides: Partial<AgentOptions> = {}): Agent {
+  const existing = currentAgent();
+  if (existing) return existing;
+  const agent = new Agent({ ...optionsFromEnv(), ...overrides });
+  (globalThis as G)[kAgent] = agent;
+  registerSelf(require('../index'));
+  agent.instrument();
+  const writeStats = () => {
+    try {
+      agent.writeStatsFile();
+    } catch {
+      /* exit must not fail because of stats */
+    }
+  };
+  process.once('exit', writeStats);
+  // A signal skips 'exit': write the stats, then die of the same signal unless the app handles it.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      writeStats();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.once(sig, onSignal);
+    process.on('newListener', (ev) => {
+      if (ev === sig) process.removeListener(sig, onSignal);
+    });
+  }
+  if (agent.options.mode === 'always' || agent.options.mode === 'manual') {
+    agent.prewarm().catch(() => {
+      /* a cold start on the first offload then */
+    });
+  }
+  return agent;
+}
+
+/** beehive.lock on the server. */
+export function serverLock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+  const agent = currentAgent();
+  if (!agent) return Promise.resolve().then(fn);
+  return withLock(agent.locks, key, fn);
+}

@@ -1,0 +1,69 @@
+import type { NextFunction, Request, Response } from 'express';
+import { HandlerEntry, type Registry } from '../registry';
+
+const kPatched = Symbol.for('beehive.express.patched');
+const kWrapped = Symbol.for('beehive.wrapped');
+
+const METHODS = ['get', 'post', 'put', 'delete', 'patch', 'options', 'head', 'all'];
+
+export interface ExpressHooks {
+  registry: Registry;
+  register(entry: HandlerEntry): HandlerEntry;
+  handle(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown;
+}
+
+/**
+ * Wraps the last handler of every Express route (paper §4.3: the business logic; middleware, param
+ * callbacks and error handlers stay on the server). Works for Express 4 (its own Route) and 5 (the
+ * `router` package's Route): both are reachable as `express.Route`. Patched once, with an unpatch.
+ */
+/** Express 4 and 5 by shape: the exported function carries Route, Router and the app prototypes. */
+export function isExpress(exports: unknown): exports is { Route: { prototype: Record<string, unknown> } } {
+  const e = exports as Record<string, unknown> | undefined;
+  return (typeof e as string) === 'function' && !!e && typeof e.Route === 'function' && typeof e.Router === 'function' && !!e.application && !!e.request && !!e.response;
+}
+
+export function patchExpress(express: { Route?: { prototype: Record<string, unknown> } }, version: string, hooks: ExpressHooks): () => void {
+  const Route = express?.Route;
+  if (!Route || (Route.prototype as Record<symbol, unknown>)[kPatched]) return () => {};
+  const major = Number(version.split('.')[0]) || 4;
+  const originals = new Map<string, unknown>();
+  for (const method of METHODS) {
+    const orig = Route.prototype[method];
+    if (typeof orig !== 'function') continue;
+    originals.set(method, orig);
+    Route.prototype[method] = function patched(this: { path: string }, ...args: unknown[]) {
+      const handlers = args.flat(Infinity);
+      const last = handlers[handlers.length - 1];
+      // Error handlers (4 parameters) and already wrapped functions are left alone.
+      if (typeof last === 'function' && last.length < 4 && !(last as unknown as Record<symbol, unknown>)[kWrapped]) {
+        const entry = hooks.register(new HandlerEntry(last, method === 'all' ? 'ALL' : method.toUpperCase(), String(this.path), 'express', major));
+        handlers[handlers.length - 1] = wrap(entry, hooks);
+      }
+      return (orig as (...a: unknown[]) => unknown).apply(this, handlers);
+    };
+  }
+  (Route.prototype as Record<symbol, unknown>)[kPatched] = true;
+  return () => {
+    for (const [m, f] of originals) Route.prototype[m] = f;
+    delete (Route.prototype as Record<symbol, unknown>)[kPatched];
+  };
+}
+
+function wrap(entry: HandlerEntry, hooks: ExpressHooks): Function {
+  const fn = entry.fn;
+  // Same arity and name, so that Express and the app's own introspection see the handler they wrote.
+  const wrapped = {
+    [fn.name || 'handler']: function (this: unknown, req: Request, res: Response, next: NextFunction) {
+      try {
+        if (req.route?.path !== undefined) entry.resolveRoute(`${req.baseUrl ?? ''}${req.route.path}`, hooks.registry);
+      } catch {
+        /* naming only */
+      }
+      return hooks.handle(entry, this, req, res, next);
+    },
+  }[fn.name || 'handler'];
+  Object.defineProperty(wrapped, 'length', { value: fn.length });
+  (wrapped as unknown as Record<symbol, unknown>)[kWrapped] = entry;
+  return wrapped;
+}

@@ -1,0 +1,55 @@
+import Module from 'node:module';
+import path from 'node:path';
+import fs from 'node:fs';
+
+/** Returns true when it recognised (and patched) the module. */
+type Patcher = (exports: unknown, version: () => string) => boolean;
+
+/**
+ * Patches frameworks as they load: a hook on `Module._load`, which both `require()` and the ESM
+ * loader's CommonJS translator go through (Express is CommonJS, so `import express from 'express'`
+ * reaches it too). Matches by the package's own folder and reads its version from package.json.
+ */
+const patchers = new Map<string, Patcher>();
+const done = new WeakSet<object>();
+let installed = false;
+
+export function onModuleLoad(name: string, patch: Patcher): void {
+  patchers.set(name, patch);
+  if (!installed) install();
+}
+
+function install(): void {
+  installed = true;
+  const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
+  const orig = M._load;
+  M._load = function load(request: string, parent: unknown, isMain: boolean) {
+    const exports = orig.call(this, request, parent, isMain);
+    try {
+      if (exports && (typeof exports === 'object' || typeof exports === 'function') && !done.has(exports as object)) {
+        done.add(exports as object);
+        for (const patch of patchers.values()) {
+          if (patch(exports, () => versionOf(M._resolveFilename(request, parent)))) break;
+        }
+      }
+    } catch {
+      /* instrumentation must never break the app's require */
+    }
+    return exports;
+  };
+}
+
+function versionOf(file: string): string {
+  let dir = path.dirname(file);
+  for (let i = 0; i < 4; i++) {
+    const pj = path.join(dir, 'package.json');
+    try {
+      const j = JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string; version?: string };
+      if (j.version && j.name) return j.version;
+    } catch {
+      /* keep climbing */
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}

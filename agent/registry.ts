@@ -1,0 +1,120 @@
+import type { HandlerMode, HandlerPhase, HandlerStats, LatencySummary } from './state';
+
+/** A bounded sample of values for p50/p99 (latest N; enough for a dashboard and a stats file). */
+export class Samples {
+  private readonly buf: number[] = [];
+  private i = 0;
+  count = 0;
+  sum = 0;
+  constructor(private readonly size = 2048) {}
+  add(v: number): void {
+    this.count++;
+    this.sum += v;
+    if (this.buf.length < this.size) this.buf.push(v);
+    else this.buf[this.i++ % this.size] = v;
+  }
+  summary(): LatencySummary {
+    if (this.buf.length === 0) return { count: 0, p50: 0, p99: 0, mean: 0 };
+    const s = [...this.buf].sort((a, b) => a - b);
+    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+    return { count: this.count, p50: q(0.5), p99: q(0.99), mean: this.sum / this.count };
+  }
+}
+
+/** One instrumented route handler and everything the agent knows of it. */
+export class HandlerEntry {
+  id: string;
+  mode: HandlerMode = 'auto';
+  phase: HandlerPhase = 'candidate';
+  selected = false;
+  reason?: string;
+  local = 0;
+  offloaded = 0;
+  shadow = 0;
+  cleanShadows = 0;
+  fallbacks = 0;
+  failures = 0;
+  reexecuted = 0;
+  conflicts = 0;
+  cpuSelfMs = 0;
+  shadowDiff?: HandlerStats['shadowDiff'];
+  readonly profile = new Samples();
+  readonly localLatency = new Samples();
+  readonly offloadLatency = new Samples();
+  readonly captureMs = new Samples();
+  readonly closureBytes = new Samples();
+  readonly cost = { billedMs: 0, gbSeconds: 0, usd: 0 };
+  /** Server ids of objects workers fetched: shipped inline next time (refinement). */
+  readonly refined = new Set<number>();
+  private resolvedPath = false;
+
+  constructor(
+    readonly fn: Function,
+    readonly method: string,
+    public route: string,
+    readonly framework: 'express' | 'nest',
+    readonly expressMajor: number,
+  ) {
+    this.id = `${method} ${route}`;
+  }
+
+  /** The full route is known at the first request (a router's mount path is not known before). */
+  resolveRoute(full: string, registry: Registry): void {
+    if (this.resolvedPath) return;
+    this.resolvedPath = true;
+    if (full && full !== this.route) {
+      registry.rename(this, `${this.method} ${full}`);
+      this.route = full;
+    }
+  }
+
+  stats(): HandlerStats {
+    const p = this.profile.summary();
+    return {
+      id: this.id,
+      method: this.method,
+      route: this.route,
+      mode: this.mode,
+      phase: this.reason ? 'blocked' : this.phase,
+      selected: this.selected,
+      local: this.local,
+      offloaded: this.offloaded,
+      shadow: this.shadow,
+      fallbacks: this.fallbacks,
+      failures: this.failures,
+      reexecuted: this.reexecuted,
+      ...(this.reason ? { reason: this.reason } : {}),
+      profile: { count: p.count, totalMs: this.profile.sum, meanMs: p.mean, cpuSelfMs: this.cpuSelfMs },
+      latency: { local: this.localLatency.summary(), offloaded: this.offloadLatency.summary() },
+      ...(this.shadowDiff ? { shadowDiff: this.shadowDiff } : {}),
+      cost: { ...this.cost },
+      closureBytes: this.closureBytes.summary(),
+    };
+  }
+}
+
+export class Registry {
+  private readonly byId = new Map<string, HandlerEntry>();
+  readonly all: HandlerEntry[] = [];
+
+  add(e: HandlerEntry): HandlerEntry {
+    let id = e.id;
+    for (let n = 2; this.byId.has(id); n++) id = `${e.id} #${n}`;
+    e.id = id;
+    this.byId.set(id, e);
+    this.all.push(e);
+    return e;
+  }
+
+  rename(e: HandlerEntry, id: string): void {
+    if (this.byId.get(e.id) === e) this.byId.delete(e.id);
+    let unique = id;
+    for (let n = 2; this.byId.has(unique); n++) unique = `${id} #${n}`;
+    e.id = unique;
+    this.byId.set(unique, e);
+  }
+
+  get(id: string): HandlerEntry | undefined {
+    return this.byId.get(id);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * `beehive`: the public API for apps.
+ *
+ *   const beehive = require('beehive');
+ *   beehive.configure({ mode: 'manual', ratio: 0.5 });
+ *   await beehive.lock('stats', () => { stats.hits++; });
+ */
+import type { AgentOptions } from './agent/config';
+
+export type { AgentOptions } from './agent/config';
+export type { AgentState, HandlerStats, AgentControl } from './agent/state';
+export { BeehiveError } from './protocol/errors';
+
+const kInvocation = Symbol.for('beehive.invocation');
+
+/** Starts (or returns) the agent with these options over the environment's. */
+export function configure(options: Partial<AgentOptions> = {}): import('./agent/agent').Agent {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./agent') as typeof import('./agent')).start(options);
+}
+
+/**
+ * A distributed lock through the server, with release consistency (paper §4.2): on a worker,
+ * acquiring pulls fresh copies of the objects it holds and releasing pushes its changes; on the
+ * server it is a plain FIFO mutex shared with the workers.
+ */
+export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new TypeError('lock key must be a string of 1 to 256 characters');
+  if (typeof fn !== 'function') throw new TypeError('lock needs a function');
+  const inv = (globalThis as Record<symbol, { lock<U>(k: string, f: () => U | Promise<U>): Promise<U> } | undefined>)[kInvocation];
+  if (inv) return inv.lock(key, fn);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./agent') as typeof import('./agent')).serverLock(key, fn);
+}
+
+/** The running agent's state (DESIGN.md §5), or undefined when no agent runs in this process. */
+export function state(): import('./agent/state').AgentState | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./agent') as typeof import('./agent')).currentAgent()?.getState();
+}
