@@ -48,7 +48,9 @@ export class ShadowState {
     let out = '';
     let last = 0;
     let changed = false;
-    for (const [a, b] of ranges) {
+    for (const [from, b] of ranges) {
+      const stmt = sql.slice(from, b);
+      const a = from + stmt.length - stmt.trimStart().length;
       const repl = this.rewriteOne(sql.slice(a, b), status);
       if (repl === null) continue;
       out += sql.slice(last, a) + repl;
