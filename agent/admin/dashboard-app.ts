@@ -109,7 +109,7 @@ function renderHandlers(s) {
     var select = tr.querySelector('select');
     if (!select.disabled && document.activeElement !== select) select.value = h.mode;
     var badge = cell(tr, 2).firstChild || cell(tr, 2).appendChild(document.createElement('span'));
-    badge.className = 'badge ' + h.phase; badge.textContent = h.phase + (h.selected ? '' : '');
+    badge.className = 'badge ' + h.phase; badge.textContent = h.phase;
     cell(tr, 3).textContent = h.selected ? '\u2713' : '';
     [h.local, h.offloaded, h.shadow, h.fallbacks, h.failures].forEach(function (v, k) { cell(tr, 4 + k, 'num').textContent = fmt(v, 0); });
     cell(tr, 9, 'num').textContent = h.profile.count ? fmtMs(h.profile.meanMs) : '\u2013';

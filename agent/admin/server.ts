@@ -68,13 +68,13 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
   }
 
   async function putHandlerMode(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
+    authorizeChange(req);
     let id: string;
     try {
       id = decodeURIComponent(rawId);
     } catch (err) {
       throw AdminErrors.BAD_HANDLER_ID(undefined, { cause: err });
     }
-    authorizeChange(req);
     const body = (await readJsonBody(req, o.bodyLimit)) as { mode?: unknown } | null;
     const mode = body !== null && typeof body === 'object' ? body.mode : undefined;
     if (typeof mode !== 'string' || !kModes.has(mode)) throw AdminErrors.BAD_MODE(`got ${JSON.stringify(mode) ?? 'undefined'}`);
