@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createControlClient, packPg, startProxy, unpackPg, type PackContext, type PgRecord, type ProxyHandle } from '../index';
+import { usePg } from './pg-server';
+import { connected } from './helpers';
+
+const server = usePg();
+let proxy: ProxyHandle;
+let ctx: PackContext;
+const token = 'pack-control-token-000';
+
+beforeAll(async () => {
+  proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 4, control: { port: 0, token } });
+  ctx = { proxy: { ...proxy.address, database: 'postgres' }, prepareHandoff: proxy.prepareHandoff, preparePoolGrant: proxy.preparePoolGrant, capability: 'invocation-cap-1' };
+  const c = await connected(proxy);
+  await c.query('CREATE TABLE carts (id int PRIMARY KEY, items int)');
+  await c.end();
+});
+afterAll(async () => {
+  await proxy?.close();
+});
+
+/** What travels to a worker: JSON, nothing else. */
+const ship = (r: unknown): PgRecord => JSON.parse(JSON.stringify(r));
+
+describe('pg packageables', () => {
+  it('packs a Client in a transaction; the unpacked Client sees its uncommitted rows and commits', async () => {
+    const app = await connected(proxy);
+    await app.query('BEGIN');
+    await app.query('INSERT INTO carts VALUES (1, 3)');
+    const record = ship(packPg(app, ctx));
+    expect(record).toMatchObject({ unpacker: 'pg.Client', v: 1, host: '127.0.0.1', port: proxy.address.port, database: 'postgres', password: 'invocation-cap-1', poolClient: false });
+    expect(record.user).toMatch(/^handoff\.[0-9a-f]{32}$/);
+
+    const onWorker = unpackPg(record, { pg }) as pg.Client;
+    expect(onWorker).toBeInstanceOf(pg.Client);
+    expect((await onWorker.query('SELECT items FROM carts WHERE id = 1')).rows).toEqual([{ items: 3 }]);
+    await onWorker.query('UPDATE carts SET items = items + 1 WHERE id = 1');
+    await onWorker.query('COMMIT');
+    await onWorker.end();
+    expect((await app.query('SELECT items FROM carts WHERE id = 1')).rows).toEqual([{ items: 4 }]);
+    await app.end();
+  });
+
+  it('packs a PoolClient through the HTTP control client (async) and gives the worker a release()', async () => {
+    const pool = new pg.Pool({ host: '127.0.0.1', port: proxy.address.port, user: 'postgres', password: 'secret-pw', database: 'postgres' });
+    const pc = await pool.connect();
+    await pc.query('BEGIN');
+    await pc.query('INSERT INTO carts VALUES (2, 1)');
+    const control = createControlClient({ url: proxy.controlUrl!, token });
+    const record = ship(await packPg(pc, { ...ctx, prepareHandoff: control.prepareHandoff, preparePoolGrant: control.preparePoolGrant }));
+    expect(record).toMatchObject({ unpacker: 'pg.Client', poolClient: true });
+    const w = unpackPg(record, { pg }) as pg.Client & { release(): void };
+    expect((await w.query('SELECT count(*)::int AS n FROM carts WHERE id = 2')).rows[0].n).toBe(1);
+    await w.query('COMMIT');
+    w.release();
+    expect((await pc.query('SELECT items FROM carts WHERE id = 2')).rows).toEqual([{ items: 1 }]);
+    pc.release();
+    await pool.end();
+  });
+
+  it('packs a Pool into a grant served by the proxy backend pool', async () => {
+    const pool = new pg.Pool({ host: '127.0.0.1', port: proxy.address.port, user: 'postgres', password: 'secret-pw', database: 'postgres', max: 7 });
+    const record = ship(packPg(pool, ctx));
+    expect(record).toMatchObject({ unpacker: 'pg.Pool', v: 1, max: 7, password: 'invocation-cap-1' });
+    expect(record.user).toMatch(/^grant\.[0-9a-f]{32}$/);
+    const wp = unpackPg(record, { pg }) as pg.Pool;
+    expect(wp).toBeInstanceOf(pg.Pool);
+    const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => wp.query('SELECT $1::int AS i', [i])));
+    expect(rs.map((r) => r.rows[0].i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    await wp.end();
+    // The grant requires the capability.
+    const bad = unpackPg({ ...record, password: 'wrong' }, { pg }) as pg.Pool;
+    await expect(bad.query('SELECT 1')).rejects.toMatchObject({ code: '28P01' });
+    await bad.end();
+    await pool.end();
+  });
+
+  it('refuses clients not connected through the proxy, ignores other values, and checks records', async () => {
+    const direct = new pg.Client({ connectionString: server.get().url });
+    await direct.connect();
+    expect(() => packPg(direct, ctx)).toThrow(expect.objectContaining({ code: 'BEEHIVE_ERR_PROXY_NOT_PROXIED' }));
+    await direct.end();
+    expect(packPg({ a: 1 }, ctx)).toBeUndefined();
+    expect(packPg(null, ctx)).toBeUndefined();
+    expect(() => unpackPg({ unpacker: 'pg.Client' }, { pg })).toThrow(expect.objectContaining({ code: 'BEEHIVE_ERR_PROXY_BAD_RECORD' }));
+    expect(() => unpackPg({ unpacker: 'x', v: 1, host: 'h', port: 1, user: 'u' }, { pg })).toThrow(/unknown unpacker/);
+  });
+});
