@@ -1,0 +1,114 @@
+/** `beehive proxy`: runs the PostgreSQL connection proxy until SIGINT/SIGTERM. */
+import fs from 'node:fs';
+import { parseFlags, UsageError, type Command } from './registry';
+import { startProxy, type ProxyOptions } from '../../proxy/index';
+
+const usage = `usage: beehive proxy --upstream postgres://USER:PASS@HOST:PORT/DB [options]
+
+PostgreSQL connection proxy: transaction pooling, hand-off by connection id, shadow sessions.
+
+options:
+  --listen HOST:PORT        where clients connect (default 127.0.0.1:6432)
+  --upstream URL            the PostgreSQL server (required)
+  --pool-mode MODE          transaction (default) or session
+  --max-backends N          server connections at most (default 10)
+  --max-clients N           client connections at most (default 10000)
+  --auth METHOD             scram-sha-256 (default) or trust
+  --user NAME=PASSWORD      a client user (repeatable; default: the upstream user)
+  --control HOST:PORT       loopback HTTP control endpoint (needs a token)
+  --control-token TOKEN     bearer token of the control endpoint (or BEEHIVE_PROXY_CONTROL_TOKEN)
+  --tls-cert FILE           TLS certificate towards clients (with --tls-key)
+  --tls-key FILE            TLS private key towards clients
+  --handoff-ttl MS          lifetime of hand-off ids (default 30000)
+  -h, --help                this text
+`;
+
+function hostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`${flag} must be HOST:PORT, got '${value}'`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+function int(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+  return Number(value);
+}
+
+export function optionsFromFlags(argv: string[]): ProxyOptions {
+  const { values } = parseFlags(argv, {
+    listen: { type: 'string' },
+    upstream: { type: 'string' },
+    'pool-mode': { type: 'string' },
+    'max-backends': { type: 'string' },
+    'max-clients': { type: 'string' },
+    auth: { type: 'string' },
+    user: { type: 'string', multiple: true },
+    control: { type: 'string' },
+    'control-token': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'handoff-ttl': { type: 'string' },
+  });
+  if (!values.upstream) throw new UsageError('--upstream is required');
+  const mode = values['pool-mode'];
+  if (mode !== undefined && mode !== 'transaction' && mode !== 'session') throw new UsageError(`--pool-mode must be transaction or session, got '${mode}'`);
+  const auth = values.auth;
+  if (auth !== undefined && auth !== 'scram-sha-256' && auth !== 'trust') throw new UsageError(`--auth must be scram-sha-256 or trust, got '${auth}'`);
+  let users: Record<string, string> | undefined;
+  for (const u of values.user ?? []) {
+    const eq = u.indexOf('=');
+    if (eq < 1) throw new UsageError(`--user must be NAME=PASSWORD, got '${u}'`);
+    (users ??= {})[u.slice(0, eq)] = u.slice(eq + 1);
+  }
+  const options: ProxyOptions = {
+    upstream: values.upstream,
+    listen: hostPort(values.listen ?? '127.0.0.1:6432', '--listen'),
+    poolMode: mode,
+    maxBackends: int(values['max-backends'], '--max-backends'),
+    maxClients: int(values['max-clients'], '--max-clients'),
+    auth,
+    users,
+    handoffTtlMs: int(values['handoff-ttl'], '--handoff-ttl'),
+  };
+  if (values.control) {
+    const token = values['control-token'] ?? process.env.BEEHIVE_PROXY_CONTROL_TOKEN;
+    if (!token) throw new UsageError('--control needs --control-token or BEEHIVE_PROXY_CONTROL_TOKEN');
+    options.control = { ...hostPort(values.control, '--control'), token };
+  }
+  if (values['tls-cert'] || values['tls-key']) {
+    if (!values['tls-cert'] || !values['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
+    try {
+      options.tls = { cert: fs.readFileSync(values['tls-cert']), key: fs.readFileSync(values['tls-key']) };
+    } catch (err) {
+      throw new UsageError(`cannot read TLS files: ${(err as Error).message}`);
+    }
+  }
+  return options;
+}
+
+export const command: Command = {
+  summary: 'PostgreSQL connection proxy (pooling, hand-off, shadow sessions)',
+  usage,
+  async run(argv) {
+    const options = optionsFromFlags(argv);
+    let proxy;
+    try {
+      proxy = await startProxy(options);
+    } catch (err) {
+      // Option validation speaks of options.x: the user typed flags, still a usage error.
+      if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
+      throw err;
+    }
+    process.stdout.write(`beehive proxy listening on ${proxy.url}\n`);
+    if (proxy.controlUrl) process.stdout.write(`beehive proxy control on ${proxy.controlUrl}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await proxy.close();
+    return 0;
+  },
+};
