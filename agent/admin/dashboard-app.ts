@@ -132,9 +132,9 @@ function renderCharts() {
   for (var i = Math.max(1, points.length - 21); i < points.length; i++) d.push(points[i].t - points[i - 1].t);
   d.sort(function (a, b) { return a - b; });
   var base = { t0: t1 - windowMs, t1: t1, gapMs: 3.5 * Math.max(interval, d.length ? d[d.length >> 1] : 0) };
-  var num = function (v) { return fmt(v, v === Math.round(v) ? 0 : 1); };
+  var num = function (v) { return fmt(v, v === Math.round(v) ? 0 : v < 1 ? 2 : 1); };
   var int = function (v) { return String(Math.round(v)); };
-  var ms = function (v) { return fmt(v, v < 10 ? 1 : 0); };
+  var ms = function (v) { return fmt(v, v === Math.round(v) ? 0 : 1); };
   function chart(id, lines, extra) {
     var o = Object.assign({}, base, { lines: lines, fmt: num }, extra || {});
     drawChart($(id), o);

@@ -31,7 +31,7 @@ function drawChart(svg, opts) {
   opts.lines.forEach(function (l) { l.values.forEach(function (p) { n++; if (p[1] > max) max = p[1]; }); });
   (opts.refs || []).forEach(function (r) { if (r.v > max) max = r.v; });
   var step = opts.yMax ? opts.yMax / 4 : niceStep(max * 1.05, opts.integer);
-  var divs = opts.yMax ? 4 : Math.max(1, Math.ceil(max * 1.05 / step));
+  var divs = opts.yMax || !(max > 0) ? 4 : Math.max(1, Math.ceil(max * 1.05 / step));
   max = opts.yMax || step * divs;
   var x = function (t) { return L + (t - opts.t0) / (opts.t1 - opts.t0) * pw; };
   var y = function (v) { return T + ph - Math.min(v, max) / max * ph; };

@@ -70,9 +70,9 @@ export const dashboardHtml = `<!doctype html>
   </section>
   <section class="card">
     <h2>Handlers</h2>
-    <table><thead><tr><th>Handler</th><th>Mode</th><th>Phase</th><th>Sel.</th><th class="num">Local</th><th class="num">Offloaded</th>
+    <div class="table-wrap"><table><thead><tr><th>Handler</th><th>Mode</th><th>Phase</th><th>Sel.</th><th class="num">Local</th><th class="num">Offloaded</th>
     <th class="num">Shadow</th><th class="num">Fallbacks</th><th class="num">Failures</th><th class="num">Mean</th><th>Not offloadable because</th><th>Last shadow diff</th></tr></thead>
-    <tbody id="handlers"></tbody></table>
+    <tbody id="handlers"></tbody></table></div>
     <p class="hint" id="no-handlers" hidden>No candidate handlers yet: they appear after their first request.</p>
   </section>
 </main>

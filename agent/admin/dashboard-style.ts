@@ -44,6 +44,7 @@ main { padding: 20px 24px 32px; max-width: 1480px; margin: 0 auto; }
 .chart text { font-size: 11px; fill: #7b8a9e; font-variant-numeric: tabular-nums; }
 .chart .grid { stroke: #edf1f6; stroke-width: 1; }
 .chart .empty { font-size: 12px; fill: #98a6b8; }
+.table-wrap { overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; padding: 8px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 td { padding: 8px 10px; border-bottom: 1px solid #f0f3f7; vertical-align: top; }
