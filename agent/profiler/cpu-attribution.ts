@@ -26,15 +26,15 @@ export function attributeProfile(profile: CpuProfile, handlersByLocation: Readon
   const isChild = new Set(profile.nodes.flatMap((n) => n.children ?? []));
   // Handlers on the stack of each node, inherited from its ancestors (walked once, iteratively).
   const onStack = new Map<number, readonly string[]>();
-  const todo: Array<[number, readonly string[]]> = profile.nodes.filter((n) => !isChild.has(n.id)).map((n) => [n.id, []]);
-  while (todo.length) {
-    const [id, inherited] = todo.pop()!;
+  const pending: Array<[number, readonly string[]]> = profile.nodes.filter((n) => !isChild.has(n.id)).map((n) => [n.id, []]);
+  while (pending.length) {
+    const [id, inherited] = pending.pop()!;
     const node = nodes.get(id);
     if (!node) continue;
     const here = handlersByLocation.get(frameKey(node.callFrame));
     const set = here ? [...new Set([...inherited, ...here])] : inherited;
     onStack.set(id, set);
-    for (const c of node.children ?? []) todo.push([c, set]);
+    for (const c of node.children ?? []) pending.push([c, set]);
   }
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
