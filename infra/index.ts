@@ -10,3 +10,4 @@ export { PackageErrors, EmulatorErrors } from './errors';
 export { startOpenWhiskEmulator, GUEST_KEY, type OpenWhiskEmulator, type OpenWhiskEmulatorOptions } from './emulators/openwhisk/server';
 export type { ActivationRecord } from './emulators/openwhisk/activation';
 export { packageApp, LIMITS as PACKAGE_LIMITS, fmt as formatBytes, type PackageOptions, type PackageReport, type Platform } from './package/packager';
+export { parseEmulateFlags, startEmulator, type EmulateConfig } from './emulators/cli';

@@ -126,8 +126,10 @@ export class OpenWhiskProvider implements Provider {
     const deadline = Date.now() + timeoutMs;
     const activation = await this.activate(event as unknown as Record<string, unknown>, deadline);
     const billing = this.stat.bill(Math.max(0, Math.ceil(activation.duration ?? 0)), memoryOf(activation) ?? this.opts.memoryMB);
-    const failure = classifyActivation(activation);
     const result = activation.response.result;
+    // The runtime's own coded failure ({ok:false, error}) has an `error` property, which OpenWhisk
+    // records as an application error: it is still a well-formed result for the agent.
+    const failure = activation.response.status === 'application error' && isResultFor(result, event) ? undefined : classifyActivation(activation);
     if (failure) {
       this.stat.completed(isCold(activation));
       throw invokeError(failure.key, `${this.opts.action} (${activation.activationId}) ${failure.message}`);

@@ -41,19 +41,23 @@ export function listPackageFiles(root: string): ListedFile[] {
 
 const REQUIRE = /\brequire\(\s*["']([^"']+)["']\s*\)/g;
 
+/** Server-side and tooling folders of dist/: reached only through lazy requires a worker never takes (`beehive.configure`). */
+const SERVER_ONLY = ['agent', 'bin', 'infra'];
+
 /**
  * The worker runtime's own compiled files: from the entry, every folder reached through relative
  * requires is taken whole (helpers such as worker-thread scripts are loaded by path, not by
  * require). Returns the files and the bare package names they require.
  */
 export function workerRuntimeFiles(distRoot: string, entries: string[]): { files: ListedFile[]; packages: Set<string> } {
+  const serverOnly = SERVER_ONLY.map((d) => path.join(distRoot, d) + path.sep);
   const dirs = new Set<string>();
   const packages = new Set<string>();
   const seen = new Set<string>();
   const queue = entries.map((e) => path.join(distRoot, e));
   while (queue.length) {
     const file = queue.shift()!;
-    if (seen.has(file)) continue;
+    if (seen.has(file) || serverOnly.some((d) => file.startsWith(d))) continue;
     seen.add(file);
     const dir = path.dirname(file);
     if (!dirs.has(dir)) {

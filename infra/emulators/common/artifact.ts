@@ -1,7 +1,8 @@
 /**
- * A function artifact as the emulators run it: a deployment zip unpacked into a private temp folder
- * (as the platforms do into /var/task), or a folder used in place.
+ * A function artifact as the emulators run it: a deployment zip unpacked into a temp folder keyed
+ * by its content (as the platforms do into /var/task), or a folder used in place.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { EmulatorErrors } from '../../errors';
 export interface PreparedArtifact {
   /** Folder holding the function code (the task root). */
   dir: string;
-  /** Removes the unpacked copy (a folder artifact is left alone). */
+  /** Releases the artifact (unpacked copies stay cached by content hash in the temp folder). */
   cleanup(): Promise<void>;
 }
 
@@ -24,19 +25,34 @@ export async function prepareArtifact(spec: string): Promise<PreparedArtifact> {
     throw EmulatorErrors.ARTIFACT(`${spec} does not exist`, { cause: err });
   }
   if (st.isDirectory()) return { dir: abs, cleanup: async () => {} };
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'beehive-fn-'));
+  // Unpacked once per content: packaging is deterministic, so an unchanged app reuses its folder
+  // (unpacking thousands of small files is the slow part of starting an emulator).
+  const hash = createHash('sha256').update(await fs.promises.readFile(abs)).digest('hex').slice(0, 24);
+  const cacheDir = path.join(os.tmpdir(), 'beehive-artifacts');
+  const dir = path.join(cacheDir, hash);
+  if (fs.existsSync(path.join(dir, '.complete'))) return { dir, cleanup: async () => {} };
+  await fs.promises.mkdir(cacheDir, { recursive: true });
+  const tmp = await fs.promises.mkdtemp(path.join(cacheDir, `${hash}-`));
   try {
-    await unzip(abs, dir);
+    await unzip(abs, tmp);
+    await fs.promises.writeFile(path.join(tmp, '.complete'), '');
   } catch (err) {
-    await fs.promises.rm(dir, { recursive: true, force: true });
+    await fs.promises.rm(tmp, { recursive: true, force: true });
     throw EmulatorErrors.ARTIFACT(`${spec} is not a readable zip: ${(err as Error).message}`, { cause: err });
   }
-  return { dir, cleanup: () => fs.promises.rm(dir, { recursive: true, force: true }) };
+  try {
+    await fs.promises.rename(tmp, dir);
+  } catch {
+    // Another emulator unpacked the same artifact first: use its copy.
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+  }
+  return { dir, cleanup: async () => {} };
 }
 
 /** Extracts every entry of `zipFile` under `dest`, refusing paths that escape it. */
 export function unzip(zipFile: string, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    const made = new Set<string>();
     yauzl.open(zipFile, { lazyEntries: true, autoClose: true }, (err, zip) => {
       if (err || !zip) return reject(err ?? new Error('cannot open zip'));
       zip.on('error', reject);
@@ -51,16 +67,24 @@ export function unzip(zipFile: string, dest: string): Promise<void> {
           fs.mkdirSync(target, { recursive: true });
           return zip.readEntry();
         }
-        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const dir = path.dirname(target);
+        if (!made.has(dir)) fs.mkdirSync(dir, { recursive: true }), made.add(dir);
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) return reject(e ?? new Error('cannot read entry'));
-          // Keep the executable bit: native helpers and bootstrap scripts need it.
-          const mode = (entry.externalFileAttributes >>> 16) & 0o777;
-          const out = fs.createWriteStream(target, { mode: mode || 0o644 });
+          // Buffered and written at once: a write stream per file costs more than the inflate.
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('error', reject);
-          out.on('error', reject);
-          out.on('finish', () => zip.readEntry());
-          stream.pipe(out);
+          stream.on('end', () => {
+            try {
+              // Keep the executable bit: native helpers and bootstrap scripts need it.
+              const mode = (entry.externalFileAttributes >>> 16) & 0o777;
+              fs.writeFileSync(target, Buffer.concat(chunks), { mode: mode || 0o644 });
+            } catch (err) {
+              return reject(err);
+            }
+            zip.readEntry();
+          });
         });
       });
       zip.readEntry();

@@ -21,7 +21,7 @@ describe('OpenWhisk emulator: actions and activations API through the openwhisk 
   let ow: ReturnType<typeof openwhisk>;
   beforeAll(async () => {
     emu = await startOpenWhiskEmulator({
-      blockingWindowS: 0.3,
+      blockingWindowS: 20,
       maxResultBytes: 64 * 1024,
       functions: [
         { name: 'fn', artifact: FN },
@@ -84,14 +84,20 @@ describe('OpenWhisk emulator: actions and activations API through the openwhisk 
   });
 
   it('answers 202 past the blocking window; the activation is fetched once done', async () => {
-    const done = once(emu.events, 'activation');
-    const r = await ow.actions.invoke({ name: 'fn', blocking: true, params: { op: 'sleep', ms: 600 } });
-    expect(r).toEqual({ activationId: expect.stringMatching(/^[0-9a-f]{32}$/) });
-    const missing = await ow.activations.get({ name: r.activationId }).catch((e: any) => e);
-    expect(missing.statusCode).toBe(404);
-    await done;
-    const rec = await ow.activations.get({ name: r.activationId });
-    expect(rec.response.result).toMatchObject({ slept: 600 });
+    const short = await startOpenWhiskEmulator({ blockingWindowS: 0.05, functions: [{ name: 'fn', artifact: FN }] });
+    try {
+      const client = openwhisk({ apihost: short.url, api_key: short.auth });
+      const r = await client.actions.invoke({ name: 'fn', blocking: true, params: { op: 'sleep', ms: 300 } });
+      expect(r).toEqual({ activationId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      const done = new Promise<void>((resolve) => short.events.on('activation', (a) => a.activationId === r.activationId && resolve()));
+      const missing = await client.activations.get({ name: r.activationId }).catch((e: any) => e);
+      expect(missing.statusCode).toBe(404);
+      await done;
+      const rec = await client.activations.get({ name: r.activationId });
+      expect(rec.response.result).toMatchObject({ slept: 300 });
+    } finally {
+      await short.close();
+    }
   });
 
   it('rejects bad auth, unknown actions, foreign namespaces, malformed JSON and big bodies', async () => {
