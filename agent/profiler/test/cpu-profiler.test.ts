@@ -50,13 +50,18 @@ describe('CPU profiler', () => {
       onWindow: (a) => { windows.push(a); if (windows.length === 2) done(); },
     });
     p.track('GET /heavy', heavyHandler);
+    const t0 = performance.now();
     p.start();
     const spin = setInterval(() => busyFor(5, heavyHandler), 10);
     await twoWindows;
+    const elapsed = performance.now() - t0;
     clearInterval(spin);
     p.close();
-    expect(windows.every((w) => w.durationMs >= 30 && w.durationMs < 200)).toBe(true);
-    expect(p.sampledMs).toBeGreaterThanOrEqual(windows[0].durationMs + windows[1].durationMs);
+    // Timers run late on a loaded machine, so only what must hold: windows last at least windowMs
+    // and sampling covers less than the wall time (it stopped between windows).
+    expect(windows.every((w) => w.durationMs >= 35)).toBe(true);
+    expect(p.sampledMs).toBe(windows[0].durationMs + windows[1].durationMs);
+    expect(p.sampledMs).toBeLessThan(elapsed);
     expect(p.totals().get('GET /heavy')).toBeGreaterThan(0);
   });
 
