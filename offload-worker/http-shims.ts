@@ -25,8 +25,8 @@ const tryRequire = (name: string): unknown => {
   }
 };
 
-export function makeRequest(snap: ReqSnapshot): Record<string, unknown> {
-  const headers = snap.headers;
+/** The server's Express app as a handler may use it: settings and locals (the server's own objects). */
+export function makeAppView(snap: { locals: Record<string, unknown>; settings: Record<string, unknown> }): Record<string, unknown> {
   const app = Object.create({
     get(this: { settings: Record<string, unknown> }, name: string) {
       return this.settings[name];
@@ -38,8 +38,14 @@ export function makeRequest(snap: ReqSnapshot): Record<string, unknown> {
       return !this.settings[name];
     },
   });
-  app.locals = snap.app.locals;
-  app.settings = snap.app.settings;
+  app.locals = snap.locals;
+  app.settings = snap.settings;
+  return app;
+}
+
+export function makeRequest(snap: ReqSnapshot): Record<string, unknown> {
+  const headers = snap.headers;
+  const app = makeAppView(snap.app);
   const proto = {
     get(name: string) {
       const n = String(name).toLowerCase();
@@ -220,7 +226,8 @@ export class ResponseRecorder {
         const keys = Object.keys(obj).filter((k) => k !== 'default');
         const pick = (req.accepts as (t: string[]) => string | false)(keys);
         const fn = pick ? obj[pick] : obj.default;
-        if (pick) (res.set as (k: string, v: string) => void)('Content-Type', pick.includes('/') ? pick : pick);
+        (res.vary as (f: string) => void)('Accept');
+        if (pick) (res.set as (k: string, v: string) => void)('Content-Type', pick);
         if (fn) fn.call(res);
         else (res.sendStatus as (c: number) => void)(406);
         return res;

@@ -8,6 +8,7 @@ import { WorkerErrors } from './errors';
 import { fillFunction, rebuildFunction, type BindingWrite } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
+import { makeAppView } from './http-shims';
 
 /** Values that came as custom records (modules, require functions) re-encode as the same records. */
 const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
@@ -30,7 +31,21 @@ export class Invocation {
     return { inv: this.event.inv, cap: this.event.cap };
   }
 
+  private decoding = 0;
+  private refreshing = false;
+
   decode(bytes: Uint8Array): unknown {
+    // A fetch can happen inside a decode (a hook touching a remote reference): snapshots wait until
+    // the outermost decode has filled every object.
+    this.decoding++;
+    try {
+      return this.decodeInner(bytes);
+    } finally {
+      if (--this.decoding === 0) this.space.settle();
+    }
+  }
+
+  private decodeInner(bytes: Uint8Array): unknown {
     const v = decode(bytes, {
       ref: (id, kind) => this.remote(id, kind),
       onObject: (o, id) => {
@@ -40,9 +55,8 @@ export class Invocation {
       createFunction: (header, pre) => rebuildFunction(header, pre, (w) => this.bindingWrites.push(w)),
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
-      reuse: (id) => this.space.byId.get(id),
+      reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,
     });
-    this.space.settle();
     return v;
   }
 
@@ -114,6 +128,9 @@ export class Invocation {
         v = view;
         break;
       }
+      case 'express-app':
+        v = makeAppView(data as { locals: Record<string, unknown>; settings: Record<string, unknown> });
+        break;
       case 'pack':
         v = unpack(data as { unpacker: string; record: unknown });
         break;
@@ -172,7 +189,13 @@ export class Invocation {
   /** beehive.lock on the worker: acquire pulls fresh copies, release pushes the dirty set. */
   async lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
     const acq = await this.channel.call(MsgType.LockAcquire, { ...this.auth(), key }, undefined, this.event.timeoutMs);
-    this.decode(acq.body);
+    // Fresh copies are decoded into the objects the handler already holds.
+    this.refreshing = true;
+    try {
+      this.decode(acq.body);
+    } finally {
+      this.refreshing = false;
+    }
     this.space.resnapshot();
     let result: T;
     let failed: unknown;

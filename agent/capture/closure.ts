@@ -1,6 +1,6 @@
 import Module from 'node:module';
 import type { EncodeHooks, Replacement } from '../../protocol';
-import { encode, refKindOf } from '../../protocol';
+import { encode, isCodecBuiltin, refKindOf } from '../../protocol';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
 import { encodeFunction, functionInfo } from './function-record';
@@ -15,6 +15,10 @@ export class ProcessView {}
 
 const isRequireFn = (v: unknown): v is NodeJS.Require =>
   typeof v === 'function' && (v as NodeJS.Require).cache === (Module as unknown as { _cache: unknown })._cache && typeof (v as NodeJS.Require).resolve === 'function';
+
+const isExpressApp = (v: unknown): v is { locals: unknown; settings: unknown } =>
+  typeof v === 'function' && typeof (v as { handle?: unknown }).handle === 'function' && typeof (v as { set?: unknown }).set === 'function' &&
+  !!(v as { settings?: unknown }).settings && !!(v as { locals?: unknown }).locals;
 
 export interface CaptureOptions {
   lease: Lease;
@@ -47,6 +51,10 @@ function replaceForWorker(o: object): Replacement | undefined {
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
   const origin = originOf(o);
   if (origin) return origin;
+  if (isExpressApp(o)) {
+    // The app itself stays on the server: the worker gets its view of it, settings and locals.
+    return { custom: 'express-app', data: { locals: o.locals, settings: o.settings } };
+  }
   const pack = (o as Record<symbol, unknown>)[Symbol.for('beehive.pack')];
   if (typeof pack === 'function' && typeof o === 'object') {
     const rec = (pack as () => { unpacker: string; record: unknown }).call(o);
@@ -63,7 +71,7 @@ function replaceForWorker(o: object): Replacement | undefined {
     return { fn: enc };
   }
   const kind = refKindOf(o);
-  if (kind === 'instance') {
+  if (kind === 'instance' && !isCodecBuiltin(o)) {
     const ctor = Object.getPrototypeOf(o).constructor as Function;
     if (!originOf(ctor)) {
       let info;

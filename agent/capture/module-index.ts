@@ -29,6 +29,11 @@ function add(v: unknown, origin: Origin, depth: number): void {
   } catch {
     return;
   }
+  // Methods on an exported class's prototype travel as members too (EventEmitter.prototype.emit).
+  if (typeof v === 'function' && v.prototype && typeof v.prototype === 'object') {
+    const protoOrigin: Origin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, 'prototype'] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), 'prototype'] } };
+    if (!origins.has(v.prototype)) add(v.prototype, protoOrigin, 1);
+  }
   for (const k of keys) {
     if (k === 'prototype' || k === 'constructor' || k === 'caller' || k === 'arguments') continue;
     let child: unknown;

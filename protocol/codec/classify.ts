@@ -46,3 +46,11 @@ export function isArrayIndex(k: string): boolean {
   }
   return Number(k) < 4294967295;
 }
+
+/** Objects the codec carries by its built-in rules (not as class instances). */
+export function isCodecBuiltin(v: object): boolean {
+  return (
+    Array.isArray(v) || types.isDate(v) || types.isRegExp(v) || types.isMap(v) || types.isSet(v) || ArrayBuffer.isView(v) ||
+    types.isAnyArrayBuffer(v) || types.isBoxedPrimitive(v) || types.isNativeError(v) || v instanceof URL || v instanceof URLSearchParams
+  );
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { once } from 'node:events';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const REGISTER = path.join(ROOT, 'dist/agent/register.js');
+
+export interface RunningApp {
+  url: string;
+  child: ChildProcess;
+  statsFile: string;
+  stderr: () => string;
+  stop(): Promise<Record<string, any>>;
+  admin?: string;
+}
+
+/**
+ * Starts a fixture app the way users do (`node -r beehive/agent app.js`) with the given BEEHIVE_*
+ * environment, and waits for the port it prints as its first line.
+ */
+export async function startApp(fixture: string, env: Record<string, string> = {}, nodeArgs?: string[]): Promise<RunningApp> {
+  const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bh-stats-')), 'stats.json');
+  const args = nodeArgs ?? ['-r', REGISTER];
+  const child = spawn(process.execPath, [...args, fixture], {
+    cwd: path.dirname(fixture),
+    env: { ...process.env, BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: ROOT, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const rl = readline.createInterface({ input: child.stdout! });
+  const first = await Promise.race([
+    once(rl, 'line').then(([l]) => l as string),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`app exited with ${code}: ${err}`);
+    }),
+  ]);
+  const { port } = JSON.parse(first) as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    statsFile,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+      return JSON.parse(fs.readFileSync(statsFile, 'utf8'));
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const KEEP = ['content-type', 'location', 'set-cookie', 'x-one', 'x-two', 'x-tag', 'x-list', 'x-end', 'vary', 'content-disposition'];
+
+export async function call(base: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const init: RequestInit = { method, headers: { ...headers }, redirect: 'manual' };
+  if (typeof body === 'string') {
+    init.body = body;
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/x-www-form-urlencoded';
+  } else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const r = await fetch(base + p, init);
+  const buf = Buffer.from(await r.arrayBuffer());
+  const h: Record<string, string> = {};
+  for (const k of KEEP) {
+    const v = k === 'set-cookie' ? r.headers.getSetCookie().join(' | ') : r.headers.get(k);
+    if (v) h[k] = v;
+  }
+  const text = /octet-stream/.test(h['content-type'] ?? '') ? buf.toString('hex') : buf.toString('utf8');
+  return { status: r.status, headers: h, body: text };
+}
