@@ -11,3 +11,4 @@ export { startOpenWhiskEmulator, GUEST_KEY, type OpenWhiskEmulator, type OpenWhi
 export type { ActivationRecord } from './emulators/openwhisk/activation';
 export { packageApp, LIMITS as PACKAGE_LIMITS, fmt as formatBytes, type PackageOptions, type PackageReport, type Platform } from './package/packager';
 export { parseEmulateFlags, startEmulator, type EmulateConfig } from './emulators/cli';
+export { startTestPlatform, type TestPlatform, type TestPlatformOptions } from './emulators/test-platform';
