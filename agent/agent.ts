@@ -8,7 +8,8 @@ import { Invocations } from './channel/invocations';
 import { debug } from './debug';
 import { Dispatcher } from './dispatcher';
 import { isExpress, patchExpress } from './instrument/express';
-import { onModuleLoad } from './instrument/loader';
+import { onAnyModuleLoad, onModuleLoad } from './instrument/loader';
+import { markModulesChanged } from './capture/module-index';
 import { LockManager } from './locks';
 import { createProvider } from './providers/create';
 import { Registry, Samples, type HandlerEntry } from './registry';
@@ -57,6 +58,7 @@ export class Agent implements AgentControl {
       register: (e: HandlerEntry) => this.registry.add(e),
       handle: (e: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction) => this.handle(e, self, req, res, next),
     };
+    onAnyModuleLoad(markModulesChanged);
     onModuleLoad('express', (exports, version) => {
       if (!isExpress(exports)) return false;
       patchExpress(exports, version(), hooks);

@@ -9,7 +9,12 @@ import path from 'node:path';
 export type Origin = { custom: 'global'; data: string[] } | { custom: 'module'; data: { spec: string; path?: string[] } };
 
 const origins = new WeakMap<object, Origin>();
-let indexedCacheSize = -1;
+let modulesChanged = true;
+
+/** Called by the loader hook on every module load: the package index is rebuilt lazily. */
+export function markModulesChanged(): void {
+  modulesChanged = true;
+}
 let builtinsIndexed = false;
 
 const BUILTIN_MODULES = [
@@ -79,11 +84,10 @@ function packageSpec(filename: string): string | undefined {
 }
 
 function indexPackages(): void {
+  if (!modulesChanged) return;
+  modulesChanged = false;
   const cache = (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string }> })._cache;
-  const keys = Object.keys(cache);
-  if (keys.length === indexedCacheSize) return;
-  indexedCacheSize = keys.length;
-  for (const k of keys) {
+  for (const k of Object.keys(cache)) {
     const m = cache[k];
     const spec = packageSpec(m.filename);
     if (spec) add(m.exports, { custom: 'module', data: { spec } }, 2);

@@ -11,6 +11,13 @@ type Patcher = (exports: unknown, version: () => string) => boolean;
  * reaches it too). Matches by the package's own folder and reads its version from package.json.
  */
 const patchers = new Map<string, Patcher>();
+let onLoad: (() => void) | undefined;
+
+/** Called after every module load (the capture's package index uses it to know when to re-index). */
+export function onAnyModuleLoad(fn: () => void): void {
+  onLoad = fn;
+  if (!installed) install();
+}
 const done = new WeakSet<object>();
 let installed = false;
 
@@ -25,6 +32,7 @@ function install(): void {
   const orig = M._load;
   M._load = function load(request: string, parent: unknown, isMain: boolean) {
     const exports = orig.call(this, request, parent, isMain);
+    onLoad?.();
     try {
       if (exports && (typeof exports === 'object' || typeof exports === 'function') && !done.has(exports as object)) {
         done.add(exports as object);

@@ -242,9 +242,18 @@ class Decoder {
   private props(o: object, d: number): void {
     const r = this.r;
     const n = r.length(2);
+    if (n === 0) return;
+    // Plain objects and arrays take ordinary data properties by assignment (much faster than
+    // defineProperty); anything with a prototype of its own may have setters there, so it is defined.
+    const proto = Object.getPrototypeOf(o);
+    const assignable = proto === Object.prototype || proto === null || proto === Array.prototype;
     for (let i = 0; i < n; i++) {
       const flags = r.u8();
       const name = r.str();
+      if (flags === 0 && assignable && name !== '__proto__') {
+        (o as Record<string, unknown>)[name] = this.value(d);
+        continue;
+      }
       const key: string | symbol = flags & PropFlag.SymbolKey ? Symbol.for(name) : name;
       if (key === '__proto__' && !(flags & PropFlag.Accessor)) {
         // Defined, never assigned: assignment would change the prototype.
