@@ -457,6 +457,11 @@ export class ClientSession implements BackendOwner {
     (this.backend ?? this.heldBy?.backend)?.cancel();
   }
 
+  /** Forgets a pending whenQuiet callback. */
+  cancelWait(): void {
+    this.onIdle = null;
+  }
+
   private afterResponses(): void {
     if (!this.backend || !this.quiet) return;
     if (this.onIdle) {

@@ -24,7 +24,15 @@ export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean
   w.handoff = { from: o, savepoint: false, sawIdle: false };
   w.pinned = 'hand-off';
   debug('client %d continues the session of client %d', w.processId, o.processId);
+  // The original may never come to rest (a client mid-pipeline): do not hold either side forever.
+  const timer = setTimeout(() => {
+    if (w.phase !== Phase.Attaching) return;
+    o.cancelWait();
+    w.fatal(ProxyErrors.POOL_TIMEOUT(`the original connection stayed busy for ${ctx.options.acquireTimeoutMs} ms`));
+  }, ctx.options.acquireTimeoutMs);
+  timer.unref();
   o.whenQuiet(() => {
+    clearTimeout(timer);
     if (w.phase === Phase.Closed) return; // endHandoff already gave the original back
     const b = o.detach();
     if (b) {
