@@ -1,0 +1,148 @@
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ExportTable } from '../../gc';
+import { decode, decodeFrame, encodeFrame, MsgType, ChannelErrors, encode } from '../../protocol';
+import { ChannelServer } from '../channel/server';
+import { Invocations } from '../channel/invocations';
+import { LockManager } from '../locks';
+
+/** The channel against hostile peers: a real ws server, real clients, forged and broken frames. */
+describe('channel server: authentication, authorisation and bad input', () => {
+  const exportsTable = new ExportTable();
+  const invocations = new Invocations();
+  const locks = new LockManager();
+  const secret = { password: 'hunter2' };
+  const shipped = { visible: 1, nested: { deep: true } };
+  let server: ChannelServer;
+  let url: string;
+  let inv: { id: string; cap: string; leasedId: number };
+
+  beforeAll(async () => {
+    server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, locks, budget: 1 << 20, appRoot: __dirname, maxFrameBytes: 64 * 1024 });
+    const a = await server.listen();
+    url = `ws://127.0.0.1:${a.port}`;
+    const lease = exportsTable.lease();
+    const leasedId = lease.grant(shipped);
+    exportsTable.idOf(secret); // known to the server, never leased to this invocation
+    const { record, cap } = invocations.open('GET /x', lease, new Set());
+    inv = { id: record.id, cap, leasedId };
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function client(): Promise<WebSocket> {
+    const ws = new WebSocket(url);
+    await once(ws, 'open');
+    return ws;
+  }
+  async function request(ws: WebSocket, frame: Buffer | string): Promise<ReturnType<typeof decodeFrame>> {
+    const reply = once(ws, 'message');
+    ws.send(frame);
+    const [data] = await reply;
+    return decodeFrame(data as Buffer);
+  }
+  const fetchFrame = (id: number, header: Record<string, unknown>) => encodeFrame(MsgType.Fetch, 7, { ...header, id });
+
+  it('serves a leased object to the invocation holding the capability', async () => {
+    const ws = await client();
+    const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
+    expect(f.type).toBe(MsgType.Ok);
+    expect(f.id).toBe(7);
+    expect(decode(f.body, { onObject: () => {} })).toEqual(shipped);
+    ws.close();
+  });
+
+  it('refuses a wrong capability, a missing one and an unknown invocation with AUTH', async () => {
+    const ws = await client();
+    for (const header of [{ inv: inv.id, cap: 'A'.repeat(32) }, { inv: inv.id }, { inv: 'nope', cap: inv.cap }, { inv: inv.id, cap: inv.cap.slice(0, -2) }]) {
+      const f = await request(ws, fetchFrame(inv.leasedId, header));
+      expect(f.type).toBe(MsgType.Error);
+      expect(f.header.code).toBe(ChannelErrors.AUTH.code);
+    }
+    ws.close();
+  });
+
+  it('refuses objects not leased to the invocation with FORBIDDEN, even when the server knows them', async () => {
+    const ws = await client();
+    const f = await request(ws, fetchFrame(exportsTable.idOf(secret), { inv: inv.id, cap: inv.cap }));
+    expect(f.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect(f.body.length).toBe(0);
+    ws.close();
+  });
+
+  it('refuses module fallback outside the app folder', async () => {
+    const ws = await client();
+    const f = await request(ws, encodeFrame(MsgType.Module, 8, { inv: inv.id, cap: inv.cap, from: __filename, spec: '/etc/passwd' }));
+    expect(f.header.code).toBe(ChannelErrors.MODULE.code);
+    const g = await request(ws, encodeFrame(MsgType.Module, 9, { inv: inv.id, cap: inv.cap, from: '/etc/hosts', spec: './x' }));
+    expect(g.header.code).toBe(ChannelErrors.MODULE.code);
+    ws.close();
+  });
+
+  it('refuses a commit that references objects outside the lease', async () => {
+    const ws = await client();
+    const acq = await request(ws, encodeFrame(MsgType.LockAcquire, 10, { inv: inv.id, cap: inv.cap, key: 'k' }));
+    expect(acq.type).toBe(MsgType.Ok);
+    const body = encode({ changes: [{ id: exportsTable.idOf(secret), ops: [['set', 'password', 'pwned', 'hunter2', true]] }] }).bytes;
+    const rel = await request(ws, encodeFrame(MsgType.LockRelease, 11, { inv: inv.id, cap: inv.cap, key: 'k' }, body));
+    expect(rel.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect(secret.password).toBe('hunter2');
+    expect(locks.holder('k')).toBeUndefined();
+    ws.close();
+  });
+
+  it.each([
+    ['truncated header', Buffer.from([0xb7, 1, 2, 0, 0])],
+    ['bad magic', Buffer.from([0x00, 1, 2, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['wrong version', Buffer.from([0xb7, 9, 2, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['unknown type', Buffer.from([0xb7, 1, 99, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['header longer than the frame', Buffer.from([0xb7, 1, 2, 0, 0, 0, 1, 0, 0, 0, 50, 0x7b])],
+    ['header not JSON', Buffer.concat([Buffer.from([0xb7, 1, 2, 0, 0, 0, 1, 0, 0, 0, 3]), Buffer.from('{{{')])],
+  ])('answers a malformed frame (%s) with a coded error and closes that connection', async (_name, frame) => {
+    const ws = await client();
+    const closed = once(ws, 'close');
+    const f = await request(ws, frame);
+    expect(f.type).toBe(MsgType.Error);
+    expect(String(f.header.code)).toMatch(/^BEEHIVE_ERR_CHANNEL_(MALFORMED|VERSION|UNKNOWN_TYPE)$/);
+    await closed;
+  });
+
+  it('refuses text frames and frames over the size limit', async () => {
+    const ws = await client();
+    const f = await request(ws, 'hello');
+    expect(f.header.code).toBe(ChannelErrors.MALFORMED.code);
+    const ws2 = await client();
+    const closed = once(ws2, 'close');
+    ws2.send(Buffer.alloc(128 * 1024));
+    const [code] = await closed;
+    expect(code).toBe(1009);
+  });
+
+  it('refuses a forged commit body with a coded codec error', async () => {
+    const ws = await client();
+    await request(ws, encodeFrame(MsgType.LockAcquire, 12, { inv: inv.id, cap: inv.cap, key: 'j' }));
+    const f = await request(ws, encodeFrame(MsgType.LockRelease, 13, { inv: inv.id, cap: inv.cap, key: 'j' }, Buffer.from([0xbe, 1, 0x10, 0xff])));
+    expect(String(f.header.code)).toMatch(/^BEEHIVE_ERR_CODEC_/);
+    expect(locks.holder('j')).toBeUndefined();
+    ws.close();
+  });
+
+  it('keeps serving well-behaved peers after all of the above', async () => {
+    const ws = await client();
+    const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
+    expect(f.type).toBe(MsgType.Ok);
+    expect(server.refused).toBeGreaterThan(10);
+    ws.close();
+  });
+
+  it('stops serving an invocation once it has ended', async () => {
+    const ws = await client();
+    invocations.close(inv.id);
+    const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
+    expect(f.header.code).toBe(ChannelErrors.AUTH.code);
+    expect(exportsTable.size).toBe(0);
+    ws.close();
+  });
+});
