@@ -14,6 +14,8 @@ import { LockManager } from './locks';
 import { createProvider } from './providers/create';
 import { Registry, Samples, type HandlerEntry } from './registry';
 import type { AgentControl, AgentState, HandlerMode } from './state';
+import { makePacker } from './pg-pack';
+import type { Packer } from './capture/closure';
 
 /**
  * The agent inside the server process: instrumentation, dispatch, the channel and the worker pool.
@@ -45,6 +47,7 @@ export class Agent implements AgentControl {
       channelUrl: () => this.channelUrl(),
       provider: () => this.provider(),
       ratio: () => this.ratioNow,
+      packer: (cap, shadow) => this.packer(cap, shadow),
       onRequestDone: (_e, _where, ms) => {
         this.latency.add(ms);
       },
@@ -95,6 +98,12 @@ export class Agent implements AgentControl {
       return url;
     })();
     return this.channelUrlP;
+  }
+
+  private packerBase?: ReturnType<typeof makePacker>;
+  packer(capability: string, shadow: boolean): Packer {
+    this.packerBase ??= makePacker(this.options);
+    return this.packerBase(capability, shadow);
   }
 
   provider(): Provider {

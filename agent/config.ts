@@ -15,7 +15,13 @@ export interface AgentOptions {
   /** host:port of the admin API. */
   admin: string;
   adminToken?: string;
+  /** Where workers reach the BeeHive PostgreSQL proxy: postgres://host:port/database. */
   proxyUrl?: string;
+  /** The proxy's control endpoint (http://host:port) and its bearer token, for hand-offs. */
+  proxyControl?: string;
+  proxyControlToken?: string;
+  /** Programmatic alternative to proxyControl: a proxy started in this process (`startProxy`). */
+  proxy?: import('../proxy').ProxyHandle;
   statsFile?: string;
   /** Where workers reach the channel (ws:// or wss://); default: the channel's own address. */
   callbackUrl?: string;
@@ -55,6 +61,9 @@ const ENV: Record<keyof AgentOptions, string> = {
   admin: 'BEEHIVE_ADMIN',
   adminToken: 'BEEHIVE_ADMIN_TOKEN',
   proxyUrl: 'BEEHIVE_PROXY_URL',
+  proxyControl: 'BEEHIVE_PROXY_CONTROL',
+  proxyControlToken: 'BEEHIVE_PROXY_CONTROL_TOKEN',
+  proxy: '',
   statsFile: 'BEEHIVE_STATS_FILE',
   callbackUrl: 'BEEHIVE_CALLBACK_URL',
   channelListen: 'BEEHIVE_CHANNEL_LISTEN',
@@ -67,7 +76,7 @@ const ENV: Record<keyof AgentOptions, string> = {
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<AgentOptions> {
   const out: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV) as Array<[keyof AgentOptions, string]>) {
-    const raw = env[name];
+    const raw = name ? env[name] : undefined;
     if (raw === undefined || raw === '') continue;
     const num = (int: boolean) => {
       const n = Number(raw);
@@ -117,6 +126,8 @@ export function resolveOptions(given: Partial<AgentOptions> = {}): AgentOptions 
   }
   if (o.callbackUrl !== undefined && !/^wss?:\/\/\S+$/.test(o.callbackUrl)) throw new TypeError('options.callbackUrl must be a ws:// or wss:// URL');
   if (o.proxyUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(o.proxyUrl)) throw new TypeError('options.proxyUrl must be a postgres:// URL');
+  if (o.proxyControl !== undefined && !/^https?:\/\/\S+$/.test(o.proxyControl)) throw new TypeError('options.proxyControl must be an http:// URL');
+  if (o.proxyControl !== undefined && !o.proxyControlToken) throw new TypeError('options.proxyControlToken is required with options.proxyControl');
   if (o.adminToken !== undefined && (typeof o.adminToken !== 'string' || o.adminToken.length < 8)) throw new TypeError('options.adminToken must be a string of at least 8 characters');
   return o;
 }

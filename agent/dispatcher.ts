@@ -4,7 +4,7 @@ import type { ExportTable } from '../gc';
 import type { Outcome } from '../offload-worker';
 import type { AgentOptions } from './config';
 import { applyChanges } from './apply';
-import { captureClosure } from './capture/closure';
+import { captureClosureAsync, type Packer } from './capture/closure';
 import { serverDecodeHooks } from './channel/decode-hooks';
 import type { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -20,6 +20,8 @@ export interface DispatchContext {
   provider(): Provider;
   /** Current global ratio (the controller or an operator changes it). */
   ratio(): number;
+  /** Packs pg clients and pools into proxy hand-offs for this invocation. */
+  packer(capability: string, shadow: boolean): Packer;
   onRequestDone(entry: HandlerEntry, where: 'local' | 'offloaded', ms: number): void;
 }
 
@@ -74,7 +76,15 @@ export class Dispatcher {
       let bytes: Buffer;
       const tc = now();
       try {
-        bytes = captureClosure(root, { lease, budget: this.ctx.options.closureBudget, refined: entry.refined, peekId: (o) => this.ctx.exports.peekId(o) }).bytes;
+        bytes = (
+          await captureClosureAsync(root, {
+            lease,
+            budget: this.ctx.options.closureBudget,
+            refined: entry.refined,
+            peekId: (o) => this.ctx.exports.peekId(o),
+            pack: this.ctx.packer(cap, false),
+          })
+        ).bytes;
       } catch (err) {
         // Not offloadable as it stands: say why, and run it here from now on.
         entry.reason = String((err as Error).message ?? err);

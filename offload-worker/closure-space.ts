@@ -37,6 +37,12 @@ export class ClosureSpace {
   private readonly snaps = new Map<number, Snapshot>();
   private pending: Array<[number, object]> = [];
 
+  /** Identity only, no dirty tracking: unpacked connections and module values are not state. */
+  registerOpaque(obj: object, id: number): void {
+    this.byId.set(id, obj);
+    this.ids.set(obj, id);
+  }
+
   register(obj: object, id: number): void {
     this.byId.set(id, obj);
     this.ids.set(obj, id);
@@ -51,12 +57,13 @@ export class ClosureSpace {
 
   /** Re-snapshots everything: after a commit the server's state equals ours. */
   resnapshot(): void {
-    for (const [id, obj] of this.byId) this.snaps.set(id, snapshot(obj));
+    for (const [id, obj] of this.byId) if (this.snaps.has(id)) this.snaps.set(id, snapshot(obj));
   }
 
   diff(): Change[] {
     const out: Change[] = [];
     for (const [id, obj] of this.byId) {
+      if (!this.snaps.has(id)) continue;
       const snap = this.snaps.get(id);
       if (!snap) continue;
       const ops = diffOne(obj, snap);

@@ -21,6 +21,8 @@ export class Invocation {
   readonly space = new ClosureSpace();
   readonly bindingWrites: BindingWrite[] = [];
   readonly fetched: number[] = [];
+  /** Connections unpacked for this invocation, closed when it ends (control returns to the server). */
+  readonly closers: Array<() => Promise<unknown>> = [];
   fallbacks = 0;
   fetchMs = 0;
   private readonly fnIds = new WeakMap<Function, number>();
@@ -49,7 +51,8 @@ export class Invocation {
     const v = decode(bytes, {
       ref: (id, kind) => this.remote(id, kind),
       onObject: (o, id) => {
-        this.space.register(o, id);
+        if (customOrigin.has(o)) this.space.registerOpaque(o, id);
+        else this.space.register(o, id);
         if (typeof o === 'function') this.fnIds.set(o, id);
       },
       createFunction: (header, pre) => rebuildFunction(header, pre, (w) => this.bindingWrites.push(w)),
@@ -132,7 +135,11 @@ export class Invocation {
         v = makeAppView(data as { locals: Record<string, unknown>; settings: Record<string, unknown> });
         break;
       case 'pack':
-        v = unpack(data as { unpacker: string; record: unknown });
+        v = unpack(
+          data as { unpacker: string; record?: unknown },
+          () => this.requirePackage('pg'),
+          (close) => this.closers.push(close),
+        );
         break;
       default:
         throw WorkerErrors.UNSUPPORTED(`custom record '${tag}'`);
@@ -146,7 +153,7 @@ export class Invocation {
    * A package member travels as its path inside node_modules (`lodash/lodash.js`), resolved here by
    * absolute path so that a package's `exports` map cannot hide it.
    */
-  private requirePackage(spec: string, from?: string): unknown {
+  requirePackage(spec: string, from?: string): unknown {
     if (spec === 'beehive') return require('../index');
     if (spec.startsWith('node:')) return require(spec);
     const roots = [process.env.BEEHIVE_APP_ROOT, process.cwd(), from && path.dirname(from)].filter(Boolean) as string[];
@@ -180,6 +187,10 @@ export class Invocation {
       return inv.decode(reply.body);
     } as NodeJS.Require;
     return req;
+  }
+
+  async closeUnpacked(): Promise<void> {
+    await Promise.allSettled(this.closers.splice(0).map((c) => c()));
   }
 
   diff(): Change[] {

@@ -63,7 +63,13 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
     const root = invocation.decode(bytes) as ClosureRoot;
     if (!root || typeof root.handler !== 'function' || !root.req || !root.res) throw WorkerErrors.BAD_EVENT('closure lacks handler, req or res');
     const t1 = performance.now();
-    const outcome = await run(root, invocation, event.timeoutMs);
+    let outcome: Outcome;
+    try {
+      outcome = await run(root, invocation, event.timeoutMs);
+    } finally {
+      // The hand-off ends before the server replays: the server's client is its own again.
+      await invocation.closeUnpacked();
+    }
     const t2 = performance.now();
     const bytesOut = invocation.encode(outcome);
     return {

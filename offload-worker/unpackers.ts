@@ -14,8 +14,25 @@ export function registerUnpacker(name: string, fn: Unpacker): void {
   unpackers.set(name, fn);
 }
 
-export function unpack(data: { unpacker: string; record: unknown }): unknown {
-  const fn = data && typeof data.unpacker === 'string' ? unpackers.get(data.unpacker) : undefined;
-  if (!fn) throw WorkerErrors.UNSUPPORTED(`no unpacker '${String(data?.unpacker)}' registered on the worker`);
-  return fn(data.record);
+/**
+ * Built in: pg's Client and Pool, connected through the BeeHive proxy (a hand-off of the server's
+ * session, or a pool grant). pg itself comes from the app's dependencies.
+ */
+function builtin(name: string, requirePg: () => unknown): Unpacker | undefined {
+  if (name !== 'pg.Client' && name !== 'pg.Pool') return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { unpackPg } = require('../proxy') as typeof import('../proxy');
+  return (record) => unpackPg(record, { pg: requirePg() });
+}
+
+/** Unpacks a record; `onOpen` learns of connections to close when the invocation ends. */
+export function unpack(data: { unpacker: string; record?: unknown }, requirePg: () => unknown, onOpen: (closer: () => Promise<unknown>) => void): unknown {
+  const name = data && typeof data.unpacker === 'string' ? data.unpacker : '';
+  const fn = unpackers.get(name) ?? builtin(name, requirePg);
+  if (!fn) throw WorkerErrors.UNSUPPORTED(`no unpacker '${name}' registered on the worker`);
+  // pg records are the record itself; user packs wrap theirs in { unpacker, record }.
+  const v = fn(name.startsWith('pg.') ? data : data.record);
+  const end = (v as { end?: () => Promise<unknown> } | null)?.end;
+  if (name.startsWith('pg.') && typeof end === 'function') onOpen(() => end.call(v));
+  return v;
 }

@@ -20,8 +20,17 @@ const isExpressApp = (v: unknown): v is { locals: unknown; settings: unknown } =
   typeof v === 'function' && typeof (v as { handle?: unknown }).handle === 'function' && typeof (v as { set?: unknown }).set === 'function' &&
   !!(v as { settings?: unknown }).settings && !!(v as { locals?: unknown }).locals;
 
+/** Turns an object with native state (a pg client) into a record, now or after a control call. */
+export type Packer = (o: object) => { unpacker: string } | Promise<{ unpacker: string }> | undefined;
+
 export interface CaptureOptions {
   lease: Lease;
+  /** Packageables beyond `[Symbol.for('beehive.pack')]`: the pg client and pool. */
+  pack?: Packer;
+  /** Records of packs that resolved asynchronously in an earlier pass. */
+  packed?: WeakMap<object, { unpacker: string }>;
+  /** Filled with the packs still pending: the caller awaits them and captures again. */
+  pending?: Array<Promise<unknown>>;
   /** Approximate bytes to ship inline; the rest goes as remote references. */
   budget: number;
   /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
@@ -42,8 +51,23 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     idOf: (o) => opts.lease.grant(o),
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
     mustInline: opts.refined?.size ? (o) => opts.refined!.has(opts.peekId?.(o) ?? -1) : undefined,
-    replace: (o) => replaceForWorker(o),
+    replace: (o) => packFor(o, opts) ?? replaceForWorker(o),
   };
+}
+
+function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
+  if (!opts.pack) return undefined;
+  const done = opts.packed?.get(o);
+  if (done) return { custom: 'pack', data: done };
+  const r = opts.pack(o);
+  if (!r) return undefined;
+  if (typeof (r as Promise<unknown>).then === 'function') {
+    const p = (r as Promise<{ unpacker: string }>).then((rec) => opts.packed?.set(o, rec));
+    if (!opts.pending) throw CaptureErrors.UNSUPPORTED('an asynchronous pack outside a capture that can wait for it');
+    opts.pending.push(p);
+    return { custom: 'pack', data: { unpacker: 'pending' } };
+  }
+  return { custom: 'pack', data: r };
 }
 
 function replaceForWorker(o: object): Replacement | undefined {
@@ -58,6 +82,7 @@ function replaceForWorker(o: object): Replacement | undefined {
   const pack = (o as Record<symbol, unknown>)[Symbol.for('beehive.pack')];
   if (typeof pack === 'function' && typeof o === 'object') {
     const rec = (pack as () => { unpacker: string; record: unknown }).call(o);
+    if (!rec || typeof rec.unpacker !== 'string') throw CaptureErrors.UNSUPPORTED(`[Symbol.for('beehive.pack')]() of ${o.constructor?.name} did not return { unpacker, record }`);
     return { custom: 'pack', data: rec };
   }
   if (typeof o === 'function') {
@@ -89,4 +114,14 @@ function replaceForWorker(o: object): Replacement | undefined {
 export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
   const res = encode(root, serverEncodeHooks(opts));
   return { bytes: res.bytes, objects: res.objects, refs: res.refs };
+}
+
+/** Captures, and when packs had to wait for the proxy's control endpoint, waits and captures again. */
+export async function captureClosureAsync(root: unknown, opts: CaptureOptions): Promise<Captured> {
+  const packed = new WeakMap<object, { unpacker: string }>();
+  const pending: Array<Promise<unknown>> = [];
+  const first = captureClosure(root, { ...opts, packed, pending });
+  if (pending.length === 0) return first;
+  await Promise.all(pending);
+  return captureClosure(root, { ...opts, packed });
 }

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startProxy, type ProxyHandle } from '../../proxy';
+import { usePg } from '../../proxy/test/pg-server';
+import { call, startApp, type RunningApp } from './harness';
+
+const APP = path.join(__dirname, 'fixtures/db-app.cjs');
+const server = usePg();
+const token = 'control-token-0123456789abcdef';
+
+describe('offloaded handlers use PostgreSQL through the proxy', () => {
+  let proxy: ProxyHandle;
+  let app: RunningApp;
+  beforeAll(async () => {
+    const db = new pg.Client({ connectionString: server.get().url });
+    await db.connect();
+    await db.query('CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+    await db.end();
+    proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 6, control: { port: 0, token } });
+    const url = `postgres://${server.get().user}:${server.get().password}@127.0.0.1:${proxy.address.port}/postgres`;
+    app = await startApp(APP, {
+      BEEHIVE_MODE: 'always',
+      DATABASE_URL: url,
+      BEEHIVE_PROXY_URL: `postgres://127.0.0.1:${proxy.address.port}/postgres`,
+      BEEHIVE_PROXY_CONTROL: proxy.controlUrl!,
+      BEEHIVE_PROXY_CONTROL_TOKEN: token,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await proxy?.close();
+  });
+
+  it('a pool: queries run on the worker through a pool grant, results as local', async () => {
+    const a = await call(app.url, 'POST', '/notes', { body: 'one' });
+    const b = await call(app.url, 'POST', '/notes', { body: 'two' });
+    expect([a.status, JSON.parse(a.body)]).toEqual([201, { n: 1, writes: 1 }]);
+    expect(JSON.parse(b.body)).toEqual({ n: 2, writes: 2 });
+    expect(JSON.parse((await call(app.url, 'GET', '/notes')).body)).toEqual(['one', 'two']);
+  });
+
+  it("a client mid-transaction: the worker continues the server's session and commits", async () => {
+    const r = await call(app.url, 'POST', '/tx', { body: 'from-worker' });
+    expect(JSON.parse(r.body)).toEqual({ sawUncommitted: 1 });
+    const s = JSON.parse((await call(app.url, 'GET', '/__state')).body);
+    expect(s.rows).toBe(4);
+    expect(JSON.parse((await call(app.url, 'GET', '/notes')).body)).toEqual(['one', 'two', 'from-middleware', 'from-worker']);
+  });
+
+  it('all of it was offloaded', async () => {
+    const stats = await app.stop();
+    const by = Object.fromEntries(stats.handlers.map((h: { id: string }) => [h.id, h]));
+    for (const id of ['POST /notes', 'GET /notes', 'POST /tx']) {
+      expect({ id, reason: by[id].reason, local: by[id].local, failures: by[id].failures }).toEqual({ id, reason: undefined, local: 0, failures: 0 });
+      expect(by[id].offloaded).toBeGreaterThan(0);
+    }
+  });
+});
