@@ -15,6 +15,7 @@ import { createProvider } from './providers/create';
 import { Registry, Samples, type HandlerEntry } from './registry';
 import type { AgentControl, AgentState, HandlerMode } from './state';
 import { makePacker } from './pg-pack';
+import { ControlPlane } from './control-plane';
 import type { Packer } from './capture/closure';
 
 /**
@@ -33,7 +34,12 @@ export class Agent implements AgentControl {
   private channelUrlP?: Promise<string>;
   private providerInst?: Provider;
   private readonly startedAt = new Date().toISOString();
-  private readonly latency = new Samples(4096);
+  /** Request latency of the current and the last complete control period (the controller's p99). */
+  private latency = new Samples(4096);
+  private lastPeriod = new Samples(1);
+  private signals = { elu: 0, loopDelayP99: 0 };
+  readonly control = new ControlPlane(this);
+  private periodTimer?: NodeJS.Timeout;
   private inFlight = 0;
   private readonly totals = { requests: 0 };
 
@@ -52,6 +58,20 @@ export class Agent implements AgentControl {
         this.latency.add(ms);
       },
     });
+  }
+
+  /** Starts the admin API, and in auto mode the profiler, selection and the burst controller. */
+  async startControlPlane(): Promise<void> {
+    this.periodTimer = setInterval(() => {
+      this.lastPeriod = this.latency;
+      this.latency = new Samples(4096);
+    }, 1000);
+    this.periodTimer.unref();
+    await this.control.start();
+  }
+
+  noteSignals(s: { elu: number; loopDelayP99Ms?: number }): void {
+    this.signals = { elu: s.elu, loopDelayP99: s.loopDelayP99Ms ?? 0 };
   }
 
   /** Hooks framework loading. */
@@ -129,6 +149,7 @@ export class Agent implements AgentControl {
       startedAt: this.startedAt,
       handlers,
       workers: ps?.workers ?? [],
+      ...(this.control.admin ? { adminUrl: this.control.admin.url } : {}),
       totals: {
         requests: this.totals.requests,
         local: sum('local'),
@@ -138,9 +159,9 @@ export class Agent implements AgentControl {
         failures: sum('failures'),
         reexecuted: sum('reexecuted'),
         inFlight: this.inFlight,
-        elu: 0,
-        loopDelayP99: 0,
-        latency: this.latency.summary(),
+        elu: this.signals.elu,
+        loopDelayP99: this.signals.loopDelayP99,
+        latency: (this.lastPeriod.count > 0 ? this.lastPeriod : this.latency).summary(),
         cost: { billedMs: ps?.billedMs ?? 0, gbSeconds: ps?.gbSeconds ?? 0, usd: ps?.cost?.usd ?? 0 },
       },
     };
@@ -164,6 +185,8 @@ export class Agent implements AgentControl {
   }
 
   async close(): Promise<void> {
+    if (this.periodTimer) clearInterval(this.periodTimer);
+    await this.control.close();
     await this.providerInst?.close();
     await this.channel?.close();
   }

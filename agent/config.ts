@@ -12,7 +12,7 @@ export interface AgentOptions {
   sloMs: number;
   /** Local pool size. */
   workers: number;
-  /** host:port of the admin API. */
+  /** host:port of the admin API, or 'off'. */
   admin: string;
   adminToken?: string;
   /** Where workers reach the BeeHive PostgreSQL proxy: postgres://host:port/database. */
@@ -121,6 +121,7 @@ export function resolveOptions(given: Partial<AgentOptions> = {}): AgentOptions 
     if (!Number.isInteger(v) || v < min) throw new RangeError(`options.${k} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
   }
   for (const k of ['admin', 'channelListen'] as const) {
+    if (k === 'admin' && o.admin === 'off') continue;
     const m = HOST_PORT.exec(o[k]);
     if (!m || Number(m[2]) > 65535) throw new TypeError(`options.${k} must be host:port, got '${o[k]}'`);
   }

@@ -42,6 +42,7 @@ export function start(overrides: Partial<AgentOptions> = {}): Agent {
       if (ev === sig) process.removeListener(sig, onSignal);
     });
   }
+  agent.startControlPlane().catch((err) => process.emitWarning(`BeeHive control plane: ${(err as Error).message}`));
   if (agent.options.mode === 'always' || agent.options.mode === 'manual') {
     agent.prewarm().catch(() => {
       /* a cold start on the first offload then */

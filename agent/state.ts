@@ -77,6 +77,8 @@ export interface AgentState {
   handlers: HandlerStats[];
   workers: WorkerStats[];
   totals: AgentTotals;
+  /** Where the admin API and dashboard listen, when they do. */
+  adminUrl?: string;
 }
 
 /** What the admin API, the dashboard and the controller may do to a running agent. */

@@ -134,6 +134,8 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
       resolve();
     });
   });
+  // The admin API never keeps the app alive on its own.
+  server.unref();
   const address = server.address() as AddressInfo;
   loopback = isLoopbackAddress(address.address);
   if (ownsSeries) series?.start();

@@ -26,7 +26,7 @@ export async function startApp(fixture: string, env: Record<string, string> = {}
   const args = nodeArgs ?? ['-r', REGISTER];
   const child = spawn(process.execPath, [...args, fixture], {
     cwd: path.dirname(fixture),
-    env: { ...process.env, BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: ROOT, ...env },
+    env: { ...process.env, BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: ROOT, BEEHIVE_ADMIN: '127.0.0.1:0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
