@@ -95,6 +95,7 @@ export class Agent implements AgentControl {
     this.inFlight++;
     res.once('close', () => this.inFlight--);
     if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.runLocal(entry, self, req, res, next);
+    if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowRun(entry, self, req, res, next);
     void this.dispatcher.offload(entry, self, req, res, next).catch((err) => next(err));
     return undefined;
   }

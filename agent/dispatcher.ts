@@ -10,6 +10,7 @@ import type { Invocations } from './channel/invocations';
 import { debug } from './debug';
 import type { HandlerEntry } from './registry';
 import { replayResponse } from './replay';
+import { judgeShadow, recordResponse } from './shadow';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
 
 export interface DispatchContext {
@@ -59,11 +60,14 @@ export class Dispatcher {
     return entry.fn.call(self, req, res, next);
   }
 
-  async offload(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
-    const t0 = now();
+  /**
+   * Captures and invokes once. Resolves with the worker's outcome, decoded against the invocation's
+   * lease (still open: the caller commits or discards, then closes it).
+   */
+  private async invoke(entry: HandlerEntry, self: unknown, req: Request, res: Response, shadow: boolean): Promise<Invoked> {
     const lease = this.ctx.exports.lease();
-    const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined);
-    let outcome: Outcome;
+    const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined, shadow);
+    const close = () => this.ctx.invocations.close(record.id);
     try {
       const root = {
         handler: entry.fn,
@@ -73,8 +77,8 @@ export class Dispatcher {
         awaitPromise: entry.expressMajor >= 5,
         style: 'express',
       };
-      let bytes: Buffer;
       const tc = now();
+      let bytes: Buffer;
       try {
         bytes = (
           await captureClosureAsync(root, {
@@ -82,16 +86,11 @@ export class Dispatcher {
             budget: this.ctx.options.closureBudget,
             refined: entry.refined,
             peekId: (o) => this.ctx.exports.peekId(o),
-            pack: this.ctx.packer(cap, false),
+            pack: this.ctx.packer(cap, shadow),
           })
         ).bytes;
       } catch (err) {
-        // Not offloadable as it stands: say why, and run it here from now on.
-        entry.reason = String((err as Error).message ?? err);
-        debug('agent', `${entry.id} not offloadable: ${entry.reason}`);
-        this.ctx.invocations.close(record.id);
-        this.runLocal(entry, self, req, res, next);
-        return;
+        throw Object.assign(err as Error, { notOffloadable: true });
       }
       entry.captureMs.add(now() - tc);
       entry.closureBytes.add(bytes.length);
@@ -102,6 +101,7 @@ export class Dispatcher {
         cap,
         channel: await this.ctx.channelUrl(),
         timeoutMs: this.ctx.options.timeoutMs,
+        ...(shadow ? { shadow: true } : {}),
       };
       const b64 = bytes.toString('base64');
       if (b64.length + 1024 > provider.maxPayloadBytes) {
@@ -109,32 +109,47 @@ export class Dispatcher {
         event.closureRef = record.id;
       } else event.closure = b64;
       const result = await provider.invoke(event, { timeoutMs: this.ctx.options.timeoutMs });
+      if (result.billing) {
+        entry.cost.billedMs += result.billing.billedMs;
+        entry.cost.gbSeconds += result.billing.gbSeconds;
+        entry.cost.usd += result.billing.usd;
+      }
       if (!result.ok || typeof result.outcome !== 'string') {
         throw Object.assign(new Error(result.error?.message ?? 'worker failed'), { code: result.error?.code ?? 'BEEHIVE_ERR_WORKER_UNSUPPORTED' });
       }
-      outcome = decode(Buffer.from(result.outcome, 'base64'), serverDecodeHooks(lease)) as Outcome;
+      const outcome = decode(Buffer.from(result.outcome, 'base64'), serverDecodeHooks(lease)) as Outcome;
       if (!outcome || typeof outcome !== 'object' || !Array.isArray(outcome.calls)) throw new Error('malformed outcome');
       if (outcome.bindings?.length) {
         const b = outcome.bindings[0];
         entry.reason = `assigns the captured variable '${b.name}': its new value could not be written back`;
         throw Object.assign(new Error(entry.reason), { code: 'BEEHIVE_ERR_CAPTURE_WRITE_BINDING' });
       }
-      // The commit point.
-      applyChanges(outcome.changes, (id) => lease.get(id));
+      return { outcome, lease, fetched: () => record.fetched, close };
     } catch (err) {
-      const code = (err as { code?: string })?.code ?? '';
-      if (code === 'BEEHIVE_ERR_CHANNEL_CONFLICT') entry.conflicts++;
-      else entry.failures++;
-      entry.reexecuted++;
-      debug('agent', `${entry.id}: offload failed (${code}: ${(err as Error)?.message}); running locally`);
-      this.ctx.invocations.close(record.id);
+      close();
+      throw err;
+    }
+  }
+
+  async offload(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
+    const t0 = now();
+    let inv: Invoked;
+    try {
+      inv = await this.invoke(entry, self, req, res, false);
+      try {
+        // The commit point.
+        applyChanges(inv.outcome.changes, (id) => inv.lease.get(id));
+      } finally {
+        inv.close();
+      }
+    } catch (err) {
+      this.failed(entry, err);
       this.runLocal(entry, self, req, res, next);
       return;
     }
-    const fetched = record.fetched;
-    this.ctx.invocations.close(record.id);
+    const outcome = inv.outcome;
     entry.offloaded++;
-    entry.fallbacks += fetched;
+    entry.fallbacks += inv.fetched();
     try {
       replayResponse(res, outcome.calls);
       if (outcome.thrown !== undefined) next(outcome.thrown);
@@ -146,4 +161,91 @@ export class Dispatcher {
     entry.offloadLatency.add(ms);
     this.ctx.onRequestDone(entry, 'offloaded', ms);
   }
+
+  private failed(entry: HandlerEntry, err: unknown): void {
+    const e = err as { code?: string; message?: string; notOffloadable?: boolean };
+    if (e?.notOffloadable) {
+      // Not offloadable as it stands: say why, and run it here from now on.
+      entry.reason = String(e.message ?? err);
+      debug('agent', `${entry.id} not offloadable: ${entry.reason}`);
+      return;
+    }
+    if (e?.code === 'BEEHIVE_ERR_CHANNEL_CONFLICT') entry.conflicts++;
+    else entry.failures++;
+    entry.reexecuted++;
+    debug('agent', `${entry.id}: offload failed (${e?.code}: ${e?.message}); running locally`);
+  }
+
+  /**
+   * Whether this offload decision should be a shadow run instead: the first BEEHIVE_SHADOW_RUNS of a
+   * handler in auto or manual mode (`always`, globally or for the handler, skips shadows).
+   */
+  needsShadow(entry: HandlerEntry): boolean {
+    const o = this.ctx.options;
+    return (o.mode === 'auto' || o.mode === 'manual') && entry.mode === 'auto' && o.shadowRuns > 0 && entry.phase !== 'live';
+  }
+
+  /**
+   * The request runs locally for real; two shadow invocations run it on workers against the same
+   * state, their effects discarded. N clean shadows make the handler live; a mismatch holds it.
+   */
+  shadowRun(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
+    if (entry.phase === 'held' || entry.shadowInFlight) return this.runLocal(entry, self, req, res, next);
+    entry.phase = 'shadow';
+    entry.shadowInFlight = true;
+    void this.shadowThenLocal(entry, self, req, res, next).catch((err) => debug('agent', `shadow: ${(err as Error).message}`));
+    return undefined;
+  }
+
+  /**
+   * The shadows run first, against the state the request found, and the local run follows: so the
+   * comparison is between runs that saw the same memory and database. A shadow that takes longer
+   * than the SLO no longer holds the request back; its comparison is then inconclusive.
+   */
+  private async shadowThenLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
+    const all = Promise.allSettled([this.invoke(entry, self, req, res, true), this.invoke(entry, self, req, res, true)]);
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([all.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.ctx.options.sloMs)))]);
+    clearTimeout(timer);
+    const rec = recordResponse(res);
+    const localDone = new Promise<void>((resolve) => res.once('finish', () => resolve()));
+    try {
+      const ret = this.runLocal(entry, self, req, res, next) as Promise<unknown> | undefined;
+      if (ret && typeof ret.then === 'function') ret.then(undefined, (err) => next(err));
+    } catch (err) {
+      next(err);
+    }
+    const settled = await all;
+    await Promise.race([localDone, new Promise((r) => setTimeout(r, this.ctx.options.timeoutMs).unref())]);
+    rec.restore();
+    entry.shadowInFlight = false;
+    const got: Outcome[] = [];
+    for (const s of settled) {
+      if (s.status === 'fulfilled') {
+        s.value.close();
+        got.push(s.value.outcome);
+      } else this.failed(entry, s.reason);
+    }
+    if (got.length < 2) return;
+    entry.shadow++;
+    const norm = (calls: unknown[], status: number) => [
+      status,
+      ...calls.filter((c) => (c as unknown[])[0] !== 'statusCode=').map((c) => ((c as unknown[])[0] === 'header' ? ['set', ...(c as unknown[]).slice(1)] : c)),
+    ];
+    const verdict = judgeShadow(norm(rec.calls, res.statusCode) as unknown[][], norm(got[0].calls, got[0].statusCode) as unknown[][], norm(got[1].calls, got[1].statusCode) as unknown[][]);
+    if (verdict.clean) {
+      if (++entry.cleanShadows >= this.ctx.options.shadowRuns) entry.phase = 'live';
+    } else if (inTime) {
+      entry.phase = 'held';
+      entry.shadowDiff = { at: new Date().toISOString(), paths: verdict.paths, local: rec.calls, offloaded: got[0].calls };
+      debug('agent', `${entry.id}: shadow mismatch at ${verdict.paths.join(', ')}; held local`);
+    }
+  }
+}
+
+interface Invoked {
+  outcome: Outcome;
+  lease: import('../gc').Lease;
+  fetched(): number;
+  close(): void;
 }

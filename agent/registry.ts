@@ -32,6 +32,7 @@ export class HandlerEntry {
   offloaded = 0;
   shadow = 0;
   cleanShadows = 0;
+  shadowInFlight = false;
   fallbacks = 0;
   failures = 0;
   reexecuted = 0;
@@ -87,6 +88,7 @@ export class HandlerEntry {
       profile: { count: p.count, totalMs: this.profile.sum, meanMs: p.mean, cpuSelfMs: this.cpuSelfMs },
       latency: { local: this.localLatency.summary(), offloaded: this.offloadLatency.summary() },
       ...(this.shadowDiff ? { shadowDiff: this.shadowDiff } : {}),
+      shadowInFlight: this.shadowInFlight,
       cost: { ...this.cost },
       closureBytes: this.closureBytes.summary(),
     };

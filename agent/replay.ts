@@ -2,10 +2,11 @@ import type { Response } from 'express';
 import { ChannelErrors } from '../protocol';
 
 /** The response methods a worker's recording may call on the real response: nothing else. */
-const ALLOWED = new Set([
+export const REPLAYABLE = [
   'status', 'set', 'header', 'setHeader', 'append', 'removeHeader', 'type', 'location', 'cookie', 'clearCookie', 'attachment',
   'vary', 'links', 'write', 'writeHead', 'json', 'jsonp', 'send', 'end', 'sendStatus', 'redirect', 'render', 'sendFile', 'download',
-]);
+];
+const ALLOWED = new Set(REPLAYABLE);
 
 /** Replays a worker's recorded response on the real `res` (DESIGN.md §3 step 7). */
 export function replayResponse(res: Response, calls: unknown): void {

@@ -39,6 +39,8 @@ export interface HandlerStats {
   latency: { local: LatencySummary; offloaded: LatencySummary };
   /** Last shadow mismatch, shown by the dashboard. */
   shadowDiff?: { at: string; paths: string[]; local: unknown; offloaded: unknown };
+  /** A shadow run of this handler is under way. */
+  shadowInFlight?: boolean;
   cost: { billedMs: number; gbSeconds: number; usd: number };
   closureBytes: LatencySummary;
 }

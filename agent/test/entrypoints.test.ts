@@ -21,7 +21,7 @@ describe('entry points and modes', () => {
   });
 
   it('a CommonJS app under `node -r beehive/agent`, manual mode: only the routes named in BEEHIVE_ROUTES, at the ratio', async () => {
-    const app = await startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '1', BEEHIVE_ROUTES: 'GET /fib/:n' }, ['-r', 'beehive/agent']);
+    const app = await startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '1', BEEHIVE_ROUTES: 'GET /fib/:n', BEEHIVE_SHADOW_RUNS: '0' }, ['-r', 'beehive/agent']);
     for (let i = 0; i < 5; i++) {
       await call(app.url, 'GET', '/hit');
       await call(app.url, 'GET', `/fib/${10 + i}`);
