@@ -16,6 +16,9 @@ export class ProxyStats {
   handoffsCompleted = 0;
   handoffsAborted = 0;
   handoffsRejected = 0;
+  handoffsFinishCommit = 0;
+  handoffsFinishRollback = 0;
+  handoffsFinishTimeout = 0;
   shadowTotal = 0;
   readonly errors = new Map<string, number>();
 

@@ -4,12 +4,13 @@
  * `prepareHandoff` / `preparePoolGrant` of a pack context.
  */
 import http from 'node:http';
-import type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest } from './handoff';
+import type { FinishRequest, FinishResult, HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest } from './handoff';
 import type { SessionKey } from './server';
 import { ProxyErrors } from './errors';
 
 export interface ControlClient {
   prepareHandoff(req: HandoffRequest): Promise<HandoffTicket>;
+  finishHandoff(req: FinishRequest): Promise<FinishResult>;
   preparePoolGrant(req?: PoolGrantRequest): Promise<PoolGrant>;
   shadowBegin(key: SessionKey): Promise<void>;
   shadowEnd(key: SessionKey): Promise<void>;
@@ -45,6 +46,7 @@ export function createControlClient(opts: { url: string; token: string }): Contr
     });
   return {
     prepareHandoff: (req) => call('/v1/handoffs', req),
+    finishHandoff: (req) => call(`/v1/handoffs/${encodeURIComponent(String(req?.id))}/finish`, { outcome: req?.outcome }),
     preparePoolGrant: (req) => call('/v1/pool-grants', req ?? {}),
     shadowBegin: (key) => call('/v1/shadow/begin', key),
     shadowEnd: (key) => call('/v1/shadow/end', key),

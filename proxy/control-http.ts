@@ -1,12 +1,14 @@
 /**
  * The loopback HTTP control endpoint, for an agent in another process. Every request needs
  * `Authorization: Bearer <token>`. JSON in, JSON out:
- *   POST /v1/handoffs      {processId, secretKey, capability?, ttlMs?, shadow?} → 201 {id, user, expiresAt}
+ *   POST /v1/handoffs      {processId, secretKey, capability?, ttlMs?, shadow?, deferCommit?, finishTimeoutMs?} → 201 {id, user, expiresAt}
+ *   POST /v1/handoffs/:id/finish {outcome: 'commit'|'rollback'}            → 200 {id, outcome, result}
  *   POST /v1/pool-grants   {capability?, ttlMs?, shadow?}                     → 201 {id, user, expiresAt}
  *   POST /v1/shadow/begin  {processId, secretKey}                             → 204
  *   POST /v1/shadow/end    {processId, secretKey}                             → 204
  *   GET  /metrics          Prometheus text
- * Errors: {error: {code, message}} with 400 (bad request), 401 (token), 404 (no such session or route).
+ * Errors: {error: {code, message}} with 400 (bad request), 401 (token), 404 (no such session, hand-off
+ * or route), 409 (hand-off already finished, or its commit failed), 410 (hand-off expired).
  */
 import http from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
@@ -15,6 +17,7 @@ import type { BeehiveError } from '../protocol/index';
 
 export interface ControlOps {
   prepareHandoff(req: Record<string, unknown>): unknown;
+  finishHandoff(req: Record<string, unknown>): Promise<unknown>;
   preparePoolGrant(req: Record<string, unknown>): unknown;
   shadowBegin(req: Record<string, unknown>): void;
   shadowEnd(req: Record<string, unknown>): void;
@@ -32,7 +35,15 @@ export function startControl(opts: { host: string; port: number; token: string }
     };
     const fail = (err: unknown) => {
       const e = err as BeehiveError;
-      const status = ProxyErrors.CONTROL_AUTH.is(e) ? 401 : ProxyErrors.SESSION_NOT_FOUND.is(e) ? 404 : 400;
+      const status = ProxyErrors.CONTROL_AUTH.is(e)
+        ? 401
+        : ProxyErrors.SESSION_NOT_FOUND.is(e) || ProxyErrors.HANDOFF_UNKNOWN.is(e)
+          ? 404
+          : ProxyErrors.HANDOFF_USED.is(e) || ProxyErrors.HANDOFF_COMMIT_FAILED.is(e)
+            ? 409
+            : ProxyErrors.HANDOFF_EXPIRED.is(e)
+              ? 410
+              : 400;
       reply(status, { error: { code: e.code ?? 'BEEHIVE_ERR_PROXY_CONTROL_BAD_REQUEST', message: e.message } });
     };
     // Compare digests: equal length, constant time.
@@ -55,6 +66,8 @@ export function startControl(opts: { host: string; port: number; token: string }
           throw ProxyErrors.CONTROL_BAD_REQUEST('body is not JSON');
         }
         if (body === null || typeof body !== 'object' || Array.isArray(body)) throw ProxyErrors.CONTROL_BAD_REQUEST('body must be a JSON object');
+        const fin = /^\/v1\/handoffs\/([^/]+)\/finish$/.exec(req.url ?? '');
+        if (fin) return reply(200, await ops.finishHandoff({ ...body, id: decodeURIComponent(fin[1]) }));
         switch (req.url) {
           case '/v1/handoffs':
             return reply(201, ops.prepareHandoff(body));

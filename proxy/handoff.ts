@@ -20,6 +20,37 @@ export interface HandoffRequest {
   ttlMs?: number;
   /** Run the worker's connection as a shadow session (rolled back). */
   shadow?: boolean;
+  /**
+   * Defer the worker's COMMIT: its transaction control becomes savepoints and the session is held
+   * after the worker leaves until `finishHandoff` decides (commit or roll back the worker's part).
+   */
+  deferCommit?: boolean;
+  /** deferCommit: how long the held session waits for `finishHandoff` after the worker left, then rolls back; default `ttlMs`. */
+  finishTimeoutMs?: number;
+}
+
+export interface FinishRequest {
+  /** The hand-off id (`prepareHandoff(...).id`). */
+  id: string;
+  /** 'commit': apply what the worker asked for; 'rollback': undo the worker's part. */
+  outcome: 'commit' | 'rollback';
+}
+
+export interface FinishResult {
+  id: string;
+  outcome: 'commit' | 'rollback';
+  /**
+   * What happened on the held session: 'committed' (COMMIT ran), 'rolled-back' (the worker's part,
+   * or the whole transaction when the worker rolled it back, was undone), 'open' (the worker left the
+   * original's transaction open: the original continues it with the worker's work), 'unused' (no
+   * worker ever ran on the session; the id can no longer be claimed).
+   */
+  result: 'committed' | 'rolled-back' | 'open' | 'unused';
+}
+
+/** The pending decision on a claimed deferred hand-off (session/handoff-splice.ts). */
+export interface HoldLike {
+  finish(outcome: 'commit' | 'rollback'): Promise<FinishResult>;
 }
 
 export interface HandoffTicket {
@@ -53,6 +84,14 @@ export interface Credential {
   shadow: boolean;
   expiresAt: number;
   used: boolean;
+  /** Hand-offs only. */
+  deferCommit: boolean;
+  finishTimeoutMs: number;
+  /** Set at the claim of a deferred hand-off. */
+  hold: HoldLike | null;
+  /** finishHandoff was called (or the hold timed out: `timedOut`). */
+  finished: boolean;
+  timedOut: boolean;
 }
 
 /** The capability is itself a high-entropy secret: few PBKDF2 rounds keep hand-offs fast. */
@@ -71,6 +110,11 @@ export class HandoffRegistry {
 
   prepare(req: HandoffRequest): HandoffTicket {
     const c = this.add('handoff', req.ttlMs, req.capability, !!req.shadow, req.processId, req.secretKey);
+    if (req.deferCommit !== undefined && typeof req.deferCommit !== 'boolean') throw ProxyErrors.CONTROL_BAD_REQUEST('deferCommit must be a boolean');
+    const ft = req.finishTimeoutMs;
+    if (ft !== undefined && (!Number.isInteger(ft) || ft < 1)) throw ProxyErrors.CONTROL_BAD_REQUEST('finishTimeoutMs must be a positive integer');
+    c.deferCommit = req.deferCommit === true;
+    c.finishTimeoutMs = ft ?? req.ttlMs ?? this.defaultTtlMs;
     return { id: c.id, user: `handoff.${c.id}`, expiresAt: c.expiresAt };
   }
 
@@ -88,6 +132,25 @@ export class HandoffRegistry {
     if (Date.now() > c.expiresAt) throw ProxyErrors.HANDOFF_EXPIRED();
     if (kind === 'handoff') c.used = true;
     return c;
+  }
+
+  /** finishHandoff: the deferred hand-off `id`, checked; throws the coded error a caller gets. */
+  finish(req: FinishRequest): Promise<FinishResult> {
+    const r = (req ?? {}) as unknown as Record<string, unknown>;
+    if (typeof r.id !== 'string') throw ProxyErrors.CONTROL_BAD_REQUEST('id must be a string');
+    const outcome = r.outcome;
+    if (outcome !== 'commit' && outcome !== 'rollback') throw ProxyErrors.CONTROL_BAD_REQUEST("outcome must be 'commit' or 'rollback'");
+    if (!kIdPattern.test(r.id)) throw ProxyErrors.HANDOFF_UNKNOWN('malformed id');
+    const c = this.records.get(r.id);
+    if (!c || c.kind !== 'handoff') throw ProxyErrors.HANDOFF_UNKNOWN();
+    if (!c.deferCommit) throw ProxyErrors.HANDOFF_NOT_DEFERRED();
+    if (c.timedOut) throw ProxyErrors.HANDOFF_EXPIRED(`not finished within ${c.finishTimeoutMs} ms after the worker left: rolled back`);
+    if (c.finished) throw ProxyErrors.HANDOFF_USED('hand-off already finished');
+    if (!c.hold && !c.used && Date.now() > c.expiresAt) throw ProxyErrors.HANDOFF_EXPIRED();
+    c.finished = true;
+    c.used = true; // an unclaimed id can no longer be claimed
+    if (!c.hold) return Promise.resolve({ id: c.id, outcome, result: 'unused' });
+    return c.hold.finish(outcome);
   }
 
   close(): void {
@@ -108,6 +171,11 @@ export class HandoffRegistry {
       shadow,
       expiresAt: Date.now() + (ttlMs ?? this.defaultTtlMs),
       used: false,
+      deferCommit: false,
+      finishTimeoutMs: 0,
+      hold: null,
+      finished: false,
+      timedOut: false,
     };
     this.records.set(id, c);
     this.prepared++;
@@ -117,6 +185,7 @@ export class HandoffRegistry {
   /** Keeps expired and used records one more minute so late attempts get a precise error. */
   private sweep(): void {
     const now = Date.now();
-    for (const [id, c] of this.records) if (now > c.expiresAt + 60_000) this.records.delete(id);
+    // A deferred hand-off waiting for its finish stays (its hold times out on its own).
+    for (const [id, c] of this.records) if (now > c.expiresAt + 60_000 && !(c.hold && !c.finished && !c.timedOut)) this.records.delete(id);
   }
 }

@@ -4,7 +4,7 @@
  */
 export { startProxy, type ProxyHandle, type SessionKey } from './server';
 export { resolveOptions, kDefaults as proxyDefaults, parseUpstreamUrl, type ProxyOptions, type ResolvedProxyOptions, type PoolMode, type ClientAuth } from './options';
-export type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest } from './handoff';
+export type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest, FinishRequest, FinishResult } from './handoff';
 export type { UpstreamConfig } from './upstream/backend';
 export { createControlClient, type ControlClient } from './control-client';
 export { packPg, unpackPg, isPgClient, isPgPool, type PackContext, type PgRecord, type PgClientRecord, type PgPoolRecord } from './pack';

@@ -52,11 +52,14 @@ export function createMetrics(ctx: ProxyContext): Registry {
       this.inc({ result: 'completed' }, stats.handoffsCompleted);
       this.inc({ result: 'aborted' }, stats.handoffsAborted);
       this.inc({ result: 'rejected' }, stats.handoffsRejected);
+      this.inc({ result: 'finished_commit' }, stats.handoffsFinishCommit);
+      this.inc({ result: 'finished_rollback' }, stats.handoffsFinishRollback);
+      this.inc({ result: 'finish_timeout' }, stats.handoffsFinishTimeout);
     },
   });
   gauge('beehive_proxy_shadow_sessions', 'Clients in a shadow session now.', () => {
     let n = 0;
-    for (const s of sessions.all()) if (s.shadow) n++;
+    for (const s of sessions.all()) if (s.shadow?.kind === 'shadow') n++;
     return n;
   });
   counter('beehive_proxy_shadow_sessions_total', 'Shadow sessions begun.', () => stats.shadowTotal);

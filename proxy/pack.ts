@@ -19,6 +19,11 @@ export interface PackContext {
   capability?: string;
   /** Worker connections run as shadow sessions (everything rolled back). */
   shadow?: boolean;
+  /**
+   * Hand-offs of pg Clients are prepared with deferCommit: the worker's COMMIT waits for the agent's
+   * finishHandoff (pool grants are not affected: their transactions commit at once).
+   */
+  deferCommit?: boolean;
   /** Lifetime of hand-off ids and grants. */
   ttlMs?: number;
   /**
@@ -40,6 +45,8 @@ export interface PgClientRecord {
   password?: string;
   /** The packed object was a pool's client: the unpacked one gets a `release()`. */
   poolClient: boolean;
+  /** Present (the hand-off id) when the hand-off defers its commit: the agent finishes it with this id. */
+  handoffId?: string;
 }
 
 export interface PgPoolRecord {
@@ -111,7 +118,7 @@ export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord>
     if (!local || c.processID == null || c.secretKey == null) {
       throw ProxyErrors.NOT_PROXIED(`connected to ${c.host}:${c.port}${c.processID == null ? ' (not connected)' : ''}`);
     }
-    const ticket = ctx.prepareHandoff({ processId: c.processID, secretKey: c.secretKey, capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow });
+    const ticket = ctx.prepareHandoff({ processId: c.processID, secretKey: c.secretKey, capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow, ...(ctx.deferCommit ? { deferCommit: true } : {}) });
     const make = (t: HandoffTicket): PgClientRecord => ({
       unpacker: 'pg.Client',
       v: 1,
@@ -121,6 +128,7 @@ export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord>
       user: t.user,
       ...(ctx.capability ? { password: ctx.capability } : {}),
       poolClient: typeof c.release === 'function',
+      ...(ctx.deferCommit ? { handoffId: t.id } : {}),
     });
     return isPromise(ticket) ? ticket.then(make) : make(ticket);
   }

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import type http from 'node:http';
 import { resolveOptions, type ProxyOptions } from './options';
 import { BackendPool } from './upstream/pool';
-import { HandoffRegistry, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
+import { HandoffRegistry, type FinishRequest, type FinishResult, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
 import { ProxyStats, SessionRegistry, type ProxyContext } from './context';
 import { ClientSession } from './session/client-session';
 import { makeVerifier } from './auth/scram';
@@ -28,6 +28,14 @@ export interface ProxyHandle {
   readonly controlUrl: string | null;
   /** Prepares a hand-off of a client's session: single-use id, expiring, optionally capability-bound. */
   prepareHandoff(req: HandoffRequest): HandoffTicket;
+  /**
+   * Decides a hand-off prepared with `deferCommit`: 'commit' applies what the worker asked for (its
+   * COMMIT, its ROLLBACK, or the original's transaction left open), 'rollback' undoes the worker's
+   * part back to the splice. Resolves once done and the original has its session back; closes a
+   * worker still connected first. Rejects with HANDOFF_UNKNOWN / _USED / _EXPIRED / _NOT_DEFERRED /
+   * _COMMIT_FAILED (PostgreSQL's message: the transaction did not commit).
+   */
+  finishHandoff(req: FinishRequest): Promise<FinishResult>;
   /** A credential a worker's pg.Pool connects with; served by the backend pool until it expires. */
   preparePoolGrant(req?: PoolGrantRequest): PoolGrant;
   /** Everything the client runs from now on is rolled back in the end. */
@@ -90,6 +98,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     prepareHandoff(req: HandoffRequest): HandoffTicket {
       find(req);
       return ctx.handoffs.prepare(req);
+    },
+    finishHandoff(req: FinishRequest): Promise<FinishResult> {
+      try {
+        return ctx.handoffs.finish(req);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
     preparePoolGrant(req: PoolGrantRequest = {}): PoolGrant {
       return ctx.handoffs.grant(req);

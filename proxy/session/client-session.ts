@@ -21,7 +21,8 @@ import { ShadowState } from './shadow';
 import { Out } from './out';
 import { onStartupMessage } from './startup';
 import type { Credential } from '../handoff';
-import { endHandoff } from './handoff-splice';
+import { endHandoff, handoffBackendLost, type Hold } from './handoff-splice';
+import { DeferState, kDrop } from './defer';
 
 export const enum Phase {
   Startup,
@@ -44,6 +45,10 @@ export interface HandoffLink {
   savepoint: boolean;
   /** The transaction was ended during the hand-off, so the savepoint is gone. */
   sawIdle: boolean;
+  /** deferCommit: the decision that the session waits for after the worker leaves. */
+  hold: Hold | null;
+  /** The backend closed during the hand-off. */
+  lost: boolean;
 }
 
 export class ClientSession implements BackendOwner {
@@ -77,6 +82,8 @@ export class ClientSession implements BackendOwner {
   private terminated = false;
   private readonly toBackend = new Out();
   private readonly toClient = new Out();
+  /** Deferred hand-off: tag to show for the unnamed statement's Execute. */
+  private deferTag: string | null = null;
 
   constructor(
     socket: Socket,
@@ -165,6 +172,8 @@ export class ClientSession implements BackendOwner {
           const text = this.shadow.rewrite(sql, b.txStatus);
           if (text !== null) out.pushOwned(fe.encodeQuery(text));
           else out.push(buf, start, end);
+          const tags = this.shadow instanceof DeferState ? this.shadow.takeTags() : null;
+          if (tags) return void this.queue.push({ kind: Expect.Query, flags: Flag.None, tags });
         } else out.push(buf, start, end);
         this.queue.push({ kind: Expect.Query, flags: Flag.None });
         return;
@@ -174,6 +183,7 @@ export class ClientSession implements BackendOwner {
         this.checkPin(p.query);
         if (this.shadow) this.shadowBatch();
         const query = (this.shadow && this.shadow.rewrite(p.query, b.txStatus)) ?? p.query;
+        if (this.shadow instanceof DeferState && p.name === '') this.deferTag = this.shadow.takeTags()?.[0] ?? null;
         this.unsynced = true;
         if (p.name === '') {
           if (query !== p.query) out.pushOwned(fe.encodeParse('', query, p.types));
@@ -231,7 +241,10 @@ export class ClientSession implements BackendOwner {
       case FrontendCode.Execute:
         this.unsynced = true;
         out.push(buf, start, end);
-        this.queue.push({ kind: Expect.Execute, flags: Flag.None });
+        if (this.deferTag !== null) {
+          this.queue.push({ kind: Expect.Execute, flags: Flag.None, tags: [this.deferTag] });
+          this.deferTag = null;
+        } else this.queue.push({ kind: Expect.Execute, flags: Flag.None });
         return;
       case FrontendCode.Sync:
         this.unsynced = false;
@@ -356,6 +369,20 @@ export class ClientSession implements BackendOwner {
         this.drainSynth();
         return;
       case BackendCode.CommandComplete:
+        if (head?.tags && (head.kind === Expect.Query || head.kind === Expect.Execute)) {
+          if (head.kind === Expect.Execute) q.shift();
+          const tag = head.tags.shift();
+          if (tag === kDrop) return;
+          if (!swallow && tag) {
+            if (!this.gone) this.toClient.pushOwned(be.commandComplete(tag));
+          } else if (!swallow) this.pass(buf, start, end);
+          this.drainSynth();
+          return;
+        }
+        if (head?.kind === Expect.Execute) q.shift();
+        if (!swallow) this.pass(buf, start, end);
+        this.drainSynth();
+        return;
       case BackendCode.EmptyQueryResponse:
       case BackendCode.PortalSuspended:
         if (head?.kind === Expect.Execute) q.shift();
@@ -430,6 +457,7 @@ export class ClientSession implements BackendOwner {
     if (this.backend !== b) return;
     this.backend = null;
     this.queue.clear();
+    if (this.handoff) handoffBackendLost(this);
     this.ctx.stats.error('upstream_lost');
     this.fatal(ProxyErrors.UPSTREAM_LOST(err.message), '57P01');
   }
@@ -583,6 +611,7 @@ export class ClientSession implements BackendOwner {
     const b = this.detach();
     if (b) this.ctx.pool.discard(b);
     this.heldBy = null;
+    this.handoff?.hold?.settle(ProxyErrors.SHUTDOWN());
     this.handoff = null;
     this.close();
   }

@@ -4,13 +4,98 @@
  * worker leaves, the backend goes back to the original. If the worker vanishes without Terminate,
  * what it did inside the original's transaction is rolled back to a savepoint taken at the splice,
  * so the original can run the request again locally.
+ *
+ * With deferCommit (session/defer.ts) the worker's transaction control becomes savepoints and, once
+ * the worker has left (normally or not), the backend stays held by a Hold until finishHandoff (or
+ * the finish timeout, which rolls back) decides; only then does the original get it back.
  */
 import { Phase, type ClientSession } from './client-session';
 import { finishStartup } from './startup';
 import { ProxyErrors } from '../errors';
 import { TxStatus } from '../wire/codes';
-import type { Credential } from '../handoff';
+import type { Credential, FinishResult, HoldLike } from '../handoff';
+import { DeferState } from './defer';
 import { debug } from '../debug';
+
+type Outcome = 'commit' | 'rollback';
+
+/** The decision pending on a deferred hand-off, and the worker session that keeps its backend meanwhile. */
+export class Hold implements HoldLike {
+  /** The worker left; its session (closed) still owns the backend. */
+  parked = false;
+  /** A decision is being applied (or there is nothing left to decide). */
+  done = false;
+  private settled = false;
+  private pending: { outcome: Outcome; resolve: (r: FinishResult) => void; reject: (e: Error) => void } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly cred: Credential,
+    readonly w: ClientSession,
+  ) {}
+
+  finish(outcome: Outcome): Promise<FinishResult> {
+    return new Promise((resolve, reject) => {
+      if (this.done) return resolve({ id: this.cred.id, outcome, result: 'unused' });
+      this.pending = { outcome, resolve, reject };
+      if (this.parked) this.apply(outcome);
+      // The invocation is over: a worker still connected is closed (once its in-flight work ends).
+      else this.w.fatal(ProxyErrors.HANDOFF_FINISHED());
+    });
+  }
+
+  /** The worker has left and its cleanup ran: apply a decision already made, or wait for one. */
+  park(): void {
+    this.parked = true;
+    if (this.pending) return this.apply(this.pending.outcome);
+    this.timer = setTimeout(() => {
+      debug('hand-off %s not finished within %d ms: rolled back', this.cred.id, this.cred.finishTimeoutMs);
+      this.cred.timedOut = true;
+      this.w.ctx.stats.handoffsFinishTimeout++;
+      this.apply('rollback');
+    }, this.cred.finishTimeoutMs);
+    this.timer.unref();
+  }
+
+  /** No backend to decide on (the worker never got one, or it was lost). */
+  settle(err: Error | null): void {
+    if (this.settled) return;
+    this.settled = this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    const p = this.pending;
+    this.pending = null;
+    if (p) (err ? p.reject(err) : p.resolve({ id: this.cred.id, outcome: p.outcome, result: 'unused' }));
+  }
+
+  private apply(outcome: Outcome): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    const w = this.w;
+    const b = w.backend;
+    const defer = w.shadow instanceof DeferState ? w.shadow : null;
+    const step = defer && b ? defer.finishSql(outcome, b.txStatus) : { sql: '', result: outcome === 'commit' ? 'open' : 'rolled-back' } as const;
+    if (defer?.inexact && outcome === 'commit') w.ctx.stats.error('handoff_defer_inexact');
+    if (outcome === 'commit') w.ctx.stats.handoffsFinishCommit++;
+    else w.ctx.stats.handoffsFinishRollback++;
+    debug('hand-off %s finished: %s → %s', this.cred.id, outcome, step.result);
+    const end = (err: string | null) => {
+      if (this.settled) return;
+      this.settled = true;
+      const p = this.pending;
+      this.pending = null;
+      w.shadow = null;
+      if (p) {
+        if (err) p.reject(ProxyErrors.HANDOFF_COMMIT_FAILED(`${step.sql}: ${err}`));
+        else p.resolve({ id: this.cred.id, outcome, result: step.result });
+      }
+      giveBack(w, w.handoff!.from);
+    };
+    if (!b || !step.sql) return end(null);
+    w.internal(step.sql, (err) => end(err));
+    w.flush();
+  }
+}
 
 export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean): void {
   const ctx = w.ctx;
@@ -21,9 +106,11 @@ export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean
   }
   ctx.stats.handoffsClaimed++;
   o.heldBy = w;
-  w.handoff = { from: o, savepoint: false, sawIdle: false };
+  const hold = cred.deferCommit ? new Hold(cred, w) : null;
+  cred.hold = hold;
+  w.handoff = { from: o, savepoint: false, sawIdle: false, hold, lost: false };
   w.pinned = 'hand-off';
-  debug('client %d continues the session of client %d', w.processId, o.processId);
+  debug('client %d continues the session of client %d%s', w.processId, o.processId, hold ? ' (deferred commit)' : '');
   // The original may never come to rest (a client mid-pipeline): do not hold either side forever.
   const timer = setTimeout(() => {
     if (w.phase !== Phase.Attaching) return;
@@ -31,25 +118,29 @@ export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean
     w.fatal(ProxyErrors.POOL_TIMEOUT(`the original connection stayed busy for ${ctx.options.acquireTimeoutMs} ms`));
   }, ctx.options.acquireTimeoutMs);
   timer.unref();
+  const begin = () => {
+    if (hold && !shadow && w.backend!.txStatus !== TxStatus.Failed) {
+      const state = new DeferState(w.backend!.txStatus);
+      w.shadow = state;
+      w.handoff!.savepoint = state.nested;
+      w.internal(state.beginSql(), (err) => err && debug('client %d deferred begin failed: %s', w.processId, err));
+    } else if (w.backend!.txStatus === TxStatus.InTransaction) {
+      w.internal('SAVEPOINT beehive_handoff', null);
+      w.handoff!.savepoint = true;
+    }
+    if (shadow) w.shadowBegin();
+    finishStartup(w);
+    w.flush();
+  };
   o.whenQuiet(() => {
     clearTimeout(timer);
     if (w.phase === Phase.Closed) return; // endHandoff already gave the original back
     const b = o.detach();
     if (b) {
       w.attach(b);
-      if (b.txStatus === TxStatus.InTransaction) {
-        w.internal('SAVEPOINT beehive_handoff', null);
-        w.handoff!.savepoint = true;
-      }
-      if (shadow) w.shadowBegin();
-      finishStartup(w);
-      w.flush();
-    } else if (shadow || w.mode === 'session') {
-      w.acquire(() => {
-        if (shadow) w.shadowBegin();
-        finishStartup(w);
-      });
-    } else finishStartup(w);
+      begin();
+    } else if (shadow || hold || w.mode === 'session') w.acquire(begin);
+    else finishStartup(w);
   });
 }
 
@@ -62,22 +153,30 @@ export function endHandoff(w: ClientSession, abnormal: boolean): void {
   else ctx.stats.handoffsCompleted++;
   debug('hand-off of client %d ended%s', o.processId, abnormal ? ' abnormally' : '');
   const b = w.backend;
-  if (!b) return giveBack(w, o);
+  if (!b) {
+    link.hold?.settle(link.lost ? ProxyErrors.UPSTREAM_LOST('the held session lost its server connection') : null);
+    return giveBack(w, o);
+  }
   w.quiesce();
   w.whenQuiet(() => {
     const steps: string[] = [];
-    if (w.shadow) {
+    const defer = w.shadow instanceof DeferState ? w.shadow : null;
+    if (w.shadow && !defer) {
       steps.push(w.shadow.endSql());
       w.shadow = null;
     }
-    if (link.savepoint && !link.sawIdle) {
+    if (link.hold) {
+      // Deferred: only the worker's own open transaction goes; the rest waits for finishHandoff.
+      const sql = defer?.endSql();
+      if (sql) steps.push(sql);
+    } else if (link.savepoint && !link.sawIdle) {
       if (abnormal) steps.push('ROLLBACK TO SAVEPOINT beehive_handoff; RELEASE SAVEPOINT beehive_handoff');
       else if (b.txStatus === TxStatus.InTransaction) steps.push('RELEASE SAVEPOINT beehive_handoff');
     } else if (abnormal && b.txStatus !== TxStatus.Idle) steps.push('ROLLBACK');
     const next = (err: string | null) => {
       if (err) debug('hand-off cleanup failed: %s', err);
       const sql = steps.shift();
-      if (sql === undefined) return giveBack(w, o);
+      if (sql === undefined) return link.hold ? link.hold.park() : giveBack(w, o);
       w.internal(sql, next);
       w.flush();
     };
@@ -85,7 +184,17 @@ export function endHandoff(w: ClientSession, abnormal: boolean): void {
   });
 }
 
+/** The backend of a hand-off closed. A worker still open goes through close() → endHandoff; an ended one is finished here. */
+export function handoffBackendLost(w: ClientSession): void {
+  const link = w.handoff!;
+  link.lost = true;
+  if (w.phase !== Phase.Closed) return;
+  link.hold?.settle(ProxyErrors.UPSTREAM_LOST('the held session lost its server connection'));
+  giveBack(w, link.from);
+}
+
 function giveBack(w: ClientSession, o: ClientSession): void {
+  const link = w.handoff;
   const b = w.detach();
   w.handoff = null;
   o.heldBy = null;
@@ -97,6 +206,8 @@ function giveBack(w: ClientSession, o: ClientSession): void {
     }
     return;
   }
+  // Its session (and any transaction in it) died with the server connection: say so.
+  if (!b && link?.lost) return o.fatal(ProxyErrors.UPSTREAM_LOST('the server connection was lost during a hand-off'), '57P01');
   if (b) o.attach(b);
   o.drainStash();
   o.settle();

@@ -35,6 +35,8 @@ export interface Entry {
   /** Internal query: called at its ReadyForQuery with the first error message, if any. */
   done?: (error: string | null, status: number) => void;
   error?: string;
+  /** Deferred-commit hand-off: command tags to show instead of the server's, in order (null: keep). */
+  tags?: Array<string | null>;
 }
 
 export class ResponseQueue {

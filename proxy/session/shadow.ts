@@ -10,6 +10,8 @@ import { TxStatus } from '../wire/codes';
 const kMaybeTx = /begin|start|commit|end|rollback|abort/i;
 
 export class ShadowState {
+  /** 'defer': a deferred-commit hand-off (session/defer.ts), which reuses the rewriting. */
+  readonly kind: 'shadow' | 'defer' = 'shadow';
   /** Depth of the client's own transaction (0 or 1: nested BEGIN only warns in PostgreSQL). */
   depth = 0;
   /** Whether the outer work began as a savepoint (the client was already in a transaction). */
@@ -60,7 +62,7 @@ export class ShadowState {
     return changed ? out + sql.slice(last) : null;
   }
 
-  private rewriteOne(stmt: string, status: number): string | null {
+  protected rewriteOne(stmt: string, status: number): string | null {
     switch (txControl(stmt)) {
       case 'begin':
         if (this.depth > 0) return null; // PostgreSQL only warns

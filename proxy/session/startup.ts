@@ -132,7 +132,8 @@ export function finishStartup(s: ClientSession): void {
   const parts: Buffer[] = [];
   for (const [k, v] of params) parts.push(be.parameterStatus(k, v));
   parts.push(be.backendKeyData(s.processId, s.secretKey));
-  const status = s.shadow ? TxStatus.Idle : (s.backend?.txStatus ?? TxStatus.Idle);
+  // Shadow and deferred sessions show the status the client expects, not the real one.
+  const status = s.shadow ? (s.shadow.depth > 0 ? TxStatus.InTransaction : TxStatus.Idle) : (s.backend?.txStatus ?? TxStatus.Idle);
   parts.push(be.readyForQuery(status));
   s.send(Buffer.concat(parts));
   s.phase = Phase.Ready;

@@ -42,6 +42,22 @@ describe('pg packageables', () => {
     await app.end();
   });
 
+  it('packs a Client with deferCommit: the record names the hand-off, the commit waits for finishHandoff', async () => {
+    const app = await connected(proxy);
+    await app.query('BEGIN');
+    await app.query('INSERT INTO carts VALUES (5, 1)');
+    const record = ship(packPg(app, { ...ctx, deferCommit: true })) as PgRecord & { handoffId: string };
+    expect(record.user).toBe(`handoff.${record.handoffId}`);
+    const onWorker = unpackPg(record, { pg }) as pg.Client;
+    await onWorker.query('UPDATE carts SET items = 2 WHERE id = 5');
+    expect((await onWorker.query('COMMIT')).command).toBe('COMMIT');
+    await onWorker.end();
+    expect(await proxy.finishHandoff({ id: record.handoffId, outcome: 'commit' })).toMatchObject({ result: 'committed' });
+    expect((await app.query('SELECT items FROM carts WHERE id = 5')).rows).toEqual([{ items: 2 }]);
+    expect(app.getTransactionStatus()).toBe('I');
+    await app.end();
+  });
+
   it('packs a PoolClient through the HTTP control client (async) and gives the worker a release()', async () => {
     const pool = new pg.Pool({ host: '127.0.0.1', port: proxy.address.port, user: 'postgres', password: 'secret-pw', database: 'postgres' });
     const pc = await pool.connect();

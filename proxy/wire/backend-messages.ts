@@ -42,6 +42,8 @@ export const backendKeyData = (processId: number, secretKey: number): Buffer =>
 
 export const readyForQuery = (status: number): Buffer => message(BackendCode.ReadyForQuery, Buffer.from([status]));
 
+export const commandComplete = (tag: string): Buffer => message(BackendCode.CommandComplete, cstr(tag));
+
 export const parseComplete = (): Buffer => message(BackendCode.ParseComplete, Buffer.alloc(0));
 export const closeComplete = (): Buffer => message(BackendCode.CloseComplete, Buffer.alloc(0));
 
