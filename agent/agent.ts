@@ -8,6 +8,7 @@ import { Invocations } from './channel/invocations';
 import { debug } from './debug';
 import { Dispatcher } from './dispatcher';
 import { isExpress, patchExpress } from './instrument/express';
+import { instrumentNest } from './instrument/nest';
 import { onAnyModuleLoad, onModuleLoad } from './instrument/loader';
 import { markModulesChanged } from './capture/module-index';
 import { LockManager } from './locks';
@@ -82,6 +83,13 @@ export class Agent implements AgentControl {
       handle: (e: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction) => this.handle(e, self, req, res, next),
     };
     onAnyModuleLoad(markModulesChanged);
+    const nestHooks = { registry: this.registry, register: hooks.register, call: (e: HandlerEntry, self: unknown, args: unknown[]) => this.handleCall(e, self, args) };
+    // Nest is found through reflect-metadata, which it loads first (CommonJS even under Nest's ESM build).
+    onModuleLoad('nest', () => {
+      if (!instrumentNest(nestHooks)) return false;
+      debug('agent', 'instrumented NestJS controllers (through reflect-metadata)');
+      return true;
+    });
     onModuleLoad('express', (exports, version) => {
       if (!isExpress(exports)) return false;
       patchExpress(exports, version(), hooks);
@@ -98,6 +106,13 @@ export class Agent implements AgentControl {
     if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowRun(entry, self, req, res, next);
     void this.dispatcher.offload(entry, self, req, res, next).catch((err) => next(err));
     return undefined;
+  }
+
+  /** A Nest controller method: resolves (or throws) as the method would. */
+  handleCall(entry: HandlerEntry, self: unknown, args: unknown[]): unknown {
+    this.totals.requests++;
+    if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.callLocal(entry, self, args);
+    return this.dispatcher.offloadCall(entry, self, args);
   }
 
   channelUrl(): Promise<string> {

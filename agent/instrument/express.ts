@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { HandlerEntry, type Registry } from '../registry';
+import { isNestProxy } from './nest';
 
 const kPatched = Symbol.for('beehive.express.patched');
 const kWrapped = Symbol.for('beehive.wrapped');
@@ -36,7 +37,7 @@ export function patchExpress(express: { Route?: { prototype: Record<string, unkn
       const handlers = args.flat(Infinity);
       const last = handlers[handlers.length - 1];
       // Error handlers (4 parameters) and already wrapped functions are left alone.
-      if (typeof last === 'function' && last.length < 4 && !(last as unknown as Record<symbol, unknown>)[kWrapped]) {
+      if (typeof last === 'function' && last.length < 4 && !(last as unknown as Record<symbol, unknown>)[kWrapped] && !isNestProxy(last)) {
         const entry = hooks.register(new HandlerEntry(last, method === 'all' ? 'ALL' : method.toUpperCase(), String(this.path), 'express', major));
         handlers[handlers.length - 1] = wrap(entry, hooks);
       }

@@ -35,9 +35,12 @@ function install(): void {
     onLoad?.();
     try {
       if (exports && (typeof exports === 'object' || typeof exports === 'function') && !done.has(exports as object)) {
-        done.add(exports as object);
+        // Marked only once recognised: a module caught half-loaded in a require cycle is probed again.
         for (const patch of patchers.values()) {
-          if (patch(exports, () => versionOf(M._resolveFilename(request, parent)))) break;
+          if (patch(exports, () => versionOf(M._resolveFilename(request, parent)))) {
+            done.add(exports as object);
+            break;
+          }
         }
       }
     } catch {
