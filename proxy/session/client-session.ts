@@ -111,7 +111,7 @@ export class ClientSession implements BackendOwner {
 
   private readonly clientHandler: ReaderHandler = {
     message: (code, buf, start, end) => {
-      if (this.phase === Phase.Ready && this.backend && !this.heldBy && this.stash.length === 0) this.forward(code, buf, start, end);
+      if (this.phase === Phase.Ready && (this.backend || this.takeIdle(code)) && !this.heldBy && this.stash.length === 0) this.forward(code, buf, start, end);
       else if (this.phase === Phase.Startup || this.phase === Phase.Auth) onStartupMessage(this, code, buf, start, end);
       else this.toStash(code, buf.subarray(start, end), false);
     },
@@ -504,6 +504,15 @@ export class ClientSession implements BackendOwner {
       this.ctx.pool.release(b);
       if (this.stash.length > 0) this.acquire();
     }
+  }
+
+  /** Transaction pooling's common case: an idle backend is at hand, so the message goes out without waiting in the stash. */
+  private takeIdle(code: number): boolean {
+    if (this.acquiring || this.heldBy || this.stash.length > 0 || code === FrontendCode.Terminate) return false;
+    const b = this.ctx.pool.takeIdle();
+    if (!b) return false;
+    this.attach(b);
+    return true;
   }
 
   acquire(then?: () => void): void {

@@ -16,6 +16,8 @@ export interface PgServer {
   password: string;
   database: string;
   url: string;
+  /** Directory of the server's Unix socket. */
+  socketDir: string;
 }
 
 export function freePort(): Promise<number> {
@@ -41,7 +43,7 @@ export async function startPg(authMethod: 'scram-sha-256' | 'md5' | 'password' =
     authMethod,
     persistent: false,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
     onLog: () => {},
     onError: () => {},
   });
@@ -54,6 +56,7 @@ export async function startPg(authMethod: 'scram-sha-256' | 'md5' | 'password' =
     password: 'secret-pw',
     database: 'postgres',
     url: `postgres://postgres:secret-pw@127.0.0.1:${port}/postgres`,
+    socketDir: dir,
     async stop() {
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });

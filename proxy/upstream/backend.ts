@@ -15,6 +15,7 @@ import { BackendCode, TxStatus } from '../wire/codes';
 import { decodeFields, decodeParameterStatus } from '../wire/backend-messages';
 
 export interface UpstreamConfig {
+  /** A host name or address, or a Unix socket directory (starting with `/`). */
   host: string;
   port: number;
   user: string;
@@ -31,6 +32,10 @@ export interface BackendOwner {
 }
 
 let nextId = 1;
+
+/** TCP, or the server's Unix socket when `host` is a directory. */
+const address = (c: UpstreamConfig): net.NetConnectOpts =>
+  c.host.startsWith('/') ? { path: `${c.host.replace(/\/$/, '')}/.s.PGSQL.${c.port}` } : { host: c.host, port: c.port, noDelay: true };
 
 export class Backend {
   readonly id = nextId++;
@@ -57,7 +62,7 @@ export class Backend {
   /** Opens and authenticates a connection; rejects with UPSTREAM_* errors or the server's own error. */
   static connect(config: UpstreamConfig, timeoutMs: number, maxMessage = 1 << 30): Promise<Backend> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: config.host, port: config.port, noDelay: true });
+      const socket = net.connect(address(config));
       const b = new Backend(socket, config, maxMessage);
       const parser = new Parser();
       let scram: ScramClient | null = null;
@@ -180,7 +185,7 @@ export class Backend {
 
   /** Sends a CancelRequest for whatever this connection is running, on a new connection as the protocol wants. */
   cancel(): void {
-    const s = net.connect({ host: this.config.host, port: this.config.port }, () => s.end(serialize.cancel(this.pid, this.secret)));
+    const s = net.connect(address(this.config), () => s.end(serialize.cancel(this.pid, this.secret)));
     s.on('error', () => s.destroy());
   }
 

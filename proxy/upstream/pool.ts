@@ -65,6 +65,11 @@ export class BackendPool {
     this.grow();
   }
 
+  /** An idle connection, or null (nobody waits while one is idle: release hands it to a waiter first). */
+  takeIdle(): Backend | null {
+    return this.closed ? null : (this.idle.pop() ?? null);
+  }
+
   /** Returns a clean connection (idle, no open transaction, nothing in flight). */
   release(b: Backend): void {
     b.owner = null;
