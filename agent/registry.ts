@@ -91,6 +91,7 @@ export class HandlerEntry {
       shadowInFlight: this.shadowInFlight,
       cost: { ...this.cost },
       closureBytes: this.closureBytes.summary(),
+      capture: this.captureMs.summary(),
     };
   }
 }

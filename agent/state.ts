@@ -43,6 +43,8 @@ export interface HandlerStats {
   shadowInFlight?: boolean;
   cost: { billedMs: number; gbSeconds: number; usd: number };
   closureBytes: LatencySummary;
+  /** Closure capture time of offloaded runs, in ms. */
+  capture: LatencySummary;
 }
 
 export interface WorkerStats {
