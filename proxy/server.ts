@@ -7,6 +7,8 @@ import { BackendPool } from './upstream/pool';
 import { HandoffRegistry, type FinishRequest, type FinishResult, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
 import { ProxyStats, SessionRegistry, type ProxyContext } from './context';
 import { ClientSession } from './session/client-session';
+import { beginShadow, endShadow } from './session/shadow';
+import { shutdownSession } from './session/cleanup';
 import { makeVerifier } from './auth/scram';
 import { createMetrics } from './metrics';
 import { startControl } from './control-http';
@@ -110,10 +112,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return ctx.handoffs.grant(req);
     },
     shadowBegin(key: SessionKey): void {
-      find(key).shadowBegin();
+      beginShadow(find(key));
     },
     shadowEnd(key: SessionKey): void {
-      find(key).shadowEnd();
+      endShadow(find(key));
     },
     metrics: () => registry.metrics(),
   };
@@ -132,7 +134,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       if (ctx.closing) return;
       ctx.closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
-      for (const s of [...ctx.sessions.all()]) s.shutdown();
+      for (const s of [...ctx.sessions.all()]) shutdownSession(s);
       ctx.pool.close();
       for (const b of ctx.pool.all) b.destroy();
       ctx.handoffs.close();

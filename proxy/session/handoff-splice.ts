@@ -15,9 +15,24 @@ import { ProxyErrors } from '../errors';
 import { TxStatus } from '../wire/codes';
 import type { Credential, FinishResult, HoldLike } from '../handoff';
 import { DeferState } from './defer';
+import { beginShadow } from './shadow';
+import { cleanBackend, quiesce } from './cleanup';
 import { debug } from '../debug';
 
 type Outcome = 'commit' | 'rollback';
+
+/** A worker connection continuing another client's session. */
+export interface HandoffLink {
+  from: ClientSession;
+  /** A savepoint was taken at the splice (the original was in a transaction). */
+  savepoint: boolean;
+  /** The transaction was ended during the hand-off, so the savepoint is gone. */
+  sawIdle: boolean;
+  /** deferCommit: the decision that the session waits for after the worker leaves. */
+  hold: Hold | null;
+  /** The backend closed during the hand-off. */
+  lost: boolean;
+}
 
 /** The decision pending on a deferred hand-off, and the worker session that keeps its backend meanwhile. */
 export class Hold implements HoldLike {
@@ -128,7 +143,7 @@ export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean
       w.internal('SAVEPOINT beehive_handoff', null);
       w.handoff!.savepoint = true;
     }
-    if (shadow) w.shadowBegin();
+    if (shadow) beginShadow(w);
     finishStartup(w);
     w.flush();
   };
@@ -157,7 +172,7 @@ export function endHandoff(w: ClientSession, abnormal: boolean): void {
     link.hold?.settle(link.lost ? ProxyErrors.UPSTREAM_LOST('the held session lost its server connection') : null);
     return giveBack(w, o);
   }
-  w.quiesce();
+  quiesce(w);
   w.whenQuiet(() => {
     const steps: string[] = [];
     const defer = w.shadow instanceof DeferState ? w.shadow : null;
@@ -202,7 +217,7 @@ function giveBack(w: ClientSession, o: ClientSession): void {
     // The original left meanwhile: clean the backend on its behalf.
     if (b) {
       o.attach(b);
-      o.cleanBackend(false, true);
+      cleanBackend(o, false, true);
     }
     return;
   }

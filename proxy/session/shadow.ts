@@ -6,6 +6,8 @@
  */
 import { splitStatements, txControl } from '../sql/statements';
 import { TxStatus } from '../wire/codes';
+import { debug } from '../debug';
+import type { ClientSession } from './client-session';
 
 const kMaybeTx = /begin|start|commit|end|rollback|abort/i;
 
@@ -91,4 +93,26 @@ export class ShadowState {
     if (this.depth > 0) return real;
     return TxStatus.Idle;
   }
+}
+
+/** Makes everything the session runs from now on happen inside a transaction that is rolled back. */
+export function beginShadow(s: ClientSession): void {
+  if (s.shadow) return;
+  s.ctx.stats.shadowTotal++;
+  const start = () => {
+    const shadow = (s.shadow = new ShadowState(s.backend!.txStatus));
+    s.internal(shadow.beginSql(), (err) => err && debug('client %d shadow begin failed: %s', s.processId, err));
+    s.flush();
+  };
+  if (s.backend) start();
+  else s.acquire(start);
+}
+
+/** Rolls back what the shadow did and returns the session to normal. */
+export function endShadow(s: ClientSession): void {
+  const shadow = s.shadow;
+  if (!shadow || !s.backend) return;
+  s.shadow = null;
+  s.internal(shadow.endSql(), () => s.settle());
+  s.flush();
 }

@@ -12,6 +12,7 @@ import { FrontendCode, TxStatus } from '../wire/codes';
 import { ProxyErrors } from '../errors';
 import { debug } from '../debug';
 import { claimHandoff } from './handoff-splice';
+import { beginShadow } from './shadow';
 
 interface AuthState {
   scram: ScramServer;
@@ -114,7 +115,7 @@ function authenticated(s: ClientSession): void {
   if (s.credential?.kind === 'handoff') return claimHandoff(s, s.credential, shadow);
   if (s.mode === 'session' || shadow) {
     return s.acquire(() => {
-      if (shadow) s.shadowBegin();
+      if (shadow) beginShadow(s);
       finishStartup(s);
     });
   }

@@ -1,0 +1,146 @@
+/**
+ * Backend → client: matches each backend message against the response queue. Answers to the
+ * client's own requests pass as raw byte ranges; answers to the proxy's requests (re-prepares,
+ * internal queries) are hidden; answers the proxy made up go out in their place in the order; shadow
+ * and deferred sessions get the transaction status and command tags their client expects.
+ */
+import type { ClientSession } from './client-session';
+import { BackendCode, TxStatus } from '../wire/codes';
+import type { ReaderHandler } from '../wire/reader';
+import * as be from '../wire/backend-messages';
+import { debug } from '../debug';
+import { Expect, Flag, type Entry } from './response-queue';
+import { kDrop } from './defer';
+
+/** The reader handler of a session's backend bytes. */
+export function backendHandler(s: ClientSession): ReaderHandler {
+  return {
+    message: (code, buf, start, end) => fromBackend(s, code, buf, start, end),
+    fragment: (_code, buf, start, end) => {
+      const head = s.queue.peek();
+      if (!(head && head.flags & Flag.Swallow)) pass(s, buf, start, end);
+    },
+  };
+}
+
+export function pass(s: ClientSession, buf: Buffer, start: number, end: number): void {
+  if (!s.gone) s.toClient.push(buf, start, end);
+}
+
+function fromBackend(s: ClientSession, code: number, buf: Buffer, start: number, end: number): void {
+  const q = s.queue;
+  const head = q.peek();
+  const swallow = head !== undefined && (head.flags & Flag.Swallow) !== 0;
+  switch (code) {
+    case BackendCode.ReadyForQuery: {
+      const status = buf[start + 5];
+      s.backend!.txStatus = status;
+      let e = q.shift();
+      while (e && e.kind !== Expect.Sync && e.kind !== Expect.Query) {
+        dropped(s, e);
+        e = q.shift();
+      }
+      if (s.handoff && status === TxStatus.Idle) s.handoff.sawIdle = true;
+      if (e && e.flags & Flag.Swallow) e.done?.(e.error ?? null, status);
+      else if (s.shadow) toClientStatus(s, status);
+      else pass(s, buf, start, end);
+      drainSynth(s);
+      return;
+    }
+    case BackendCode.ParseComplete:
+    case BackendCode.BindComplete:
+    case BackendCode.CloseComplete:
+    case BackendCode.NoData:
+      q.shift();
+      if (!swallow) pass(s, buf, start, end);
+      drainSynth(s);
+      return;
+    case BackendCode.RowDescription:
+      if (head?.kind === Expect.Describe) q.shift();
+      if (!swallow) pass(s, buf, start, end);
+      drainSynth(s);
+      return;
+    case BackendCode.CommandComplete:
+      if (head?.tags && (head.kind === Expect.Query || head.kind === Expect.Execute)) {
+        if (head.kind === Expect.Execute) q.shift();
+        const tag = head.tags.shift();
+        if (tag === kDrop) return;
+        if (!swallow && tag) {
+          if (!s.gone) s.toClient.pushOwned(be.commandComplete(tag));
+        } else if (!swallow) pass(s, buf, start, end);
+        drainSynth(s);
+        return;
+      }
+      if (head?.kind === Expect.Execute) q.shift();
+      if (!swallow) pass(s, buf, start, end);
+      drainSynth(s);
+      return;
+    case BackendCode.EmptyQueryResponse:
+    case BackendCode.PortalSuspended:
+      if (head?.kind === Expect.Execute) q.shift();
+      if (!swallow) pass(s, buf, start, end);
+      drainSynth(s);
+      return;
+    case BackendCode.ErrorResponse: {
+      s.copyIn = false;
+      if (head && (head.kind === Expect.Query || head.kind === Expect.Sync)) {
+        if (swallow) {
+          head.error ??= be.decodeFields(buf, start, end).M ?? 'error';
+          debug('client %d internal query failed: %s', s.processId, head.error);
+        } else pass(s, buf, start, end);
+        return;
+      }
+      // A failed re-prepare is the client's error too: its Bind will be skipped.
+      pass(s, buf, start, end);
+      if (head) dropped(s, q.shift()!);
+      q.dropUntilSync((e) => dropped(s, e));
+      return;
+    }
+    case BackendCode.CopyInResponse:
+      s.copyIn = true;
+      if (!swallow) pass(s, buf, start, end);
+      return;
+    case BackendCode.ParameterStatus: {
+      const [k, v] = be.decodeParameterStatus(buf, start, end);
+      s.backend!.params.set(k, v);
+      if (!swallow) pass(s, buf, start, end);
+      return;
+    }
+    case BackendCode.NotificationResponse:
+      pass(s, buf, start, end);
+      return;
+    default:
+      if (!swallow) pass(s, buf, start, end);
+  }
+}
+
+/** An entry that will get no response (skipped after an error): undo what it assumed. */
+function dropped(s: ClientSession, e: Entry): void {
+  if (e.kind === Expect.Parse) {
+    if (e.server && !(e.flags & Flag.Synth)) s.backend?.prepared.delete(e.server);
+    if (e.client) s.statements.forget(e.client, e.server);
+  }
+  e.done?.('skipped after an error', s.backend?.txStatus ?? TxStatus.Idle);
+}
+
+/** Answers made up by the proxy go out as soon as everything before them has. */
+export function drainSynth(s: ClientSession): void {
+  for (let e = s.queue.peek(); e && e.flags & Flag.Synth; e = s.queue.peek()) {
+    s.queue.shift();
+    if (!s.gone) s.toClient.pushOwned(e.synth!);
+  }
+}
+
+function toClientStatus(s: ClientSession, real: number): void {
+  const shadow = s.shadow!;
+  let status = shadow.clientStatus(real);
+  if (shadow.lost) {
+    s.ctx.stats.error('shadow_lost');
+    shadow.lost = false;
+  }
+  if (real === TxStatus.Failed && shadow.depth === 0) {
+    s.internal(shadow.recoverSql(), null);
+    status = TxStatus.Idle;
+  }
+  if (!s.gone) s.toClient.pushOwned(be.readyForQuery(status));
+}
