@@ -213,6 +213,36 @@ describe('deferred commit of a hand-off', () => {
     expect(m).toMatch(/beehive_proxy_handoffs_total\{result="finished_commit"\} [1-9]/);
   });
 
+  it("a worker error in the original's transaction makes its COMMIT a ROLLBACK; a COMMIT PostgreSQL refuses at finish is a coded error", async () => {
+    const app = await connected(proxy);
+    await app.query('BEGIN');
+    await app.query("INSERT INTO items VALUES (90, 'app')");
+    let t = handoff(app);
+    let w = await worker(t.user);
+    await expect(w.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+    expect(w.getTransactionStatus()).toBe('E');
+    expect((await w.query('COMMIT')).command).toBe('ROLLBACK'); // as PostgreSQL answers COMMIT of a failed transaction
+    expect(w.getTransactionStatus()).toBe('I');
+    await w.end();
+    expect(await proxy.finishHandoff({ id: t.id, outcome: 'commit' })).toMatchObject({ result: 'rolled-back' });
+    expect(await committed(90)).toEqual([]);
+    await app.query('SELECT 1');
+    expect(app.getTransactionStatus()).toBe('I');
+
+    // Deferred constraints are checked by the real COMMIT only: the agent learns of the failure at finish.
+    await app.query('CREATE TABLE uniq (k int, CONSTRAINT uniq_k UNIQUE (k) DEFERRABLE INITIALLY DEFERRED)');
+    t = handoff(app);
+    w = await worker(t.user);
+    await w.query('BEGIN');
+    await w.query('INSERT INTO uniq VALUES (1), (1)');
+    expect((await w.query('COMMIT')).command).toBe('COMMIT');
+    await w.end();
+    await expect(proxy.finishHandoff({ id: t.id, outcome: 'commit' })).rejects.toMatchObject({ code: 'BEEHIVE_ERR_PROXY_HANDOFF_COMMIT_FAILED', message: /uniq_k/ });
+    expect((await app.query('SELECT count(*)::int AS n FROM uniq')).rows[0].n).toBe(0);
+    expect(app.getTransactionStatus()).toBe('I');
+    await app.end();
+  });
+
   it('works over the HTTP control endpoint (POST /v1/handoffs with deferCommit, POST /v1/handoffs/:id/finish)', async () => {
     const control = createControlClient({ url: proxy.controlUrl!, token });
     const app = await connected(proxy);
