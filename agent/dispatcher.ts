@@ -4,7 +4,7 @@ import type { ExportTable } from '../gc';
 import type { Outcome } from '../offload-worker';
 import type { AgentOptions } from './config';
 import { applyChanges } from './apply';
-import { captureClosureAsync, type Packer } from './capture/closure';
+import { captureClosure, type Packer } from './capture/closure';
 import { serverDecodeHooks } from './channel/decode-hooks';
 import type { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -81,15 +81,18 @@ export class Dispatcher {
       const tc = now();
       let bytes: Buffer;
       try {
-        bytes = (
-          await captureClosureAsync(root, {
-            lease,
-            budget: this.ctx.options.closureBudget,
-            refined: entry.refined,
-            peekId: (o) => this.ctx.exports.peekId(o),
-            pack: this.ctx.packer(cap, shadow),
-          })
-        ).bytes;
+        bytes = captureClosure(root, {
+          lease,
+          budget: this.ctx.options.closureBudget,
+          refined: entry.refined,
+          peekId: (o) => this.ctx.exports.peekId(o),
+          pack: this.ctx.packer(cap, shadow),
+          deferPack: (p) => {
+            // Not awaited here: a failed pack surfaces when the worker asks for it.
+            p.catch(() => {});
+            return record.packs.push(p) - 1;
+          },
+        }).bytes;
       } catch (err) {
         throw Object.assign(err as Error, { notOffloadable: true });
       }
@@ -250,15 +253,12 @@ export class Dispatcher {
   }
 
   /**
-   * The shadows run first, against the state the request found, and the local run follows: so the
-   * comparison is between runs that saw the same memory and database. A shadow that takes longer
-   * than the SLO no longer holds the request back; its comparison is then inconclusive.
+   * Both shadows capture the closure synchronously, then the local run starts at once, with no await
+   * in between: all three see the same memory state. (Database reads are not snapshotted: a shadow
+   * that reads rows the local run is writing may differ; DESIGN.md notes it.)
    */
   private async shadowThenLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
     const all = Promise.allSettled([this.invoke(entry, self, req, res, true), this.invoke(entry, self, req, res, true)]);
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([all.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.ctx.options.sloMs)))]);
-    clearTimeout(timer);
     const rec = recordResponse(res);
     const localDone = new Promise<void>((resolve) => res.once('finish', () => resolve()));
     try {
@@ -287,7 +287,7 @@ export class Dispatcher {
     const verdict = judgeShadow(norm(rec.calls, res.statusCode) as unknown[][], norm(got[0].calls, got[0].statusCode) as unknown[][], norm(got[1].calls, got[1].statusCode) as unknown[][]);
     if (verdict.clean) {
       if (++entry.cleanShadows >= this.ctx.options.shadowRuns) entry.phase = 'live';
-    } else if (inTime) {
+    } else {
       entry.phase = 'held';
       entry.shadowDiff = { at: new Date().toISOString(), paths: verdict.paths, local: rec.calls, offloaded: got[0].calls };
       debug('agent', `${entry.id}: shadow mismatch at ${verdict.paths.join(', ')}; held local`);

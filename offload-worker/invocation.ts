@@ -134,13 +134,20 @@ export class Invocation {
       case 'express-app':
         v = makeAppView(data as { locals: Record<string, unknown>; settings: Record<string, unknown> });
         break;
-      case 'pack':
+      case 'pack': {
+        let rec = data as { unpacker: string; record?: unknown; pack?: number };
+        if (rec?.unpacker === 'deferred') {
+          // Prepared by the server while the closure travelled: ask for it.
+          const reply = this.channel.callSync(MsgType.Pack, { ...this.auth(), pack: rec.pack }, undefined, this.event.timeoutMs);
+          rec = JSON.parse(Buffer.from(reply.body).toString('utf8'));
+        }
         v = unpack(
-          data as { unpacker: string; record?: unknown },
+          rec,
           () => this.requirePackage('pg'),
           (close) => this.closers.push(close),
         );
         break;
+      }
       default:
         throw WorkerErrors.UNSUPPORTED(`custom record '${tag}'`);
     }

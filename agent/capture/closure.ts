@@ -27,10 +27,12 @@ export interface CaptureOptions {
   lease: Lease;
   /** Packageables beyond `[Symbol.for('beehive.pack')]`: the pg client and pool. */
   pack?: Packer;
-  /** Records of packs that resolved asynchronously in an earlier pass. */
-  packed?: WeakMap<object, { unpacker: string }>;
-  /** Filled with the packs still pending: the caller awaits them and captures again. */
-  pending?: Array<Promise<unknown>>;
+  /**
+   * Packs still being prepared (a control call to the proxy): the closure carries a numbered
+   * placeholder and the worker asks the channel for the record when it unpacks it. The capture
+   * itself stays synchronous — one consistent snapshot of the state.
+   */
+  deferPack?(record: Promise<{ unpacker: string }>): number;
   /** Approximate bytes to ship inline; the rest goes as remote references. */
   budget: number;
   /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
@@ -57,15 +59,11 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
 
 function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
   if (!opts.pack) return undefined;
-  const done = opts.packed?.get(o);
-  if (done) return { custom: 'pack', data: done };
   const r = opts.pack(o);
   if (!r) return undefined;
   if (typeof (r as Promise<unknown>).then === 'function') {
-    const p = (r as Promise<{ unpacker: string }>).then((rec) => opts.packed?.set(o, rec));
-    if (!opts.pending) throw CaptureErrors.UNSUPPORTED('an asynchronous pack outside a capture that can wait for it');
-    opts.pending.push(p);
-    return { custom: 'pack', data: { unpacker: 'pending' } };
+    if (!opts.deferPack) throw CaptureErrors.UNSUPPORTED('an asynchronous pack outside an invocation');
+    return { custom: 'pack', data: { unpacker: 'deferred', pack: opts.deferPack(r as Promise<{ unpacker: string }>) } };
   }
   return { custom: 'pack', data: r };
 }
@@ -116,12 +114,3 @@ export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
   return { bytes: res.bytes, objects: res.objects, refs: res.refs };
 }
 
-/** Captures, and when packs had to wait for the proxy's control endpoint, waits and captures again. */
-export async function captureClosureAsync(root: unknown, opts: CaptureOptions): Promise<Captured> {
-  const packed = new WeakMap<object, { unpacker: string }>();
-  const pending: Array<Promise<unknown>> = [];
-  const first = captureClosure(root, { ...opts, packed, pending });
-  if (pending.length === 0) return first;
-  await Promise.all(pending);
-  return captureClosure(root, { ...opts, packed });
-}

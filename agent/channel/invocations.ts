@@ -13,6 +13,8 @@ export interface InvocationRecord {
   fetched: number;
   locks: Set<string>;
   shadow: boolean;
+  /** Pack records still being prepared when the closure was captured. */
+  packs: Array<Promise<{ unpacker: string }>>;
 }
 
 /** The table of live invocations and their capabilities. */
@@ -23,7 +25,7 @@ export class Invocations {
   open(handlerId: string, lease: Lease, refined: Set<number>, shadow = false): { record: InvocationRecord; cap: string } {
     const cap = randomBytes(24);
     const id = `${process.pid.toString(36)}-${(++this.seq).toString(36)}-${randomBytes(4).toString('hex')}`;
-    const record: InvocationRecord = { id, cap, lease, handlerId, refined, fetched: 0, locks: new Set(), shadow };
+    const record: InvocationRecord = { id, cap, lease, handlerId, refined, fetched: 0, locks: new Set(), shadow, packs: [] };
     this.live.set(id, record);
     return { record, cap: cap.toString('base64url') };
   }

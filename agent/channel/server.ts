@@ -106,6 +106,13 @@ export class ChannelServer {
         if (!inv.closure) throw ChannelErrors.NOT_FOUND('no closure parked for this invocation');
         return this.reply(ws, f.id, inv.closure);
       }
+      case MsgType.Pack: {
+        const n = headerInt(f, 'pack');
+        const p = inv.packs[n];
+        if (!p) throw ChannelErrors.NOT_FOUND(`pack ${n}`);
+        const record = await p;
+        return this.reply(ws, f.id, Buffer.from(JSON.stringify(record)));
+      }
       case MsgType.Module:
         return this.reply(ws, f.id, this.encodeFor(inv, this.moduleExports(headerString(f, 'from'), headerString(f, 'spec'))));
       case MsgType.LockAcquire: {

@@ -15,7 +15,7 @@ async function hammer(url: string, n: number): Promise<number[]> {
 describe('concurrent updates, mixing local and offloaded runs', () => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startApp(APP, { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '0.5', BEEHIVE_WORKERS: '2' });
+    app = await startApp(APP, { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '0.5', BEEHIVE_WORKERS: '2', BEEHIVE_SHADOW_RUNS: '0' });
   });
   afterAll(async () => {
     await app?.stop();

@@ -45,7 +45,7 @@ export async function startApp(fixture: string, env: Record<string, string> = {}
     statsFile,
     stderr: () => err,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit');
         child.kill('SIGTERM');
         await exited;
