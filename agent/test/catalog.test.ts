@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../../infra';
 import { call, startApp, type Reply, type RunningApp } from './harness';
 
 const APP = path.join(__dirname, 'fixtures/catalog-app.cjs');
@@ -71,21 +72,32 @@ const REFUSED: Record<string, RegExp> = {
   'POST /let': /reassigned|captured variable 'reassigned'/,
 };
 
-for (const expressPkg of ['express', 'express4']) {
-  describe(`pattern catalog on ${expressPkg}: local and offloaded give the same responses and state`, () => {
+/** Express 4 and 5 on local workers; Express 5 on the Lambda and OpenWhisk emulators through their official clients. */
+const CONFIGS: Array<{ expressPkg: string; platform: 'local' | 'lambda' | 'openwhisk' }> = [
+  { expressPkg: 'express', platform: 'local' },
+  { expressPkg: 'express4', platform: 'local' },
+  { expressPkg: 'express', platform: 'lambda' },
+  { expressPkg: 'express', platform: 'openwhisk' },
+];
+
+for (const { expressPkg, platform } of CONFIGS) {
+  describe(`pattern catalog on ${expressPkg}, ${platform} workers: local and offloaded give the same responses and state`, () => {
     let local: RunningApp;
     let remote: RunningApp;
+    let faas: TestPlatform | undefined;
     const env = { EXPRESS_PKG: expressPkg, CATALOG_FLAG: 'on' };
     beforeAll(async () => {
+      if (platform !== 'local') faas = await startTestPlatform(platform);
       [local, remote] = await Promise.all([
         startApp(APP, { ...env, BEEHIVE_MODE: 'off' }),
-        startApp(APP, { ...env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '2', BEEHIVE_CLOSURE_BUDGET: '16384' }),
+        startApp(APP, { ...env, ...faas?.env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '2', BEEHIVE_CLOSURE_BUDGET: '16384' }),
       ]);
     });
     let remoteStats: Record<string, any>;
     afterAll(async () => {
       await local?.stop();
       remoteStats ??= await remote?.stop();
+      await faas?.close();
     });
 
     for (const [name, reqs] of CASES) {
@@ -113,6 +125,7 @@ for (const expressPkg of ['express', 'express4']) {
         }
       }
       expect(remoteStats.mode).toBe('always');
+      expect(remoteStats.platform).toBe(platform);
       const big = byId.get('GET /big/:i');
       expect(big.fallbacks).toBeGreaterThan(0);
     });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../../infra';
 import { startApp, type RunningApp } from './harness';
 
 const APP = path.join(__dirname, 'fixtures/counter-app.cjs');
@@ -12,13 +13,18 @@ async function hammer(url: string, n: number): Promise<number[]> {
   return rs.map((r) => r.v);
 }
 
-describe('concurrent updates, mixing local and offloaded runs', () => {
+const PLATFORMS = ['local', 'lambda', 'openwhisk'] as const;
+
+describe.each(PLATFORMS)('concurrent updates, mixing local and offloaded runs (%s workers)', (platform) => {
   let app: RunningApp;
+  let faas: TestPlatform | undefined;
   beforeAll(async () => {
-    app = await startApp(APP, { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '0.5', BEEHIVE_WORKERS: '2', BEEHIVE_SHADOW_RUNS: '0' });
+    if (platform !== 'local') faas = await startTestPlatform(platform, { concurrency: 2 });
+    app = await startApp(APP, { ...faas?.env, BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '0.5', BEEHIVE_WORKERS: '2', BEEHIVE_SHADOW_RUNS: '0' });
   });
   afterAll(async () => {
     await app?.stop();
+    await faas?.close();
   });
 
   it(`${N} increments under beehive.lock lose no update`, async () => {
@@ -46,21 +52,26 @@ describe('concurrent updates, mixing local and offloaded runs', () => {
     for (const id of ['GET /plain', 'GET /locked', 'GET /async-locked']) {
       expect(h[id].offloaded + h[id].reexecuted, id).toBeGreaterThan(0);
       expect(h[id].local, id).toBeGreaterThan(0);
-      expect(h[id].failures, id).toBe(0);
+      // On the emulators, 200 requests against a concurrency limit of 2 are throttled: those run
+      // locally (counted as failures of the offload), which is the point of a throttle.
+      if (platform === 'local') expect(h[id].failures, id).toBe(0);
     }
     for (const id of ['GET /locked', 'GET /async-locked']) expect(h[id].offloaded, id).toBeGreaterThan(0);
   });
 });
 
-describe('a worker killed mid-request', () => {
+describe.each(PLATFORMS)('a worker killed mid-request (%s workers)', (platform) => {
   let app: RunningApp;
+  let faas: TestPlatform | undefined;
   let dir: string;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bh-crash-'));
-    app = await startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', MARKER_DIR: dir });
+    if (platform !== 'local') faas = await startTestPlatform(platform);
+    app = await startApp(APP, { ...faas?.env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', MARKER_DIR: dir });
   });
   afterAll(async () => {
     await app?.stop();
+    await faas?.close();
   });
 
   it('answers once, from a local re-run, and changes the state once', async () => {
