@@ -3,6 +3,7 @@ import { optionsFromEnv, type AgentOptions } from './config';
 import { Agent } from './agent';
 import { registerSelf } from './capture/module-index';
 import { withLock } from './locks';
+import { warmUpCapture } from './capture/closure';
 
 export { Agent } from './agent';
 export { resolveOptions, optionsFromEnv, defaults, type AgentOptions } from './config';
@@ -41,6 +42,16 @@ export function start(overrides: Partial<AgentOptions> = {}): Agent {
     process.on('newListener', (ev) => {
       if (ev === sig) process.removeListener(sig, onSignal);
     });
+  }
+  if (agent.options.mode !== 'off') {
+    // After the app's own start-up code has run, off the request path.
+    setTimeout(() => {
+      try {
+        warmUpCapture();
+      } catch {
+        /* the first capture pays instead */
+      }
+    }, 50).unref();
   }
   agent.startControlPlane().catch((err) => process.emitWarning(`BeeHive control plane: ${(err as Error).message}`));
   if (agent.options.mode === 'always' || agent.options.mode === 'manual') {
