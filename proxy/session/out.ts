@@ -1,7 +1,7 @@
 /**
  * Collects what one pass over an input chunk sends to a socket: consecutive unchanged messages of
- * the same chunk join into one range (no copy), and one corked flush hands everything to the
- * kernel in a single writev.
+ * the same chunk join into one range (no copy), and one flush hands everything to the kernel in one
+ * write (a few small pieces are joined first; large ones go out corked, as one writev).
  */
 import type { Socket } from 'node:net';
 
@@ -44,19 +44,20 @@ export class Out {
     this.commit();
     const parts = this.parts;
     if (parts.length === 0) return true;
-    this.parts = [];
     let ok = true;
-    if (parts.length === 1) {
-      this.bytes += parts[0].length;
-      ok = socket.write(parts[0]);
+    let total = 0;
+    for (const p of parts) total += p.length;
+    this.bytes += total;
+    if (parts.length === 1) ok = socket.write(parts[0]);
+    else if (total <= 16384) {
+      // A few small pieces (a rewritten Bind and the Execute/Sync after it): one copy beats a corked writev.
+      ok = socket.write(Buffer.concat(parts, total));
     } else {
       socket.cork();
-      for (const p of parts) {
-        this.bytes += p.length;
-        ok = socket.write(p);
-      }
+      for (const p of parts) ok = socket.write(p);
       socket.uncork();
     }
+    parts.length = 0; // the socket keeps the buffers, not the array
     return ok;
   }
 

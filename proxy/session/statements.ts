@@ -10,6 +10,8 @@ export interface StatementDef {
   server: string;
   query: string;
   types: Buffer;
+  /** `server` as UTF-8 with its NUL, as it goes into a Bind. */
+  serverBytes: Buffer;
 }
 
 const kNames = new Map<string, string>();
@@ -28,10 +30,15 @@ export function serverName(query: string, types: Buffer): string {
 
 export class ClientStatements {
   private readonly map = new Map<string, StatementDef>();
+  /** The last name looked up by its bytes (a client usually binds the same statement again). */
+  private lastName: Buffer | null = null;
+  private lastDef: StatementDef | undefined;
 
   define(name: string, query: string, types: Buffer): StatementDef {
-    const def = { server: serverName(query, types), query, types: Buffer.from(types) };
+    const server = serverName(query, types);
+    const def = { server, query, types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8') };
     this.map.set(name, def);
+    this.lastName = null;
     return def;
   }
 
@@ -39,10 +46,21 @@ export class ClientStatements {
     return this.map.get(name);
   }
 
+  /** The statement named by `buf[from, to)` (UTF-8, no NUL), without decoding it when it is the last one used. */
+  getBytes(buf: Buffer, from: number, to: number): StatementDef | undefined {
+    const last = this.lastName;
+    if (last !== null && last.length === to - from && buf.compare(last, 0, last.length, from, to) === 0) return this.lastDef;
+    const def = this.map.get(buf.toString('utf8', from, to));
+    this.lastName = Buffer.from(buf.subarray(from, to));
+    this.lastDef = def;
+    return def;
+  }
+
   /** Forgets `name` if it still maps to `server` (a later Parse may have replaced it). */
   forget(name: string, server?: string): void {
     const d = this.map.get(name);
     if (d && (server === undefined || d.server === server)) this.map.delete(name);
+    this.lastName = null;
   }
 
   get size(): number {

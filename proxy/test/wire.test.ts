@@ -4,6 +4,8 @@ import * as fe from '../wire/frontend-messages';
 import * as be from '../wire/backend-messages';
 import { splitStatements, pinReason, txControl } from '../sql/statements';
 import { ShadowState } from '../session/shadow';
+import { ClientStatements } from '../session/statements';
+import { DeferState } from '../session/defer';
 import { ScramClient, ScramServer, makeVerifier } from '../auth/scram';
 
 // A deliberately naive builder, independent of the code under test.
@@ -94,6 +96,46 @@ describe('frontend messages', () => {
     const cancel = Buffer.from([0, 0, 0, 16, 0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0xfe]);
     expect(fe.decodeStartup(cancel, 0, 16)).toEqual({ kind: 'cancel', processId: 7, secretKey: -2 });
     expect(fe.decodeStartup(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]), 0, 8)).toEqual({ kind: 'ssl' });
+  });
+});
+
+describe('Bind rewriting without decoding', () => {
+  it('rebinds portal, statement and rest as encodeBind does; the byte lookup follows redefinitions', () => {
+    const msg = Buffer.concat([Buffer.from('junk'), build('B', 'pörtal', 'stmt', [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x31, 0, 0]), Buffer.from('junk')]);
+    const start = 4;
+    const end = msg.length - 4;
+    const n = fe.bindNameEnds(msg, start, end);
+    const stmts = new ClientStatements();
+    const a = stmts.define('stmt', 'SELECT $1', Buffer.from([0, 0]));
+    expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBe(a);
+    expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBe(a);
+    const rebound = fe.rebind(msg, start, end, n.portalEnd, n.statementEnd, a.serverBytes);
+    const old = fe.decodeBindNames(msg, start, end);
+    expect(rebound).toEqual(fe.encodeBind(old.portal, a.server, msg, old.restAt, end));
+    const b = stmts.define('stmt', 'SELECT $1 + 1', Buffer.from([0, 0]));
+    expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBe(b);
+    stmts.forget('stmt');
+    expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBeUndefined();
+  });
+});
+
+describe('deferred commit rewriting', () => {
+  it('turns transaction control into savepoints with the tags the client expects', () => {
+    const idle = new DeferState(0x49 /* I */);
+    expect(idle.beginSql()).toBe('BEGIN; SAVEPOINT beehive_auto');
+    expect(idle.rewrite('BEGIN; INSERT INTO t VALUES (1); COMMIT', 0x54)).toBe('SAVEPOINT beehive_app; INSERT INTO t VALUES (1); RELEASE SAVEPOINT beehive_app');
+    expect(idle.takeTags()).toEqual(['BEGIN', null, 'COMMIT']);
+    expect(idle.finishSql('commit', 0x54)).toEqual({ sql: 'COMMIT', result: 'committed' });
+    expect(idle.finishSql('rollback', 0x54)).toEqual({ sql: 'ROLLBACK', result: 'rolled-back' });
+    const nested = new DeferState(0x54 /* T */);
+    expect(nested.depth).toBe(1);
+    expect(nested.rewrite('end', 0x54)).toBe('SAVEPOINT beehive_noop');
+    expect(nested.takeTags()).toEqual(['COMMIT']);
+    expect(nested.finishSql('commit', 0x54)).toEqual({ sql: 'COMMIT', result: 'committed' });
+    expect(nested.finishSql('rollback', 0x54).sql).toBe('ROLLBACK TO SAVEPOINT beehive_handoff; RELEASE SAVEPOINT beehive_handoff');
+    const open = new DeferState(0x54);
+    expect(open.rewrite('SELECT 1', 0x54)).toBeNull();
+    expect(open.finishSql('commit', 0x54)).toEqual({ sql: 'RELEASE SAVEPOINT beehive_handoff', result: 'open' });
   });
 });
 

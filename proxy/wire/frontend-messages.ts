@@ -85,6 +85,28 @@ export function encodeParse(name: string, query: string, types: Buffer): Buffer 
   return out;
 }
 
+/** Bind ('B') without decoding: the ends of its portal and statement names (each the index of its NUL). */
+export function bindNameEnds(buf: Buffer, start: number, end: number): { portalEnd: number; statementEnd: number } {
+  const portalEnd = cstrEnd(buf, start + 5, end);
+  return { portalEnd, statementEnd: cstrEnd(buf, portalEnd + 1, end) };
+}
+
+/**
+ * Bind with another statement name: `name` is the new name with its NUL; the portal and the rest
+ * (parameters, formats) are copied from the client's message as they are.
+ */
+export function rebind(buf: Buffer, start: number, end: number, portalEnd: number, statementEnd: number, name: Buffer): Buffer {
+  const portalLen = portalEnd + 1 - (start + 5);
+  const restAt = statementEnd + 1;
+  const out = Buffer.allocUnsafe(5 + portalLen + name.length + (end - restAt));
+  out[0] = 0x42; // 'B'
+  out.writeInt32BE(out.length - 1, 1);
+  buf.copy(out, 5, start + 5, portalEnd + 1);
+  name.copy(out, 5 + portalLen);
+  buf.copy(out, 5 + portalLen + name.length, restAt, end);
+  return out;
+}
+
 /** Bind ('B'): portal and statement names, and where the rest of the message starts. */
 export function decodeBindNames(buf: Buffer, start: number, end: number): { portal: string; statement: string; restAt: number } {
   const z1 = cstrEnd(buf, start + 5, end);
