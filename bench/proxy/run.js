@@ -95,7 +95,9 @@ async function startPgbouncer(upstreamPort) {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { port, stop: () => new Promise((r) => { child.once('exit', () => { fs.rmSync(dir, { recursive: true, force: true }); r(); }); child.kill('SIGTERM'); }) };
+  const pidFile = path.join(dir, 'pgbouncer.pid');
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : undefined;
+  return { port, pid, stop: () => new Promise((r) => { child.once('exit', () => { fs.rmSync(dir, { recursive: true, force: true }); r(); }); child.kill('SIGTERM'); }) };
 }
 
 function pgbench(port, scenario, logDir, seconds = SECONDS) {
@@ -116,6 +118,11 @@ function pgbench(port, scenario, logDir, seconds = SECONDS) {
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 async function memoryPerClient(upstreamPort) {
@@ -170,13 +177,16 @@ async function main() {
         if (peer.skip?.(sc)) continue;
         const target = await peer.start();
         if (WARMUP > 0) pgbench(target.port, sc, logDir, WARMUP); // warm-up, discarded: pool connections exist now
+        const cpu0 = target.pid ? cpuSeconds(target.pid) : null;
         const r = pgbench(target.port, sc, logDir);
+        // CPU the proxy itself used per transaction: less sensitive to the machine's load than tps.
+        if (cpu0 !== null) r.proxyCpuUsPerTx = Number((((cpuSeconds(target.pid) - cpu0) * 1e6) / Math.max(1, r.tps * SECONDS)).toFixed(1));
         await target.stop();
         byPeer[peer.name].push(r);
-        console.log(`${sc.name} | ${peer.name} | run ${run + 1}: ${r.tps.toFixed(0)} tps, p50 ${r.p50ms.toFixed(3)} ms (load ${r.load1})`);
+        console.log(`${sc.name} | ${peer.name} | run ${run + 1}: ${r.tps.toFixed(0)} tps, p50 ${r.p50ms.toFixed(3)} ms${r.proxyCpuUsPerTx ? `, proxy CPU ${r.proxyCpuUsPerTx} us/tx` : ''} (load ${r.load1})`);
       }
     }
-    const summary = Object.fromEntries(Object.entries(byPeer).filter(([, rs]) => rs.length > 0).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), load1: median(rs.map((r) => r.load1)), runs: rs }]));
+    const summary = Object.fromEntries(Object.entries(byPeer).filter(([, rs]) => rs.length > 0).map(([k, rs]) => [k, { tps: median(rs.map((r) => r.tps)), p50ms: median(rs.map((r) => r.p50ms)), p99ms: median(rs.map((r) => r.p99ms)), load1: median(rs.map((r) => r.load1)), proxyCpuUsPerTx: rs[0].proxyCpuUsPerTx ? median(rs.map((r) => r.proxyCpuUsPerTx)) : null, runs: rs }]));
     const d = summary.direct;
     for (const k of Object.keys(summary)) {
       summary[k].tpsRatio = summary[k].tps / d.tps;
@@ -193,10 +203,10 @@ async function main() {
   fs.writeFileSync(path.join(root, 'bench/results/proxy.json'), JSON.stringify(out, null, 2) + '\n');
 
   console.log(`\n${CLIENTS} clients, ${SECONDS} s per run, median of ${RUNS} runs`);
-  console.log('scenario                      | peer                             |     tps | ratio | p50 ms | +p50 ms | p99 ms | load1');
+  console.log('scenario                      | peer                             |     tps | ratio | p50 ms | +p50 ms | p99 ms | CPU us/tx | load1');
   for (const r of results) {
     for (const [peer, s] of Object.entries(r.peers)) {
-      console.log(`${r.scenario.padEnd(29)} | ${peer.padEnd(32)} | ${s.tps.toFixed(0).padStart(7)} | ${s.tpsRatio.toFixed(2).padStart(5)} | ${s.p50ms.toFixed(3).padStart(6)} | ${s.addedP50ms.toFixed(3).padStart(7)} | ${s.p99ms.toFixed(3).padStart(6)} | ${s.load1}`);
+      console.log(`${r.scenario.padEnd(29)} | ${peer.padEnd(32)} | ${s.tps.toFixed(0).padStart(7)} | ${s.tpsRatio.toFixed(2).padStart(5)} | ${s.p50ms.toFixed(3).padStart(6)} | ${s.addedP50ms.toFixed(3).padStart(7)} | ${s.p99ms.toFixed(3).padStart(6)} | ${String(s.proxyCpuUsPerTx ?? '-').padStart(9)} | ${s.load1}`);
     }
   }
   if (memory) console.log(`\nmemory: ${memory.clients} clients held on ${memory.backends} backends: RSS ${memory.rssBeforeKb} → ${memory.rssAfterKb} kB, ${memory.bytesPerClient} bytes per client connection`);

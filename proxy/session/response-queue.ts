@@ -60,7 +60,7 @@ export class ResponseQueue {
     if (e === undefined) return undefined;
     this.items[this.head++] = undefined as unknown as Entry;
     if (this.head === this.items.length) {
-      this.items.length = 0;
+      this.items = []; // cheaper than truncating (a runtime call)
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
