@@ -4,7 +4,7 @@ import type { ExportTable } from '../gc';
 import type { Outcome } from '../offload-worker';
 import type { AgentOptions } from './config';
 import { applyChanges } from './apply';
-import { captureClosure, type Packer } from './capture/closure';
+import { captureClosure, markStructural, type Packer } from './capture/closure';
 import { serverDecodeHooks } from './channel/decode-hooks';
 import type { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -67,7 +67,11 @@ export class Dispatcher {
   private invoke(entry: HandlerEntry, self: unknown, req: Request, res: Response, shadow: boolean): Promise<Invoked> {
     return this.invokeRoot(
       entry,
-      () => ({ handler: entry.fn, self, req: snapshotRequest(req), res: snapshotResponse(res), awaitPromise: entry.expressMajor >= 5, style: 'express' }),
+      () => {
+        const root = { handler: entry.fn, self, req: snapshotRequest(req), res: snapshotResponse(res), awaitPromise: entry.expressMajor >= 5, style: 'express' };
+        markStructural(root, root.req, root.req.props, root.req.app, root.res);
+        return root;
+      },
       shadow,
     );
   }
@@ -195,7 +199,11 @@ export class Dispatcher {
     try {
       inv = await this.invokeRoot(
         entry,
-        () => ({ handler: entry.fn, self, args, style: 'call', awaitPromise: true, req: { props: {}, headers: {}, app: { locals: {}, settings: {} } }, res: { locals: {}, statusCode: 200, headers: {} } }),
+        () => {
+          const root = { handler: entry.fn, self, args, style: 'call', awaitPromise: true, req: { props: {}, headers: {}, app: { locals: {}, settings: {} } }, res: { locals: {}, statusCode: 200, headers: {} } };
+          markStructural(root, root.args, root.req, root.res);
+          return root;
+        },
         false,
       );
       try {

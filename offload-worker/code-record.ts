@@ -12,7 +12,14 @@ export interface CodeRecord {
   sup?: string;
   /** Where it came from, for error messages: file:line. */
   at?: string;
+  /** Names of its captured variables (bindings of the rebuilt function's scope). */
+  names?: string[];
+  /** The source was strict (ES module, class, 'use strict'). */
+  strict?: boolean;
 }
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const RESERVED = new Set(['this', 'arguments', 'eval', 'let', 'yield', 'await', 'static', 'implements', 'interface', 'package', 'private', 'protected', 'public', 'enum', 'super', 'new', 'typeof', 'void', 'delete', 'in', 'instanceof', 'return', 'function', 'class', 'const', 'var', 'if', 'else', 'for', 'while', 'do', 'switch', 'case', 'default', 'break', 'continue', 'throw', 'try', 'catch', 'finally', 'with', 'debugger', 'null', 'true', 'false', 'export', 'import', 'extends']);
 
 export function parseCodeRecord(header: string): CodeRecord {
   let rec: unknown;
@@ -25,6 +32,9 @@ export function parseCodeRecord(header: string): CodeRecord {
   if (!r || typeof r.src !== 'string' || !['expr', 'method', 'getter', 'setter'].includes(r.kind)) {
     throw new TypeError('code record lacks src or kind');
   }
-  if (r.sup !== undefined && (typeof r.sup !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(r.sup))) throw new TypeError('bad heritage name');
+  if (r.sup !== undefined && (typeof r.sup !== 'string' || !IDENT.test(r.sup))) throw new TypeError('bad heritage name');
+  if (r.names !== undefined && (!Array.isArray(r.names) || r.names.some((n) => typeof n !== 'string' || !IDENT.test(n) || RESERVED.has(n)))) {
+    throw new TypeError('bad captured variable names');
+  }
   return r;
 }

@@ -5,7 +5,7 @@ import { decode, encode, MsgType, refKindOf, type InvocationEvent, type RefKind 
 import type { ChannelClient } from './channel/client';
 import { ClosureSpace, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
-import { fillFunction, rebuildFunction, type BindingWrite } from './rebuild';
+import { fillFunction, rebuildFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
@@ -19,7 +19,6 @@ const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
  */
 export class Invocation {
   readonly space = new ClosureSpace();
-  readonly bindingWrites: BindingWrite[] = [];
   readonly fetched: number[] = [];
   /** Connections unpacked for this invocation, closed when it ends (control returns to the server). */
   readonly closers: Array<() => Promise<unknown>> = [];
@@ -55,7 +54,7 @@ export class Invocation {
         else this.space.register(o, id);
         if (typeof o === 'function') this.fnIds.set(o, id);
       },
-      createFunction: (header, pre) => rebuildFunction(header, pre, (w) => this.bindingWrites.push(w)),
+      createFunction: (header, pre) => rebuildFunction(header, pre),
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
       reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,

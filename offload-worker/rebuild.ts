@@ -2,79 +2,70 @@ import { Lru } from '../gc';
 import { parseCodeRecord, type CodeRecord } from './code-record';
 import { WorkerErrors } from './errors';
 
-type Factory = (scope: object) => Function;
+/** A compiled code record: makes a fresh closure (the function and a setter for its captured variables). */
+type Factory = (pre: unknown) => [Function, (vars: Record<string, unknown>) => void];
 
 /** Compiled code records, shared by every invocation of a warm worker (the code half of the closure space). */
 const compiled = new Lru<string, { rec: CodeRecord; factory: Factory }>(2000);
 
-/** Scope variables of every rebuilt function, filled after creation (captured values may be cyclic). */
-const scopes = new WeakMap<Function, Map<string, unknown>>();
-
-export interface BindingWrite {
-  fn: Function;
-  name: string;
-  value: unknown;
-}
+/** The setter of every rebuilt function's captured variables, filled after creation (values may be cyclic). */
+const setters = new WeakMap<Function, (vars: Record<string, unknown>) => void>();
 
 /**
- * Rebuilds a function from its code record in a scope whose free variables resolve to the closure's
- * values: `with (scopeProxy)` in sloppy code around a strict inner function (FINDINGS.md). Writes to
- * captured bindings are reported, since the server must apply them (or refuse them) at commit.
+ * Rebuilds a function from its code record. Its captured variables become real `let` bindings of a
+ * factory around the source — so the rebuilt function runs as fast as the original, globals
+ * resolve directly, and V8 optimises it like any closure — and are set once the closure's values
+ * are decoded. (A captured binding the function assigns never reaches a worker: the server refuses
+ * such handlers at capture, with a reason.)
  */
-export function rebuildFunction(header: string, pre: unknown, onWrite: (w: BindingWrite) => void): Function {
+export function rebuildFunction(header: string, pre: unknown): Function {
   let entry = compiled.get(header);
   if (!entry) {
     const rec = parseCodeRecord(header);
     entry = { rec, factory: compile(rec) };
     compiled.set(header, entry);
   }
-  const vars = new Map<string, unknown>();
-  if (entry.rec.sup) vars.set(entry.rec.sup, pre);
-  let self: Function | undefined;
-  const scope = new Proxy(Object.create(null) as object, {
-    has: (_t, k) => typeof k === 'string' && vars.has(k),
-    get: (_t, k) => (k === Symbol.unscopables ? undefined : vars.get(k as string)),
-    set: (_t, k, v) => {
-      vars.set(k as string, v);
-      if (self) onWrite({ fn: self, name: k as string, value: v });
-      return true;
-    },
-  });
+  let made: [Function, (vars: Record<string, unknown>) => void];
   try {
-    self = entry.factory(scope);
+    made = entry.factory(pre);
   } catch (err) {
     throw WorkerErrors.REBUILD(`${entry.rec.name ?? 'function'}${entry.rec.at ? ` at ${entry.rec.at}` : ''}: ${(err as Error).message}`, { cause: err });
   }
-  scopes.set(self, vars);
-  return self;
+  setters.set(made[0], made[1]);
+  return made[0];
 }
 
 /** Fills a rebuilt function's captured variables: `{ vars: { name: value } }`. */
 export function fillFunction(fn: Function, data: unknown): void {
-  const vars = scopes.get(fn);
-  if (!vars) return;
+  const set = setters.get(fn);
   const rec = data as { vars?: Record<string, unknown> } | null;
-  if (!rec || typeof rec !== 'object' || !rec.vars || typeof rec.vars !== 'object') return;
-  for (const k of Object.keys(rec.vars)) vars.set(k, rec.vars[k]);
+  if (!set || !rec || typeof rec !== 'object' || !rec.vars || typeof rec.vars !== 'object') return;
+  set(rec.vars);
 }
 
 function compile(rec: CodeRecord): Factory {
+  const names = [...new Set([...(rec.names ?? []), ...(rec.sup ? [rec.sup] : [])])];
   const body = rec.kind === 'expr' ? `(${rec.src}\n)` : `({${rec.src}\n})`;
-  let outer: (scope: object) => unknown;
+  const decl = names.length ? `let ${names.join(', ')};` : '';
+  const init = rec.sup ? `${rec.sup} = __bh_pre;` : '';
+  const setter = `function (__bh_v) { ${names.map((n) => `if (Object.prototype.hasOwnProperty.call(__bh_v, '${n}')) ${n} = __bh_v['${n}'];`).join(' ')} }`;
+  const inner = `[${body}, ${setter}]`;
+  const code = `${decl} ${init} return ${rec.strict ? `(() => { 'use strict'; return ${inner}; })()` : inner};`;
+  let outer: Factory;
   try {
     // eslint-disable-next-line no-new-func
-    outer = new Function('__bh_scope', `with (__bh_scope) { return (() => { 'use strict'; return ${body}; })(); }`) as typeof outer;
+    outer = new Function('__bh_pre', code) as Factory;
   } catch (err) {
     throw WorkerErrors.REBUILD(`${rec.name ?? 'function'}${rec.at ? ` at ${rec.at}` : ''} does not compile: ${(err as Error).message}`, { cause: err });
   }
-  if (rec.kind === 'expr') return outer as Factory;
-  return (scope) => {
-    const holder = outer(scope) as object;
+  if (rec.kind === 'expr') return outer;
+  return (pre) => {
+    const [holder, set] = outer(pre) as unknown as [object, (v: Record<string, unknown>) => void];
     const key = Reflect.ownKeys(holder)[0];
     const d = Object.getOwnPropertyDescriptor(holder, key)!;
     const fn = rec.kind === 'getter' ? d.get : rec.kind === 'setter' ? d.set : d.value;
     if (typeof fn !== 'function') throw new TypeError(`member ${String(key)} is not a function`);
-    return fn;
+    return [fn, set];
   };
 }
 

@@ -126,7 +126,7 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
     value: root.style === 'call' ? value : undefined,
     thrown,
     changes: inv.diff(),
-    bindings: inv.bindingWrites,
+    bindings: [],
     fetched: inv.fetched,
     fallbacks: inv.fallbacks,
   };

@@ -26,6 +26,8 @@ export interface FunctionAnalysis {
   hasPrivate: boolean;
   /** Analysed on its own source only: bindings' stability unknown. */
   standalone: boolean;
+  /** Class bodies are strict whatever the script. */
+  strict: boolean;
 }
 
 interface ParsedScript {
@@ -146,7 +148,8 @@ function fromNode(node: acorn.Node, parsed: ParsedScript, text: string, isStanda
   const hasPrivate = /^Class/.test(n.type) && JSON.stringify(n.body?.body ?? [], (k, v) => (k === 'start' || k === 'end' || k === 'range' ? undefined : v)).includes('"PrivateIdentifier"')
     && hasPrivateInstanceField(n);
   const freeVars = freeVariables(node, parsed, n.superClass);
-  return { src, kind, name: n.id?.name ?? pk?.key?.name, sup, freeVars, hasPrivate, standalone: isStandalone };
+  const strict = /^Class/.test(n.type) || pk?.type === 'MethodDefinition' || /^\s*(?:async\s+)?function[^{]*\{\s*(['"])use strict\1/.test(text);
+  return { src, kind, name: n.id?.name ?? pk?.key?.name, sup, freeVars, hasPrivate, standalone: isStandalone, strict };
 }
 
 function hasPrivateInstanceField(cls: acorn.Node): boolean {

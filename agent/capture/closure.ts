@@ -4,6 +4,7 @@ import { encode, isCodecBuiltin, refKindOf } from '../../protocol';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
 import { encodeFunction, functionInfo } from './function-record';
+import { functionLocation } from './inspector';
 import { originOf } from './module-index';
 
 /** A stand-in for a module's `require`: it travels as the module's file name. */
@@ -25,6 +26,8 @@ export type Packer = (o: object) => { unpacker: string } | Promise<{ unpacker: s
 
 export interface CaptureOptions {
   lease: Lease;
+  /** The value a fallback fetch asked for: shipped as itself, never as a reference. */
+  root?: unknown;
   /** Packageables beyond `[Symbol.for('beehive.pack')]`: the pg client and pool. */
   pack?: Packer;
   /**
@@ -47,13 +50,24 @@ export interface Captured {
 }
 
 /** Encoding hooks for anything the server ships to a worker under one invocation's lease. */
+/**
+ * Objects the capture itself builds around the app's values (a function's captured-variable
+ * record, the request snapshot): new at every capture, always inline — as references they would
+ * each cost a fallback.
+ */
+const structural = new WeakSet<object>();
+export function markStructural(...objs: unknown[]): void {
+  for (const o of objs) if (o !== null && typeof o === 'object') structural.add(o);
+}
+
 export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
+  const refined = opts.refined;
   return {
     budget: opts.budget,
     idOf: (o) => opts.lease.grant(o),
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
-    mustInline: opts.refined?.size ? (o) => opts.refined!.has(opts.peekId?.(o) ?? -1) : undefined,
-    replace: (o) => packFor(o, opts) ?? replaceForWorker(o),
+    mustInline: (o) => structural.has(o) || (!!refined?.size && refined.has(opts.peekId?.(o) ?? -1)),
+    replace: (o) => packFor(o, opts) ?? libraryFunctionRef(o, opts) ?? replaceForWorker(o),
   };
 }
 
@@ -66,6 +80,25 @@ function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
     return { custom: 'pack', data: { unpacker: 'deferred', pack: opts.deferPack(r as Promise<{ unpacker: string }>) } };
   }
   return { custom: 'pack', data: r };
+}
+
+/** Functions of node_modules packages that are not reachable as module members. */
+const libraryFn = new WeakMap<Function, boolean>();
+
+/**
+ * A package's internal function (an Express setting's `etag fn`, a logger's closure) travels as a
+ * remote reference: most handlers never call it, and its code would drag the package's internals
+ * along. Called on the worker, it is fetched then, as code.
+ */
+function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | undefined {
+  if (typeof o !== 'function' || o === opts.root || originOf(o)) return undefined;
+  let lib = libraryFn.get(o);
+  if (lib === undefined) {
+    const url = functionLocation(o)?.url ?? '';
+    lib = url.includes('/node_modules/');
+    libraryFn.set(o, lib);
+  }
+  return lib ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined;
 }
 
 function replaceForWorker(o: object): Replacement | undefined {
@@ -89,6 +122,7 @@ function replaceForWorker(o: object): Replacement | undefined {
     if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
     const enc = encodeFunction(o, info);
     const vars = (enc.data as { vars: Record<string, unknown> }).vars;
+    markStructural(enc.data, vars);
     for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
     if (info.globals.includes('process')) vars.process = new ProcessView();
     return { fn: enc };

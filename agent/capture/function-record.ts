@@ -69,8 +69,11 @@ export function functionInfo(fn: Function): FunctionInfo {
     else stable.set(v.name, scope.values.get(v.name));
   }
   if (analysis.hasPrivate && !reason) reason = `class ${analysis.name ?? ''} has private instance fields, which a worker cannot recreate on a copy`;
+  const captured = [...stable.keys(), ...volatile];
+  if (globals.includes('process')) captured.push('process');
+  const strict = analysis.strict || (script ? script.isModule || /^\s*(?:#![^\n]*\n\s*)?(['"])use strict\1/.test(script.source) : false);
   info = {
-    header: JSON.stringify({ src: analysis.src, kind: analysis.kind, name: analysis.name, sup: analysis.sup, at }),
+    header: JSON.stringify({ src: analysis.src, kind: analysis.kind, name: analysis.name, sup: analysis.sup, at, names: captured, strict }),
     analysis,
     location,
     file,

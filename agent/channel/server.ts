@@ -11,6 +11,9 @@ import type { LockManager } from '../locks';
 import { serverDecodeHooks } from './decode-hooks';
 import type { InvocationRecord, Invocations } from './invocations';
 
+/** Bound on the ids a handler's refinement remembers. */
+const MAX_REFINED = 20_000;
+
 export interface ChannelServerOptions {
   host: string;
   port: number;
@@ -100,7 +103,7 @@ export class ChannelServer {
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
         inv.refined.add(id);
-        return this.reply(ws, f.id, this.encodeFor(inv, obj));
+        return this.reply(ws, f.id, this.encodeFor(inv, obj, true, obj));
       }
       case MsgType.Closure: {
         if (!inv.closure) throw ChannelErrors.NOT_FOUND('no closure parked for this invocation');
@@ -142,8 +145,18 @@ export class ChannelServer {
     }
   }
 
-  private encodeFor(inv: InvocationRecord, value: unknown): Uint8Array {
-    return encode(value, serverEncodeHooks({ lease: inv.lease, budget: this.o.budget, refined: inv.refined, peekId: (o) => this.o.exports.peekId(o) })).bytes;
+  private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown): Uint8Array {
+    const hooks = serverEncodeHooks({ lease: inv.lease, budget: this.o.budget, refined: inv.refined, peekId: (o) => this.o.exports.peekId(o), root });
+    if (refine) {
+      // Refinement (paper §4.1): everything this fallback shipped goes inline in the handler's next closure.
+      const idOf = hooks.idOf!;
+      hooks.idOf = (o) => {
+        const id = idOf(o);
+        if (id !== undefined && inv.refined.size < MAX_REFINED) inv.refined.add(id);
+        return id;
+      };
+    }
+    return encode(value, hooks).bytes;
   }
 
   /** Code fallback: an app module's live exports, only for files of the app. */

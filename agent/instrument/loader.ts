@@ -28,11 +28,17 @@ export function onModuleLoad(name: string, patch: Patcher): void {
 
 function install(): void {
   installed = true;
+  // Only a module actually loaded (not a cached require) changes what the capture's index knows.
+  const proto = Module.prototype as unknown as { load: (filename: string) => void };
+  const origModuleLoad = proto.load;
+  proto.load = function load(this: unknown, filename: string) {
+    origModuleLoad.call(this, filename);
+    onLoad?.();
+  };
   const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
   const orig = M._load;
   M._load = function load(request: string, parent: unknown, isMain: boolean) {
     const exports = orig.call(this, request, parent, isMain);
-    onLoad?.();
     try {
       if (exports && (typeof exports === 'object' || typeof exports === 'function') && !done.has(exports as object)) {
         // Marked only once recognised: a module caught half-loaded in a require cycle is probed again.
