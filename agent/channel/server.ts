@@ -9,6 +9,7 @@ import type { ExportTable } from '../../gc';
 import { applyChanges } from '../apply';
 import type { LockManager } from '../locks';
 import { serverDecodeHooks } from './decode-hooks';
+import { debug } from '../debug';
 import type { InvocationRecord, Invocations } from './invocations';
 
 /** Bound on the ids a handler's refinement remembers. */
@@ -103,6 +104,7 @@ export class ChannelServer {
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
         inv.refined.add(id);
+        debug('channel', `${inv.handlerId}: fallback fetch of object ${id} (${Array.isArray(obj) ? `array of ${obj.length}` : (obj as object).constructor?.name ?? "object"})`);
         return this.reply(ws, f.id, this.encodeFor(inv, obj, true, obj));
       }
       case MsgType.Closure: {

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import type { EncodeHooks, Replacement } from './hooks';
-import { functionOwnKeys, ownKeys } from './classify';
+import { functionOwnKeys, isPlainProto, ownKeys } from './classify';
 
 /**
  * Decides which objects go inline under a byte budget. Breadth-first, so that a large first branch
@@ -17,6 +17,9 @@ export function planInline(
   const inline = new Set<object>();
   const outside = new Set<object>();
   let used = 0;
+  // A custom record's data (a module specifier, a pack record) is part of the record: always inline,
+  // two levels deep ({ spec, path: [...] }).
+  const scaffold = new Map<object, number>();
   let queue: unknown[] = [root];
   for (let depth = 0; queue.length > 0; depth++) {
     const next: unknown[] = [];
@@ -26,7 +29,7 @@ export function planInline(
       if (inline.has(o) || outside.has(o)) continue;
       const rep = replacementOf(o, hooks, replaced);
       if (rep && 'ref' in rep) continue;
-      const forced = hooks.mustInline?.(o) ?? false;
+      const forced = scaffold.has(o) || (hooks.mustInline?.(o) ?? false);
       const isCode = typeof o === 'function' || (rep !== undefined && 'custom' in rep);
       const size = estimate(o);
       // Roots, code and refined objects always go; the rest while the budget lasts.
@@ -36,6 +39,11 @@ export function planInline(
       }
       used += size;
       inline.add(o);
+      if (rep && 'custom' in rep && rep.data !== null && typeof rep.data === 'object') scaffold.set(rep.data, 2);
+      const level = scaffold.get(o);
+      if (level !== undefined && level > 1 && (Array.isArray(o) || isPlainProto(Object.getPrototypeOf(o)))) {
+        for (const v of Object.values(o)) if (v !== null && typeof v === 'object' && !scaffold.has(v)) scaffold.set(v, level - 1);
+      }
       pushChildren(o, rep, hooks, next);
     }
     queue = next;
