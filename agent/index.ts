@@ -32,16 +32,17 @@ export function start(overrides: Partial<AgentOptions> = {}): Agent {
     }
   };
   process.once('exit', writeStats);
-  // A signal skips 'exit': write the stats, then die of the same signal unless the app handles it.
+  // A signal skips 'exit': write the stats, then die of the same signal unless the app handles it
+  // (its own listener then decides; 'exit' writes the stats again if it exits).
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
       writeStats();
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
     };
-    process.once(sig, onSignal);
-    process.on('newListener', (ev) => {
-      if (ev === sig) process.removeListener(sig, onSignal);
-    });
+    process.on(sig, onSignal);
   }
   if (agent.options.mode !== 'off') {
     // After the app's own start-up code has run, off the request path.

@@ -45,6 +45,14 @@ describe('entry points and modes', () => {
     expect(Array.isArray(stats.workers)).toBe(true);
   });
 
+  it('an app with its own SIGTERM handler still gets its stats file written', async () => {
+    const app = await startApp(path.join(fixtures, 'graceful-app.cjs'), { BEEHIVE_MODE: 'off' });
+    await call(app.url, 'GET', '/x');
+    const stats = await app.stop();
+    expect(stats.totals.requests).toBe(1);
+    expect(app.child.exitCode).toBe(0);
+  });
+
   it('a bad BEEHIVE_* value stops the app with a message naming the variable', async () => {
     await expect(startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_RATIO: '2' })).rejects.toThrow(/options\.ratio must be a number from 0 to 1/);
     await expect(startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_WORKERS: 'many' })).rejects.toThrow(/BEEHIVE_WORKERS must be an integer/);
