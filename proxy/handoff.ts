@@ -109,10 +109,10 @@ export class HandoffRegistry {
   }
 
   prepare(req: HandoffRequest): HandoffTicket {
-    const c = this.add('handoff', req.ttlMs, req.capability, !!req.shadow, req.processId, req.secretKey);
     if (req.deferCommit !== undefined && typeof req.deferCommit !== 'boolean') throw ProxyErrors.CONTROL_BAD_REQUEST('deferCommit must be a boolean');
     const ft = req.finishTimeoutMs;
     if (ft !== undefined && (!Number.isInteger(ft) || ft < 1)) throw ProxyErrors.CONTROL_BAD_REQUEST('finishTimeoutMs must be a positive integer');
+    const c = this.add('handoff', req.ttlMs, req.capability, !!req.shadow, req.processId, req.secretKey);
     c.deferCommit = req.deferCommit === true;
     c.finishTimeoutMs = ft ?? req.ttlMs ?? this.defaultTtlMs;
     return { id: c.id, user: `handoff.${c.id}`, expiresAt: c.expiresAt };
