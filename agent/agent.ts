@@ -15,9 +15,8 @@ import { LockManager } from './locks';
 import { createProvider } from './providers/create';
 import { Registry, Samples, type HandlerEntry } from './registry';
 import type { AgentControl, AgentState, HandlerMode } from './state';
-import { makePacker } from './pg-pack';
+import { makePacker, type InvocationPacker } from './pg-pack';
 import { ControlPlane } from './control-plane';
-import type { Packer } from './capture/closure';
 
 /**
  * The agent inside the server process: instrumentation, dispatch, the channel and the worker pool.
@@ -137,7 +136,7 @@ export class Agent implements AgentControl {
   }
 
   private packerBase?: ReturnType<typeof makePacker>;
-  packer(capability: string, shadow: boolean): Packer {
+  packer(capability: string, shadow: boolean): InvocationPacker {
     this.packerBase ??= makePacker(this.options);
     return this.packerBase(capability, shadow);
   }

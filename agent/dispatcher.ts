@@ -4,7 +4,8 @@ import type { ExportTable } from '../gc';
 import type { Outcome } from '../offload-worker';
 import type { AgentOptions } from './config';
 import { applyChanges } from './apply';
-import { captureClosure, markStructural, type Packer } from './capture/closure';
+import { captureClosure, markStructural } from './capture/closure';
+import type { InvocationPacker } from './pg-pack';
 import { serverDecodeHooks } from './channel/decode-hooks';
 import type { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -22,7 +23,7 @@ export interface DispatchContext {
   /** Current global ratio (the controller or an operator changes it). */
   ratio(): number;
   /** Packs pg clients and pools into proxy hand-offs for this invocation. */
-  packer(capability: string, shadow: boolean): Packer;
+  packer(capability: string, shadow: boolean): InvocationPacker;
   onRequestDone(entry: HandlerEntry, where: 'local' | 'offloaded', ms: number): void;
 }
 
@@ -80,6 +81,7 @@ export class Dispatcher {
     const lease = this.ctx.exports.lease();
     const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined, shadow);
     const close = () => this.ctx.invocations.close(record.id);
+    const packer = this.ctx.packer(cap, shadow);
     try {
       const root = makeRoot();
       const tc = now();
@@ -90,7 +92,7 @@ export class Dispatcher {
           budget: this.ctx.options.closureBudget,
           refined: entry.refined,
           peekId: (o) => this.ctx.exports.peekId(o),
-          pack: this.ctx.packer(cap, shadow),
+          pack: packer.pack,
           deferPack: (p) => {
             // Not awaited here: a failed pack surfaces when the worker asks for it.
             p.catch(() => {});
@@ -132,9 +134,11 @@ export class Dispatcher {
         entry.reason = `assigns the captured variable '${b.name}': its new value could not be written back`;
         throw Object.assign(new Error(entry.reason), { code: 'BEEHIVE_ERR_CAPTURE_WRITE_BINDING' });
       }
-      return { outcome, lease, fetched: () => record.fetched, close };
+      return { outcome, lease, fetched: () => record.fetched, close, finish: (o) => packer.finish(o) };
     } catch (err) {
       close();
+      // The worker's database work is undone before the request runs again here.
+      await packer.finish('rollback');
       throw err;
     }
   }
@@ -144,12 +148,7 @@ export class Dispatcher {
     let inv: Invoked;
     try {
       inv = await this.invoke(entry, self, req, res, false);
-      try {
-        // The commit point.
-        applyChanges(inv.outcome.changes, (id) => inv.lease.get(id));
-      } finally {
-        inv.close();
-      }
+      await this.commit(inv);
     } catch (err) {
       this.failed(entry, err);
       this.runLocal(entry, self, req, res, next);
@@ -206,11 +205,7 @@ export class Dispatcher {
         },
         false,
       );
-      try {
-        applyChanges(inv.outcome.changes, (id) => inv.lease.get(id));
-      } finally {
-        inv.close();
-      }
+      await this.commit(inv);
     } catch (err) {
       this.failed(entry, err);
       return this.callLocal(entry, self, args);
@@ -222,6 +217,22 @@ export class Dispatcher {
     this.ctx.onRequestDone(entry, 'offloaded', ms);
     if (inv.outcome.thrown !== undefined) throw inv.outcome.thrown;
     return inv.outcome.value;
+  }
+
+  /**
+   * The commit point: the dirty set is applied all or nothing, then the database hand-offs commit.
+   * A refused dirty set rolls the hand-offs back, so the local re-run starts from the same state.
+   */
+  private async commit(inv: Invoked): Promise<void> {
+    try {
+      applyChanges(inv.outcome.changes, (id) => inv.lease.get(id));
+    } catch (err) {
+      inv.close();
+      await inv.finish('rollback');
+      throw err;
+    }
+    inv.close();
+    await inv.finish('commit');
   }
 
   private failed(entry: HandlerEntry, err: unknown): void {
@@ -308,4 +319,5 @@ interface Invoked {
   lease: import('../gc').Lease;
   fetched(): number;
   close(): void;
+  finish(outcome: 'commit' | 'rollback'): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -12,6 +14,7 @@ const token = 'control-token-0123456789abcdef';
 describe('offloaded handlers use PostgreSQL through the proxy', () => {
   let proxy: ProxyHandle;
   let app: RunningApp;
+  const markers = fs.mkdtempSync(path.join(os.tmpdir(), 'bh-db-'));
   beforeAll(async () => {
     const db = new pg.Client({ connectionString: server.get().url });
     await db.connect();
@@ -25,6 +28,7 @@ describe('offloaded handlers use PostgreSQL through the proxy', () => {
       BEEHIVE_PROXY_URL: `postgres://127.0.0.1:${proxy.address.port}/postgres`,
       BEEHIVE_PROXY_CONTROL: proxy.controlUrl!,
       BEEHIVE_PROXY_CONTROL_TOKEN: token,
+      MARKER_DIR: markers,
     });
   });
   afterAll(async () => {
@@ -48,9 +52,28 @@ describe('offloaded handlers use PostgreSQL through the proxy', () => {
     expect(JSON.parse((await call(app.url, 'GET', '/notes')).body)).toEqual(['one', 'two', 'from-middleware', 'from-worker']);
   });
 
+  it('a worker that committed, then lost its in-memory commit to a conflict, does not write twice', async () => {
+    const waiting = new Promise<void>((resolve) => {
+      const w = fs.watch(markers, () => {
+        w.close();
+        resolve();
+      });
+    });
+    const pending = call(app.url, 'POST', '/tx-conflict', { body: 'conflict-handler' });
+    await waiting;
+    // The worker is inside its transaction: change what its handler read.
+    await call(app.url, 'GET', '/__bump');
+    const r = await pending;
+    expect(JSON.parse(r.body)).toEqual({ where: 'server' });
+    const notes = JSON.parse((await call(app.url, 'GET', '/notes')).body) as string[];
+    expect(notes.filter((n) => n === 'conflict-handler')).toHaveLength(1);
+    expect(notes.filter((n) => n === 'conflict-middleware')).toHaveLength(1);
+  });
+
   it('all of it was offloaded', async () => {
     const stats = await app.stop();
     const by = Object.fromEntries(stats.handlers.map((h: { id: string }) => [h.id, h]));
+    expect(by['POST /tx-conflict']).toMatchObject({ offloaded: 0, local: 1, reexecuted: 1 });
     for (const id of ['POST /notes', 'GET /notes', 'POST /tx']) {
       expect({ id, reason: by[id].reason, local: by[id].local, failures: by[id].failures }).toEqual({ id, reason: undefined, local: 0, failures: 0 });
       expect(by[id].offloaded).toBeGreaterThan(0);
