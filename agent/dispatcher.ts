@@ -47,15 +47,20 @@ export class Dispatcher {
     return r > 0 && Math.random() < r;
   }
 
-  runLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
+  /** Counts a local run and returns the callback that records its duration when it ends. */
+  private startLocal(entry: HandlerEntry): () => void {
     const t0 = now();
     entry.local++;
-    const done = () => {
+    return () => {
       const ms = now() - t0;
       entry.localLatency.add(ms);
       entry.profile.add(ms);
       this.ctx.onRequestDone(entry, 'local', ms);
     };
+  }
+
+  runLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
+    const done = this.startLocal(entry);
     if (res.writableFinished) done();
     else res.once('finish', done);
     return entry.fn.call(self, req, res, next);
@@ -171,14 +176,7 @@ export class Dispatcher {
 
   /** A method-style handler (Nest) run here, timed until its promise settles. */
   callLocal(entry: HandlerEntry, self: unknown, args: unknown[]): unknown {
-    const t0 = now();
-    entry.local++;
-    const done = () => {
-      const ms = now() - t0;
-      entry.localLatency.add(ms);
-      entry.profile.add(ms);
-      this.ctx.onRequestDone(entry, 'local', ms);
-    };
+    const done = this.startLocal(entry);
     let ret: unknown;
     try {
       ret = entry.fn.apply(self, args);
