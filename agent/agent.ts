@@ -41,6 +41,10 @@ export class Agent implements AgentControl {
   readonly control = new ControlPlane(this);
   private periodTimer?: NodeJS.Timeout;
   private inFlight = 0;
+  /** Shared by every request: no closure allocated per request on the hot path. */
+  private readonly inFlightDone = (): void => {
+    this.inFlight--;
+  };
   private readonly totals = { requests: 0 };
 
   constructor(options: Partial<AgentOptions>) {
@@ -56,6 +60,9 @@ export class Agent implements AgentControl {
       packer: (cap, shadow) => this.packer(cap, shadow),
       onRequestDone: (_e, _where, ms) => {
         this.latency.add(ms);
+      },
+      inFlight: (d) => {
+        this.inFlight += d;
       },
     });
   }
@@ -99,9 +106,9 @@ export class Agent implements AgentControl {
 
   handle(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
     this.totals.requests++;
+    if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.runLocal(entry, self, req, res, next, this.inFlightDone);
     this.inFlight++;
-    res.once('close', () => this.inFlight--);
-    if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.runLocal(entry, self, req, res, next);
+    res.once('close', this.inFlightDone);
     if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowRun(entry, self, req, res, next);
     void this.dispatcher.offload(entry, self, req, res, next).catch((err) => next(err));
     return undefined;

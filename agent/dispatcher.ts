@@ -25,6 +25,8 @@ export interface DispatchContext {
   /** Packs pg clients and pools into proxy hand-offs for this invocation. */
   packer(capability: string, shadow: boolean): InvocationPacker;
   onRequestDone(entry: HandlerEntry, where: 'local' | 'offloaded', ms: number): void;
+  /** Adjusts the agent's in-flight count. */
+  inFlight(delta: number): void;
 }
 
 const now = () => performance.now();
@@ -59,9 +61,19 @@ export class Dispatcher {
     };
   }
 
-  runLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
+  /**
+   * Runs the handler here. One 'close' listener times it (and, given `onClose`, ends its in-flight
+   * count): the agent's whole cost on a local request is this and a few counters.
+   */
+  runLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction, onClose?: () => void): unknown {
     const done = this.startLocal(entry);
-    if (res.writableFinished) done();
+    if (onClose) {
+      this.ctx.inFlight(+1);
+      res.once('close', () => {
+        done();
+        onClose();
+      });
+    } else if (res.writableFinished) done();
     else res.once('finish', done);
     return entry.fn.call(self, req, res, next);
   }

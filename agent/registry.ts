@@ -47,7 +47,7 @@ export class HandlerEntry {
   readonly cost = { billedMs: 0, gbSeconds: 0, usd: 0 };
   /** Server ids of objects workers fetched: shipped inline next time (refinement). */
   readonly refined = new Set<number>();
-  private resolvedPath = false;
+  routeResolved = false;
 
   constructor(
     readonly fn: Function,
@@ -61,8 +61,8 @@ export class HandlerEntry {
 
   /** The full route is known at the first request (a router's mount path is not known before). */
   resolveRoute(full: string, registry: Registry): void {
-    if (this.resolvedPath) return;
-    this.resolvedPath = true;
+    if (this.routeResolved) return;
+    this.routeResolved = true;
     if (full && full !== this.route) {
       registry.rename(this, `${this.method} ${full}`);
       this.route = full;

@@ -57,7 +57,7 @@ function wrap(entry: HandlerEntry, hooks: ExpressHooks): Function {
   const wrapped = {
     [fn.name || 'handler']: function (this: unknown, req: Request, res: Response, next: NextFunction) {
       try {
-        if (req.route?.path !== undefined) entry.resolveRoute(`${req.baseUrl ?? ''}${req.route.path}`, hooks.registry);
+        if (!entry.routeResolved && req.route?.path !== undefined) entry.resolveRoute(`${req.baseUrl ?? ''}${req.route.path}`, hooks.registry);
       } catch {
         /* naming only */
       }
