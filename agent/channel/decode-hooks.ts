@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+import Module from 'node:module';
+import path from 'node:path';
 import { ChannelErrors, type DecodeHooks } from '../../protocol';
 import type { Lease } from '../../gc';
 
@@ -24,7 +25,7 @@ export function serverDecodeHooks(lease: Lease): DecodeHooks {
       }
       if (tag === 'module' && data && typeof (data as { spec?: unknown }).spec === 'string') {
         const { spec, path: p } = data as { spec: string; path?: unknown[] };
-        let v: unknown = spec === 'beehive' ? require('../../index') : spec.startsWith('node:') ? require(spec) : createRequire(process.cwd() + '/x.js')(spec);
+        let v: unknown = loadedModule(spec);
         for (const k of p ?? []) v = (v as Record<string, unknown>)?.[String(k)];
         return v;
       }
@@ -35,4 +36,19 @@ export function serverDecodeHooks(lease: Lease): DecodeHooks {
       throw ChannelErrors.FORBIDDEN('private fields from a worker');
     },
   };
+}
+
+/**
+ * A module a worker names: only one the server has loaded itself (a worker must not make the server
+ * load code): Node built-ins, beehive, and package files already in the require cache.
+ */
+function loadedModule(spec: string): unknown {
+  if (spec === 'beehive') return require('../../index');
+  if (/^node:[a-z_/]+$/.test(spec)) return require(spec);
+  const rel = path.posix.normalize(spec);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw ChannelErrors.FORBIDDEN(`module '${spec}'`);
+  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string }> })._cache;
+  const suffix = `${path.sep}node_modules${path.sep}${rel.split('/').join(path.sep)}`;
+  for (const m of Object.values(cache)) if (m.filename.endsWith(suffix)) return m.exports;
+  throw ChannelErrors.FORBIDDEN(`module '${spec}' is not loaded on the server`);
 }

@@ -146,3 +146,17 @@ describe('channel server: authentication, authorisation and bad input', () => {
     ws.close();
   });
 });
+
+describe('channel server: what a worker may name in a commit', () => {
+  it('refuses module records the server has not loaded itself, and paths outside node_modules', async () => {
+    const { serverDecodeHooks } = await import('../channel/decode-hooks');
+    const table = new ExportTable();
+    const hooks = serverDecodeHooks(table.lease());
+    for (const spec of ['/tmp/evil.js', '../../etc/passwd', 'no-such-package/index.js']) {
+      const bytes = encode({ m: 1 }, { replace: (o) => ('m' in o ? { custom: 'module', data: { spec } } : undefined) }).bytes;
+      expect(() => decode(bytes, hooks)).toThrow(expect.objectContaining({ code: ChannelErrors.FORBIDDEN.code }));
+    }
+    const ok = encode({ m: 1 }, { replace: (o) => ('m' in o ? { custom: 'module', data: { spec: 'node:path', path: ['join'] } } : undefined) }).bytes;
+    expect(decode(ok, hooks)).toBe(require('node:path').join);
+  });
+});
