@@ -8,7 +8,7 @@ import { captureClosure, markStructural } from './capture/closure';
 import type { InvocationPacker } from './pg-pack';
 import { serverDecodeHooks } from './channel/decode-hooks';
 import type { Invocations } from './channel/invocations';
-import { debug } from './debug';
+import { debug, debugEnabled } from './debug';
 import type { HandlerEntry } from './registry';
 import { replayResponse } from './replay';
 import { judgeShadow, recordResponse } from './shadow';
@@ -135,7 +135,9 @@ export class Dispatcher {
         record.closure = bytes;
         event.closureRef = record.id;
       } else event.closure = b64;
+      const ti = now();
       const result = await provider.invoke(event, { timeoutMs: this.ctx.options.timeoutMs });
+      const tr = now();
       if (result.billing) {
         entry.cost.billedMs += result.billing.billedMs;
         entry.cost.gbSeconds += result.billing.gbSeconds;
@@ -151,6 +153,7 @@ export class Dispatcher {
         entry.reason = `assigns the captured variable '${b.name}': its new value could not be written back`;
         throw Object.assign(new Error(entry.reason), { code: 'BEEHIVE_ERR_CAPTURE_WRITE_BINDING' });
       }
+      if (debugEnabled('timing')) debug('timing', `${entry.id}: capture ${(ti - tc).toFixed(2)} ms, invoke ${(tr - ti).toFixed(2)} ms (worker ${JSON.stringify(result.timings)}), decode ${(now() - tr).toFixed(2)} ms`);
       return { outcome, lease, fetched: () => record.fetched, close, finish: (o) => packer.finish(o) };
     } catch (err) {
       close();

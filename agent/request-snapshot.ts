@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { markLazy } from './capture/closure';
 
 /** Fields an Express request carries that are transport internals, not request data. */
 const SKIP = new Set([
@@ -37,6 +38,8 @@ export function snapshotRequest(req: Request): { props: Record<string, unknown>;
     if (k.startsWith('_') || SKIP.has(k) || k in props) continue;
     props[k] = (req as unknown as Record<string, unknown>)[k];
   }
+  // Express's settings travel as a remote reference: few handlers read them (req.app.get('x')).
+  markLazy(req.app.settings);
   return { props, headers: req.headers as Record<string, unknown>, app: { locals: req.app.locals, settings: req.app.settings } };
 }
 

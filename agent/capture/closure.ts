@@ -60,14 +60,28 @@ export function markStructural(...objs: unknown[]): void {
   for (const o of objs) if (o !== null && typeof o === 'object') structural.add(o);
 }
 
+/**
+ * Objects a handler rarely touches but every closure would carry (Express's settings): always remote
+ * references, fetched on first touch — unless refinement saw this handler touch them.
+ */
+const lazy = new WeakSet<object>();
+export function markLazy(o: object): void {
+  lazy.add(o);
+}
+
 export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
   const refined = opts.refined;
+  const isRefined = (o: object) => !!refined?.size && refined.has(opts.peekId?.(o) ?? -1);
   return {
     budget: opts.budget,
     idOf: (o) => opts.lease.grant(o),
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
-    mustInline: (o) => structural.has(o) || (!!refined?.size && refined.has(opts.peekId?.(o) ?? -1)),
-    replace: (o) => packFor(o, opts) ?? libraryFunctionRef(o, opts) ?? replaceForWorker(o),
+    mustInline: (o) => structural.has(o) || isRefined(o),
+    replace: (o) =>
+      (lazy.has(o) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
+      packFor(o, opts) ??
+      libraryFunctionRef(o, opts) ??
+      replaceForWorker(o),
   };
 }
 
@@ -108,6 +122,7 @@ function replaceForWorker(o: object): Replacement | undefined {
   if (origin) return origin;
   if (isExpressApp(o)) {
     // The app itself stays on the server: the worker gets its view of it, settings and locals.
+    markLazy(o.settings as object);
     return { custom: 'express-app', data: { locals: o.locals, settings: o.settings } };
   }
   const pack = (o as Record<symbol, unknown>)[Symbol.for('beehive.pack')];
