@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import type { Provider } from '../protocol';
 import { ExportTable } from '../gc';
@@ -69,16 +70,25 @@ export class Agent implements AgentControl {
 
   /** Starts the admin API, and in auto mode the profiler, selection and the burst controller. */
   async startControlPlane(): Promise<void> {
+    // Event-loop utilisation and delay, once a second, whatever the mode: the dashboard shows them.
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    let elu = performance.eventLoopUtilization();
     this.periodTimer = setInterval(() => {
       this.lastPeriod = this.latency;
       this.latency = new Samples(4096);
+      const now = performance.eventLoopUtilization();
+      this.signals = { elu: performance.eventLoopUtilization(now, elu).utilization, loopDelayP99: delay.percentile(99) / 1e6 };
+      elu = now;
+      delay.reset();
     }, 1000);
     this.periodTimer.unref();
     await this.control.start();
   }
 
+  /** The controller's own reading of the period, when it runs (it measures the same way). */
   noteSignals(s: { elu: number; loopDelayP99Ms?: number }): void {
-    this.signals = { elu: s.elu, loopDelayP99: s.loopDelayP99Ms ?? 0 };
+    this.signals = { elu: s.elu, loopDelayP99: s.loopDelayP99Ms ?? this.signals.loopDelayP99 };
   }
 
   /** Hooks framework loading. */

@@ -176,6 +176,7 @@ export class Dispatcher {
     }
     const outcome = inv.outcome;
     entry.offloaded++;
+    if (entry.phase !== 'held') entry.phase = 'live';
     entry.fallbacks += inv.fetched();
     try {
       replayResponse(res, outcome.calls);
@@ -224,6 +225,7 @@ export class Dispatcher {
       return this.callLocal(entry, self, args);
     }
     entry.offloaded++;
+    if (entry.phase !== 'held') entry.phase = 'live';
     entry.fallbacks += inv.fetched();
     const ms = now() - t0;
     entry.offloadLatency.add(ms);

@@ -50,8 +50,25 @@ export function diffPaths(a: unknown, b: unknown, at = '', out: string[] = [], l
     }
     return out;
   }
-  if (!isDeepStrictEqual(a, b)) out.push(at || '(root)');
+  if (!isDeepStrictEqual(a, b) && !(timeLike(a) && timeLike(b))) out.push(at || '(root)');
   return out;
+}
+
+const HOUR = 3_600_000;
+/**
+ * Clock readings (epoch ms or s, ISO dates, Date objects near now): two runs a millisecond apart
+ * differ there, and two shadows started together often agree, so Diffy's rule alone would call
+ * them a mismatch.
+ */
+function timeLike(v: unknown): boolean {
+  const now = Date.now();
+  if (v instanceof Date) return Math.abs(v.getTime() - now) < HOUR;
+  if (typeof v === 'number') return Math.abs(v - now) < HOUR || Math.abs(v * 1000 - now) < HOUR;
+  if (typeof v === 'string' && v.length >= 10 && v.length <= 40 && /^\d{4}-\d\d-\d\d[T ]/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isFinite(t) && Math.abs(t - now) < HOUR;
+  }
+  return false;
 }
 
 export interface ShadowVerdict {
