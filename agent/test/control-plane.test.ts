@@ -24,7 +24,7 @@ describe('auto mode on a running app: selection, admin API, metrics', () => {
     // Load until the profiler has judged every handler (selection runs once per second).
     let s: Record<string, any> = {};
     for (let round = 0; round < 60; round++) {
-      await Promise.all([call(app.url, 'GET', '/heavy'), call(app.url, 'GET', '/light'), call(app.url, 'GET', '/ping')]);
+      await Promise.all([call(app.url, 'GET', '/heavy?rounds=20000'), call(app.url, 'GET', '/light'), call(app.url, 'GET', '/ping')]);
       s = await state(app);
       const by = Object.fromEntries(s.agent.handlers.map((h: any) => [h.id, h]));
       if (by['GET /heavy']?.selected && by['GET /heavy'].profile.count >= 5 && by['GET /light'].profile.count >= 5) break;
