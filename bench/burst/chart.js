@@ -24,6 +24,7 @@ function chart(result) {
   const yLog = (v) => top.y + top.h - (top.h * (Math.log10(Math.max(yMin, Math.min(yMax, v))) - Math.log10(yMin))) / (Math.log10(yMax) - Math.log10(yMin));
   const yRatio = (r) => bot.y + bot.h - bot.h * r;
   const withBurst = runs.filter((r) => r['burst-auto'] && r['burst-off']);
+  const kinds = ['off', 'manual', 'auto'].filter((k) => withBurst.some((r) => r[`burst-${k}`]));
   // The run with the median BeeHive recovery (never recovered counts as longest).
   const key = (r) => r['burst-auto'].recoveryS ?? Infinity;
   const sorted = [...withBurst].sort((p, q) => key(p) - key(q));
@@ -61,7 +62,7 @@ function chart(result) {
   out.push(`<rect x="${L}" y="${bot.y}" width="${W - L - R}" height="${bot.h}" fill="none" stroke="#999"/>`);
   out.push(`<text x="${L}" y="${bot.y - 10}" fill="#333" font-weight="bold">Offloading ratio set by the burst controller (BeeHive auto, polled each second)</text>`);
 
-  const colors = { off: '#c0392b', auto: '#1f6feb' };
+  const colors = { off: '#c0392b', auto: '#1f6feb', manual: '#8e44ad' };
   // Per-second p99 at the middle of its second.
   const p99Path = (rows) =>
     rows
@@ -75,7 +76,8 @@ function chart(result) {
   };
   for (const r of withBurst) {
     const bold = r === main;
-    for (const k of ['off', 'auto']) {
+    for (const k of kinds) {
+      if (!r[`burst-${k}`]) continue;
       out.push(`<path d="${p99Path(r[`burst-${k}`].rows)}" fill="none" stroke="${colors[k]}" stroke-width="${bold ? 2.5 : 1}" opacity="${bold ? 1 : 0.35}"/>`);
     }
     out.push(`<path d="${ratioPath(r['burst-auto'].ratio)}" fill="none" stroke="${colors.auto}" stroke-width="${bold ? 2.5 : 1}" opacity="${bold ? 1 : 0.35}"/>`);
@@ -92,7 +94,9 @@ function chart(result) {
   // Legend and figures.
   const lx = W - R + 12;
   let ly = top.y + 30;
-  for (const [k, label] of [['off', 'without BeeHive'], ['auto', 'with BeeHive (auto)']]) {
+  const labels = { off: 'without BeeHive', auto: 'BeeHive auto', manual: 'BeeHive, ratio 0.5' };
+  for (const k of kinds) {
+    const label = labels[k];
     out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colors[k]}" stroke-width="2.5"/>`);
     out.push(`<text x="${lx + 28}" y="${ly}">${label}</text>`);
     ly += 20;
@@ -102,10 +106,12 @@ function chart(result) {
   const lines = [
     ['Recovery (median)', ''],
     ['  without:', rec(s.recoveryOffS, s.recoveryOffRuns)],
-    ['  with:', rec(s.recoveryAutoS, s.recoveryAutoRuns)],
+    ['  auto:', rec(s.recoveryAutoS, s.recoveryAutoRuns)],
+    ...(s.recoveryManualRuns?.some((v) => v !== undefined) ? [['  ratio 0.5:', rec(s.recoveryManualS, s.recoveryManualRuns)]] : []),
     ['Peak p99 (median)', ''],
     ['  without:', `${f(s.peakP99Off, 0)} ms`],
-    ['  with:', `${f(s.peakP99Auto, 0)} ms`],
+    ['  auto:', `${f(s.peakP99Auto, 0)} ms`],
+    ...(s.peakP99Manual ? [['  ratio 0.5:', `${f(s.peakP99Manual, 0)} ms`]] : []),
   ];
   if (s.throughputRatio) {
     lines.push(['Saturated throughput', ''], ['  alone:', `${f(s.throughputAloneRps, 0)} req/s`], ['  ratio 0.5:', `${f(s.throughput05Rps, 0)} (${f(s.throughputRatio, 2)}×)`]);

@@ -7,6 +7,7 @@
 //   tput-auto    the same in auto mode: the ratio the controller picks under saturation
 //   burst-off    open loop: steady load at --load × capacity, then 2× for --burst s, then back; no agent
 //   burst-auto   the same schedule with BeeHive in auto mode, warm workers, shadow runs done before
+//   burst-manual the same with BeeHive at a fixed ratio 0.5 (the mechanism without the controller)
 //
 // capacity = tput-alone of the first run. Writes --out (JSON) and --svg (chart). `npm run build` first.
 //
@@ -34,7 +35,7 @@ try {
       load: { type: 'string', default: '0.7' },
       slo: { type: 'string', default: '100' },
       work: { type: 'string', default: '4500' },
-      workers: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '4' },
       connections: { type: 'string', default: '16' },
       'tput-seconds': { type: 'string', default: '8' },
       capacity: { type: 'string' },
@@ -72,6 +73,8 @@ const WORKERS = N('workers');
 const CONNECTIONS = N('connections');
 const TPUT_SECONDS = N('tput-seconds');
 const ONLY = new Set(a.only.split(','));
+// Open-loop scenarios: without BeeHive, BeeHive auto (the controller), BeeHive at a fixed ratio 0.5.
+const BURST_KINDS = ['off', 'auto', 'manual'];
 if (!['none', 'lock', 'plain'].includes(a.counter)) {
   process.stderr.write(`run.js: --counter must be none, lock or plain\n${USAGE}\n`);
   process.exit(2);
@@ -326,22 +329,24 @@ function analyse(r, onsetS, burstEndS) {
 }
 
 async function burst(kind, rate) {
-  const agent = kind === 'auto';
+  const agent = kind !== 'off';
   const phases = [
     { name: 'steady', seconds: STEADY, rate },
     { name: 'burst', seconds: BURST, rate: 2 * rate },
     { name: 'after', seconds: AFTER, rate },
   ];
-  return withServer({ agent, env: agent ? agentEnv('auto') : {} }, async (proc) => {
+  const env = kind === 'auto' ? agentEnv('auto') : kind === 'manual' ? agentEnv('manual', { BEEHIVE_RATIO: '0.5' }) : {};
+  return withServer({ agent, env }, async (proc) => {
     const loadBefore = load();
     let live;
     if (agent) {
-      // Warm-up: force a ratio so that the shadow runs happen and the workers start, then hand the
-      // ratio back to the controller at 0 before the measured schedule.
+      // Warm-up: force a ratio so that the shadow runs happen and the workers start; in auto mode
+      // hand the ratio back to the controller at 0, and give it one calm period before the schedule.
       await api(proc, 'PUT', '/api/ratio', { ratio: 0.5 });
       live = await warm(proc, { untilLive: true });
-      await api(proc, 'PUT', '/api/ratio', { ratio: 0 });
+      if (kind === 'auto') await api(proc, 'PUT', '/api/ratio', { ratio: 0 });
       pinWorkers(proc, await state(proc));
+      await sleep(1500);
     } else await warm(proc);
     const samples = [];
     const r = await openLoop({
@@ -380,6 +385,7 @@ async function burst(kind, rate) {
       rate,
       ...res,
       ratio: samples.map((s) => ({ t: s.t, ratio: s.ratio, elu: s.elu, inFlight: s.inFlight, agentP99: s.agentP99, workersBusy: s.workersBusy })),
+      ratioBeforeBurst: samples.filter((s) => s.t <= STEADY).at(-1)?.ratio ?? null,
       // Seconds from the burst onset until the first sample (1 s apart) that shows a ratio above the one before it.
       ratioUpAtS: (() => {
         const before = samples.filter((s) => s.t <= STEADY).at(-1)?.ratio ?? 0;
@@ -425,11 +431,11 @@ async function main() {
         log(`capacity (closed loop, app alone): ${fmt(capacity)} req/s`);
       }
       const rate = Math.round(LOAD * capacity);
-      for (const kind of ['off', 'auto']) {
+      for (const kind of BURST_KINDS) {
         const x = await burst(kind, rate);
         r[`burst-${kind}`] = x;
         log(`run ${run} burst-${kind.padEnd(4)} ${rate}→${2 * rate} req/s  steady p99 ${fmt(x.steadyP99)} ms  peak p99 ${fmt(x.burstPeakP99, 0)} ms  recovery ${x.recoveryS === null ? 'not within the burst' : `${fmt(x.recoveryS, 2)} s`}  drain after end ${fmt(x.drainAfterEndS, 2)} s  failed ${x.failed}  send lag max ${x.maxSendLagMs} ms  load ${x.loadAfter.join(' ')}`);
-        if (kind === 'auto') log(`      ratio per second: ${x.ratio.map((s) => s.ratio.toFixed(2)).join(' ')}`);
+        if (kind !== 'off') log(`      ratio per second: ${x.ratio.map((s) => s.ratio.toFixed(2)).join(' ')}`);
       }
     }
     runs.push(r);
@@ -452,6 +458,10 @@ async function main() {
     recoveryOffRuns: col('burst-off', (x) => x.recoveryS),
     drainOffS: median(col('burst-off', (x) => x.drainAfterEndS)),
     ratioUpAtS: median(col('burst-auto', (x) => x.ratioUpAtS)),
+    recoveryManualRuns: col('burst-manual', (x) => x.recoveryS),
+    peakP99Manual: median(col('burst-manual', (x) => x.burstPeakP99)),
+    steadyP99Manual: median(col('burst-manual', (x) => x.steadyP99)),
+    ratioBeforeBurst: median(col('burst-auto', (x) => x.ratioBeforeBurst)),
     steadyP99Off: median(col('burst-off', (x) => x.steadyP99)),
     steadyP99Auto: median(col('burst-auto', (x) => x.steadyP99)),
     peakP99Off: median(col('burst-off', (x) => x.burstPeakP99)),
@@ -466,6 +476,7 @@ async function main() {
   };
   summary.recoveryOffS = med(summary.recoveryOffRuns.filter((x) => x !== undefined));
   summary.recoveryAutoS = med(summary.recoveryAutoRuns.filter((x) => x !== undefined));
+  summary.recoveryManualS = med(summary.recoveryManualRuns.filter((x) => x !== undefined));
 
   const result = {
     machine,
@@ -484,7 +495,8 @@ async function main() {
     const rec = (x, runsOf) => (x === null ? `not within the burst (${runsOf.filter((v) => v === null).length}/${runsOf.length} runs)` : `${fmt(x, 2)} s`);
     log(`open loop ${summary.rate} → ${2 * summary.rate} req/s (${LOAD} × capacity ${fmt(capacity)}), SLO ${SLO} ms, burst ${BURST} s:`);
     log(`  without BeeHive: steady p99 ${fmt(summary.steadyP99Off)} ms, peak ${fmt(summary.peakP99Off, 0)} ms, recovery ${rec(summary.recoveryOffS, summary.recoveryOffRuns)}, back under the SLO ${fmt(summary.drainOffS, 2)} s after the burst ended`);
-    log(`  with BeeHive:    steady p99 ${fmt(summary.steadyP99Auto)} ms, peak ${fmt(summary.peakP99Auto, 0)} ms, recovery ${rec(summary.recoveryAutoS, summary.recoveryAutoRuns)} (runs: ${summary.recoveryAutoRuns.map((x) => fmt(x, 2)).join(', ')}), ratio first up ${fmt(summary.ratioUpAtS, 0)} s after onset`);
+    log(`  with BeeHive:    steady p99 ${fmt(summary.steadyP99Auto)} ms, peak ${fmt(summary.peakP99Auto, 0)} ms, recovery ${rec(summary.recoveryAutoS, summary.recoveryAutoRuns)} (runs: ${summary.recoveryAutoRuns.map((x) => fmt(x, 2)).join(', ')}), ratio ${fmt(summary.ratioBeforeBurst, 2)} before the burst, first up ${fmt(summary.ratioUpAtS, 0)} s after onset`);
+    log(`  fixed ratio 0.5: steady p99 ${fmt(summary.steadyP99Manual)} ms, peak ${fmt(summary.peakP99Manual, 0)} ms, recovery ${rec(summary.recoveryManualS, summary.recoveryManualRuns)}`);
   }
   fs.mkdirSync(path.dirname(a.out), { recursive: true });
   fs.writeFileSync(a.out, JSON.stringify(result, null, 1));

@@ -7,7 +7,7 @@
 //
 //   DATABASE_URL=postgres://... node -r beehive/agent examples/demo/app.js
 //
-// Prints {"port":N} as its first line once listening.
+// Prints {"port":N,"admin":URL} as its first line once listening (admin: the agent's admin API).
 const crypto = require('node:crypto');
 const express = require('express');
 const { Pool } = require('pg');
@@ -86,8 +86,11 @@ async function main() {
   const { rows } = await pool.query('SELECT id, title, author, tags FROM posts ORDER BY id');
   for (const r of rows) posts.set(r.id, { title: r.title, author: r.author, tags: r.tags });
   // No SIGTERM handler of its own: the agent writes its stats file on SIGTERM, then the process ends.
-  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-    process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
+  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', async () => {
+    // Under the agent, its admin API and dashboard (BEEHIVE_ADMIN=127.0.0.1:0 picks a free port).
+    let admin;
+    for (let i = 0; i < 100 && beehive.state() && !(admin = beehive.state().adminUrl); i++) await new Promise((r) => setTimeout(r, 20));
+    process.stdout.write(JSON.stringify({ port: server.address().port, ...(admin ? { admin } : {}) }) + '\n');
   });
 }
 

@@ -109,9 +109,11 @@ async function startApp(env) {
     }),
   ]);
   rl.close();
-  const { port } = JSON.parse(first);
+  const { port, admin } = JSON.parse(first);
   return {
     url: `http://127.0.0.1:${port}`,
+    admin,
+    pid: child.pid,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -1,11 +1,12 @@
 'use strict';
 // The BeeHive demo (`npm run demo`): a forum API under load, first with every request served by the
 // server, then with half of the requests of its hot handler (the editor's preview) offloaded to
-// local worker processes.
+// local worker processes, and last in auto mode: a steady load, then a burst of twice as many
+// previews, with the burst controller choosing the offloading ratio every second.
 // It prints throughput, latency and who served what, checks that the app's state is exactly what
 // the requests made it, and exits non-zero when it is not.
 //
-//   node examples/demo/run-demo.js [--seconds 8] [--connections 4] [--ratio 0.5] [--workers 2] [--routes 'POST /preview'] [--json FILE]
+//   node examples/demo/run-demo.js [--seconds 8] [--connections 4] [--ratio 0.5] [--workers 2] [--routes 'POST /preview'] [--slo 250] [--auto-load 0.6] [--json FILE]
 const fs = require('node:fs');
 const os = require('node:os');
 const crypto = require('node:crypto');
@@ -13,8 +14,9 @@ const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
 const { ROOT, startPostgres, seed, query, startApp } = require('./infra');
 const { postBody, draft, AUTHORS } = require('./seed');
+const { openLoop } = require('./openloop');
 
-const USAGE = 'usage: run-demo.js [--seconds N] [--connections N] [--ratio R] [--workers N] [--posts N] [--routes LIST] [--json FILE]';
+const USAGE = 'usage: run-demo.js [--seconds N] [--connections N] [--ratio R] [--workers N] [--posts N] [--routes LIST] [--slo MS] [--auto-load F] [--json FILE]';
 let a;
 try {
   ({ values: a } = parseArgs({
@@ -26,6 +28,8 @@ try {
       posts: { type: 'string', default: '20' },
       sections: { type: 'string', default: '12' },
       routes: { type: 'string', default: 'POST /preview' },
+      slo: { type: 'string', default: '250' },
+      'auto-load': { type: 'string', default: '0.6' },
       json: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -43,6 +47,8 @@ const CONNECTIONS = Number(a.connections);
 const RATIO = Number(a.ratio);
 const POSTS = Number(a.posts);
 const SECTIONS = Number(a.sections);
+const SLO = Number(a.slo);
+const AUTO_LOAD = Number(a['auto-load']);
 const EXACT = 40; // requests of the exact-count check, all in flight at once
 const HOT = 'POST /preview';
 const COMMENTS = 'POST /posts/:id/comments';
@@ -53,6 +59,8 @@ for (const [k, v, ok] of [
   ['workers', Number(a.workers), Number.isInteger(Number(a.workers)) && Number(a.workers) > 0],
   ['posts', POSTS, Number.isInteger(POSTS) && POSTS > 0],
   ['sections', SECTIONS, Number.isInteger(SECTIONS) && SECTIONS > 0],
+  ['slo', SLO, SLO > 0],
+  ['auto-load', AUTO_LOAD, AUTO_LOAD > 0 && AUTO_LOAD <= 2],
 ]) {
   if (!ok) {
     process.stderr.write(`run-demo: --${k} has a bad value '${v}'\n${USAGE}\n`);
@@ -152,6 +160,124 @@ async function runPhase(name, env, db, proxyEnv) {
   }
 }
 
+const put = (app, token, p, body) =>
+  fetch(app.admin + p, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }).then((r) => {
+    if (!r.ok) throw new Error(`PUT ${p}: ${r.status}`);
+  });
+
+/**
+ * The auto phase: the agent in BEEHIVE_MODE=auto. Shadow runs and warm workers first (the ratio held
+ * at 0.5 for a few previews, then handed back to the controller at 0), then an open-loop schedule of
+ * previews: steady at `rate`, a burst at 2 × rate, steady again; the other routes' load alongside.
+ * Prints one line per second: what the clients saw and the ratio the controller set.
+ */
+async function runAutoPhase(db, proxyEnv, rate) {
+  const steps = [
+    { name: 'steady', seconds: SECONDS, rate },
+    { name: 'burst', seconds: SECONDS, rate: 2 * rate },
+    { name: 'after', seconds: Math.max(1, Math.ceil(SECONDS / 2)), rate },
+  ];
+  const total = steps.reduce((n, x) => n + x.seconds, 0);
+  const stepAt = (t) => {
+    let end = 0;
+    for (const x of steps) if (t <= (end += x.seconds)) return x;
+    return steps[steps.length - 1];
+  };
+  process.stdout.write(`\n▶ auto mode: the burst controller sets the ratio (SLO ${SLO} ms): ${SECONDS} s at ${rate} previews/s, ${SECONDS} s at ${2 * rate}/s, then ${steps[2].seconds} s at ${rate}/s…\n`);
+  await query(db.url, 'TRUNCATE comments');
+  const token = crypto.randomBytes(18).toString('base64url');
+  const env = { BEEHIVE_MODE: 'auto', BEEHIVE_ROUTES: a.routes, BEEHIVE_WORKERS: a.workers, BEEHIVE_SLO_MS: String(SLO), BEEHIVE_ADMIN_TOKEN: token };
+  const app = await startApp({ ...proxyEnv, ...env });
+  try {
+    if (app.admin) process.stdout.write(`  dashboard: ${app.admin}/#token=${token}  (open it while the demo runs; the token is for this run only)\n`);
+    // Warm-up: shadow runs done and workers started before the load, as a deployed service would be.
+    await put(app, token, '/api/ratio', { ratio: 0.5 });
+    const hotState = async () => (await getJson(app.admin + '/api/state')).handlers.find((h) => h.id === HOT);
+    // Until the handler is live: selection runs once a second, then the shadow runs (at most 10 s).
+    const deadline = Date.now() + 10_000;
+    for (let i = 0; Date.now() < deadline; i++) {
+      const r = await fetch(`${app.url}/preview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: DRAFTS[i % DRAFTS.length] });
+      await r.arrayBuffer();
+      if (i >= 11 && (await hotState())?.phase === 'live') break;
+    }
+    const warm = await hotState();
+    const workersUp = (await getJson(app.admin + '/api/state')).workers.length;
+    await put(app, token, '/api/ratio', { ratio: 0 });
+    process.stdout.write(`  warm-up: ${HOT} is ${warm?.phase} after ${warm?.shadow ?? 0} shadow runs, ${workersUp} workers up; ratio handed back to the controller at 0\n`);
+    await new Promise((r) => setTimeout(r, 1500)); // one calm control period before the load
+    process.stdout.write('     t  phase    previews/s   p99 ms   ratio   offloaded/s   ELU\n');
+    const timeline = [];
+    let lastOff = warm?.offloaded ?? 0;
+    let d = 0;
+    let n = 0;
+    let m = 0;
+    // The other routes at fixed rates alongside (open loop too, so that they do not soak up the
+    // server's spare time as closed-loop clients would).
+    const bg = (rate, opts) => openLoop({ url: app.url, steps: [{ name: 'bg', seconds: total, rate }], ...opts });
+    const [preview, posts, comments, health] = await Promise.all([
+      openLoop({
+        url: app.url,
+        path: '/preview',
+        steps,
+        body: () => DRAFTS[d++ % DRAFTS.length],
+        onSecond: (t, c) => {
+          void getJson(app.admin + '/api/state')
+            .then((st) => {
+              const h = st.handlers.find((x) => x.id === HOT);
+              const off = (h?.offloaded ?? lastOff) - lastOff;
+              lastOff = h?.offloaded ?? lastOff;
+              const row = { t, phase: stepAt(t).name, previews: c.ok, p99: Math.round(c.p99), ratio: st.ratio, offloaded: off, elu: st.totals.elu };
+              timeline.push(row);
+              process.stdout.write(
+                `  ${String(t).padStart(4)}  ${row.phase.padEnd(7)} ${String(row.previews).padStart(11)} ${String(row.p99).padStart(8)}   ${row.ratio.toFixed(2)}  ${String(off).padStart(12)}   ${row.elu.toFixed(2)}\n`,
+              );
+            })
+            .catch(() => {});
+        },
+      }),
+      bg(10, { method: 'GET', path: () => `/posts/${(n++ % POSTS) + 1}` }),
+      bg(5, { path: () => `/posts/${(m % POSTS) + 1}/comments`, body: () => JSON.stringify({ author: 'demo', text: `comment ${m++}` }) }),
+      bg(10, { method: 'GET', path: '/health' }),
+    ]);
+    const pick = (r) => ({ rps: r.rps, p50: Math.round(r.p50), p99: Math.round(r.p99), ok: r.ok, bad: r.bad });
+    const result = { preview: pick(preview), posts: pick(posts), comments: pick(comments), health: pick(health) };
+    const exact = await exactCheck(app.url);
+    const stats = await getJson(app.url + '/stats');
+    const agent = await app.stop();
+    const [{ n: dbComments }] = await query(db.url, 'SELECT count(*)::int AS n FROM comments');
+    timeline.sort((x, y) => x.t - y.t);
+    return { name: 'auto (controller)', env, rate, steps, timeline, result, exact, stats, agent, dbComments };
+  } catch (err) {
+    app.kill();
+    err.message += `\napp stderr:\n${app.stderr()}`;
+    throw err;
+  }
+}
+
+/** What the controller did around the burst, from the per-second timeline. */
+function reactionOf(p) {
+  const onset = p.steps[0].seconds;
+  const end = onset + p.steps[1].seconds;
+  const tl = p.timeline;
+  const before = tl.filter((r) => r.t <= onset).at(-1)?.ratio ?? 0;
+  const up = tl.find((r) => r.t > onset && r.ratio > before + 1e-9);
+  const inBurst = tl.filter((r) => r.t > onset && r.t <= end);
+  const maxRatio = Math.max(before, ...inBurst.map((r) => r.ratio));
+  const p99 = (rows) => (rows.length ? Math.max(...rows.map((r) => r.p99)) : 0);
+  const underSlo = inBurst.find((r, i) => inBurst.slice(i).every((x) => x.p99 <= SLO));
+  return {
+    ratioBefore: before,
+    ratioUpAfterS: up ? up.t - onset : null,
+    maxRatio,
+    ratioAtEnd: tl.at(-1)?.ratio ?? null,
+    steadyP99: p99(tl.filter((r) => r.t <= onset && r.t > 1)),
+    burstP99: p99(inBurst),
+    afterP99: p99(tl.filter((r) => r.t > end + 1)),
+    // The first second of the burst from which every second's p99 stayed within the SLO.
+    underSloAfterS: underSlo ? underSlo.t - onset : null,
+  };
+}
+
 function checksOf(phase, expectOffload) {
   const by = Object.fromEntries(phase.agent.handlers.map((h) => [h.id, h]));
   const ran = (id) => (by[id] ? by[id].local + by[id].offloaded : 0);
@@ -207,6 +333,17 @@ function report(phases, cpus) {
     out.push(`${HOT} with ratio ${RATIO}: ${hot1.offloaded} of ${total} previews (${((100 * hot1.offloaded) / Math.max(1, total)).toFixed(0)} %) ran on ${p1.agent.workers.length || a.workers} workers; previews counted by the app: ${p1.stats.counters.previews}.`);
     out.push(`Throughput of the hot route: ${f1(p0.result.preview.rps)} → ${f1(p1.result.preview.rps)} req/s (${(p1.result.preview.rps / p0.result.preview.rps).toFixed(2)}×). On this ${cpus.length}-core machine the local workers share the server's CPUs; with Lambda or OpenWhisk they would not.`, '');
   }
+  const p2 = phases.find((p) => p.timeline);
+  if (p2) {
+    const r = p2.reaction;
+    const hot2 = p2.agent.handlers.find((h) => h.id === HOT);
+    out.push(`Auto mode: ${p2.rate} previews/s steady, ${2 * p2.rate}/s for ${p2.steps[1].seconds} s of burst (${AUTO_LOAD} and ${2 * AUTO_LOAD} × the local-only preview throughput), SLO ${SLO} ms`);
+    out.push(`  ratio per second: ${p2.timeline.map((x) => x.ratio.toFixed(2)).join(' ')}`);
+    out.push(`  the controller: ratio ${r.ratioBefore.toFixed(2)} before the burst, ${r.ratioUpAfterS === null ? 'not raised during the burst' : `raised ${r.ratioUpAfterS} s after its onset`}, up to ${r.maxRatio.toFixed(2)}, ${r.ratioAtEnd?.toFixed(2)} at the end`);
+    out.push(`  preview p99 (worst second): steady ${r.steadyP99} ms, burst ${r.burstP99} ms, after ${r.afterP99} ms; ${r.underSloAfterS === null ? 'not back within the SLO during the burst' : `within the SLO from ${r.underSloAfterS} s after the onset`}`);
+    if (hot2) out.push(`  ${hot2.offloaded} of ${hot2.local + hot2.offloaded} previews ran on workers (${hot2.shadow} shadow runs, ${hot2.failures} failures, ${hot2.reexecuted} re-run locally).`);
+    out.push(`  On this ${cpus.length}-core machine the workers share the server's cores; bench/burst pins them apart and measures the same story.`, '');
+  }
   out.push('State checks');
   let ok = true;
   for (const p of phases) {
@@ -215,9 +352,9 @@ function report(phases, cpus) {
       out.push(`  ${c.ok ? '✓' : '✗'} [${p.short}] ${c.what}${c.ok ? '' : `  (${c.detail})`}`);
     }
   }
-  const sameAcross = Object.keys(p0.exact.etags).every((id) => p0.exact.etags[id] === p1.exact.etags[id]);
+  const sameAcross = Object.keys(p0.exact.etags).every((id) => phases.every((p) => p.exact.etags[id] === p0.exact.etags[id]));
   ok &&= sameAcross;
-  out.push(`  ${sameAcross ? '✓' : '✗'} the same drafts preview identically with and without offloading`);
+  out.push(`  ${sameAcross ? '✓' : '✗'} the same drafts preview identically with and without offloading${phases.length > 2 ? ' (all three phases)' : ''}`);
   out.push('', ok ? 'All checks passed.' : 'SOME CHECKS FAILED.');
   return { text: out.join('\n') + '\n', ok, sameAcross };
 }
@@ -245,11 +382,16 @@ async function main() {
     phases.push({ ...(await runPhase(`offloading (ratio ${RATIO}, ${a.workers} workers)`, { BEEHIVE_RATIO: String(RATIO), BEEHIVE_WORKERS: a.workers }, db, proxyEnv)), short: `ratio ${RATIO}` });
     phases[0].checks = checksOf(phases[0], false);
     phases[1].checks = checksOf(phases[1], RATIO > 0);
+    const rate = Math.max(1, Math.round(AUTO_LOAD * phases[0].result.preview.rps));
+    const auto = await runAutoPhase(db, proxyEnv, rate);
+    phases.push({ ...auto, short: 'auto', reaction: reactionOf(auto), checks: checksOf(auto, false) });
     const { text, ok, sameAcross } = report(phases, cpus);
     process.stdout.write(text + `(${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
     if (a.json) {
-      const slim = phases.map(({ name, short, result, exact, stats, agent, dbComments, checks }) => ({ name, short, result, exact, counters: stats.counters, dbComments, checks, handlers: agent.handlers }));
-      fs.writeFileSync(a.json, JSON.stringify({ ok, sameAcross, seconds: SECONDS, ratio: RATIO, phases: slim }, null, 2));
+      const slim = phases.map(({ name, short, result, exact, stats, agent, dbComments, checks, timeline, reaction, rate, steps }) => ({
+        name, short, result, exact, counters: stats.counters, dbComments, checks, handlers: agent.handlers, ...(timeline ? { rate, steps, timeline, reaction } : {}),
+      }));
+      fs.writeFileSync(a.json, JSON.stringify({ ok, sameAcross, seconds: SECONDS, ratio: RATIO, sloMs: SLO, phases: slim }, null, 2));
     }
     process.exitCode = ok ? 0 : 1;
   } finally {
