@@ -54,7 +54,7 @@ export class Invocation {
         else this.space.register(o, id);
         if (typeof o === 'function') this.fnIds.set(o, id);
       },
-      createFunction: (header, pre) => rebuildFunction(header, pre),
+      createFunction: (header, pre, id) => rebuildFunction(header, pre, id),
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
       reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,

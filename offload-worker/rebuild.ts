@@ -12,13 +12,25 @@ const compiled = new Lru<string, { rec: CodeRecord; factory: Factory }>(2000);
 const setters = new WeakMap<Function, (vars: Record<string, unknown>) => void>();
 
 /**
+ * Rebuilt functions kept across the invocations of a warm worker, by server identity: the same
+ * server function is the same closure here, its captured variables reset at every decode. A fresh
+ * closure per invocation would start cold in V8 every time (measured: a recursive 3 ms function ran
+ * 65% slower); a kept one stays optimised. One invocation runs at a time, so sharing is safe.
+ */
+const kept = new Lru<number, { header: string; pre: unknown; fn: Function }>(4000);
+
+/**
  * Rebuilds a function from its code record. Its captured variables become real `let` bindings of a
  * factory around the source — so the rebuilt function runs as fast as the original, globals
  * resolve directly, and V8 optimises it like any closure — and are set once the closure's values
  * are decoded. (A captured binding the function assigns never reaches a worker: the server refuses
  * such handlers at capture, with a reason.)
  */
-export function rebuildFunction(header: string, pre: unknown): Function {
+export function rebuildFunction(header: string, pre: unknown, id = 0): Function {
+  if (id !== 0) {
+    const k = kept.get(id);
+    if (k && k.header === header && k.pre === pre) return k.fn;
+  }
   let entry = compiled.get(header);
   if (!entry) {
     const rec = parseCodeRecord(header);
@@ -32,6 +44,7 @@ export function rebuildFunction(header: string, pre: unknown): Function {
     throw WorkerErrors.REBUILD(`${entry.rec.name ?? 'function'}${entry.rec.at ? ` at ${entry.rec.at}` : ''}: ${(err as Error).message}`, { cause: err });
   }
   setters.set(made[0], made[1]);
+  if (id !== 0) kept.set(id, { header, pre, fn: made[0] });
   return made[0];
 }
 
