@@ -143,9 +143,15 @@ export class Agent implements AgentControl {
         budget: this.options.closureBudget,
         appRoot: this.options.appRoot,
         maxFrameBytes: 64 * 1024 * 1024,
+        ...(this.options.channelTlsCert && this.options.channelTlsKey
+          ? { tls: { cert: fs.readFileSync(this.options.channelTlsCert), key: fs.readFileSync(this.options.channelTlsKey) } }
+          : {}),
       });
       const addr = await this.channel.listen();
-      const url = this.options.callbackUrl ?? `ws://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+      const scheme = this.options.channelTlsCert ? 'wss' : 'ws';
+      // A certificate names a host, not an address: loopback over TLS is reached as localhost.
+      const urlHost = addr.host === '127.0.0.1' && scheme === 'wss' ? 'localhost' : addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+      const url = this.options.callbackUrl ?? `${scheme}://${urlHost}:${addr.port}`;
       debug('agent', `channel listening on ${addr.host}:${addr.port}, workers call back to ${url}`);
       return url;
     })();

@@ -27,6 +27,9 @@ export interface AgentOptions {
   callbackUrl?: string;
   /** host:port the channel listens on. Default 127.0.0.1:0. */
   channelListen: string;
+  /** PEM files: with both, the channel serves wss:// (workers trust it through BEEHIVE_CHANNEL_CA). */
+  channelTlsCert?: string;
+  channelTlsKey?: string;
   /** Invocation timeout in ms. */
   timeoutMs: number;
   /** Approximate bytes of objects shipped inline in a closure; beyond, remote references. */
@@ -67,6 +70,8 @@ const ENV: Record<keyof AgentOptions, string> = {
   statsFile: 'BEEHIVE_STATS_FILE',
   callbackUrl: 'BEEHIVE_CALLBACK_URL',
   channelListen: 'BEEHIVE_CHANNEL_LISTEN',
+  channelTlsCert: 'BEEHIVE_CHANNEL_TLS_CERT',
+  channelTlsKey: 'BEEHIVE_CHANNEL_TLS_KEY',
   timeoutMs: 'BEEHIVE_TIMEOUT_MS',
   closureBudget: 'BEEHIVE_CLOSURE_BUDGET',
   appRoot: 'BEEHIVE_APP_ROOT',
@@ -127,6 +132,7 @@ export function resolveOptions(given: Partial<AgentOptions> = {}): AgentOptions 
   }
   if (o.callbackUrl !== undefined && !/^wss?:\/\/\S+$/.test(o.callbackUrl)) throw new TypeError('options.callbackUrl must be a ws:// or wss:// URL');
   if (o.proxyUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(o.proxyUrl)) throw new TypeError('options.proxyUrl must be a postgres:// URL');
+  if ((o.channelTlsCert === undefined) !== (o.channelTlsKey === undefined)) throw new TypeError('options.channelTlsCert and options.channelTlsKey go together');
   if (o.proxyControl !== undefined && !/^https?:\/\/\S+$/.test(o.proxyControl)) throw new TypeError('options.proxyControl must be an http:// URL');
   if (o.proxyControl !== undefined && !o.proxyControlToken) throw new TypeError('options.proxyControlToken is required with options.proxyControl');
   if (o.adminToken !== undefined && (typeof o.adminToken !== 'string' || o.adminToken.length < 8)) throw new TypeError('options.adminToken must be a string of at least 8 characters');

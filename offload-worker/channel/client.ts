@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { ChannelErrors, decodeFrame, encodeFrame, MsgType, type Frame } from '../../protocol';
@@ -98,7 +99,10 @@ const clients = new Map<string, ChannelClient>();
 export function channelFor(url: string): ChannelClient {
   let c = clients.get(url);
   if (!c) {
-    c = new ChannelClient(url, process.env.BEEHIVE_CHANNEL_CA ? { ca: process.env.BEEHIVE_CHANNEL_CA } : undefined);
+    // BEEHIVE_CHANNEL_CA: a PEM certificate, or a path to one, that the worker trusts for wss://.
+    const ca = process.env.BEEHIVE_CHANNEL_CA;
+    const pem = ca && !ca.includes('-----BEGIN') && fs.existsSync(ca) ? fs.readFileSync(ca, 'utf8') : ca;
+    c = new ChannelClient(url, pem ? { ca: pem } : undefined);
     clients.set(url, c);
   }
   return c;
