@@ -5,7 +5,7 @@ import { decode, encode, MsgType, refKindOf, type InvocationEvent, type RefKind 
 import type { ChannelClient } from './channel/client';
 import { ClosureSpace, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
-import { fillFunction, rebuildFunction } from './rebuild';
+import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
@@ -54,7 +54,11 @@ export class Invocation {
         else this.space.register(o, id);
         if (typeof o === 'function') this.fnIds.set(o, id);
       },
-      createFunction: (header, pre, id) => rebuildFunction(header, pre, id),
+      createFunction: (header, pre, id) => {
+        const fn = rebuildFunction(header, pre, id);
+        this.rebuilt.add(fn);
+        return fn;
+      },
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
       reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,
@@ -193,6 +197,14 @@ export class Invocation {
       return inv.decode(reply.body);
     } as NodeJS.Require;
     return req;
+  }
+
+  /** Functions this invocation rebuilt or reused: their captured values are dropped at the end. */
+  private readonly rebuilt = new Set<Function>();
+
+  release(): void {
+    for (const fn of this.rebuilt) releaseFunction(fn);
+    this.rebuilt.clear();
   }
 
   async closeUnpacked(): Promise<void> {

@@ -9,7 +9,7 @@ type Factory = (pre: unknown) => [Function, (vars: Record<string, unknown>) => v
 const compiled = new Lru<string, { rec: CodeRecord; factory: Factory }>(2000);
 
 /** The setter of every rebuilt function's captured variables, filled after creation (values may be cyclic). */
-const setters = new WeakMap<Function, (vars: Record<string, unknown>) => void>();
+const setters = new WeakMap<Function, { set: (vars: Record<string, unknown>) => void; names: string[] }>();
 
 /**
  * Rebuilt functions kept across the invocations of a warm worker, by server identity: the same
@@ -43,17 +43,26 @@ export function rebuildFunction(header: string, pre: unknown, id = 0): Function 
   } catch (err) {
     throw WorkerErrors.REBUILD(`${entry.rec.name ?? 'function'}${entry.rec.at ? ` at ${entry.rec.at}` : ''}: ${(err as Error).message}`, { cause: err });
   }
-  setters.set(made[0], made[1]);
+  setters.set(made[0], { set: made[1], names: entry.rec.names ?? [] });
   if (id !== 0) kept.set(id, { header, pre, fn: made[0] });
   return made[0];
 }
 
 /** Fills a rebuilt function's captured variables: `{ vars: { name: value } }`. */
 export function fillFunction(fn: Function, data: unknown): void {
-  const set = setters.get(fn);
+  const s = setters.get(fn);
   const rec = data as { vars?: Record<string, unknown> } | null;
-  if (!set || !rec || typeof rec !== 'object' || !rec.vars || typeof rec.vars !== 'object') return;
-  set(rec.vars);
+  if (!s || !rec || typeof rec !== 'object' || !rec.vars || typeof rec.vars !== 'object') return;
+  s.set(rec.vars);
+}
+
+/**
+ * Drops a kept function's captured values once its invocation is over, so that a warm worker does
+ * not hold the last request's objects alive until the next one.
+ */
+export function releaseFunction(fn: Function): void {
+  const s = setters.get(fn);
+  if (s && s.names.length) s.set(Object.fromEntries(s.names.map((n) => [n, undefined])));
 }
 
 function compile(rec: CodeRecord): Factory {

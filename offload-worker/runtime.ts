@@ -84,6 +84,7 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
     if ((err as { code?: string })?.code === 'BEEHIVE_ERR_CHANNEL_CLOSED') dropChannel(event.channel);
     return fail(err);
   } finally {
+    invocation.release();
     delete (globalThis as Record<symbol, unknown>)[kCurrent];
     busy = false;
   }
