@@ -169,6 +169,34 @@ const affinity = (pid) => {
   }
 };
 
+/** CPU time of a process (all its threads), ms; 0 once it is gone. */
+function cpuMs(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ ticks
+  } catch {
+    return 0;
+  }
+}
+/** Server and worker CPU over a window: start() then stop() → {serverPct, workersPct} of one core. */
+function cpuMeter(proc) {
+  let t0;
+  let s0;
+  let w0;
+  return {
+    start() {
+      t0 = Date.now();
+      s0 = cpuMs(proc.pid);
+      w0 = new Map([...proc.workerPids].map((p) => [p, cpuMs(p)]));
+    },
+    stop() {
+      const dt = Date.now() - t0;
+      const w = [...proc.workerPids].reduce((n, p) => n + cpuMs(p) - (w0.get(p) ?? 0), 0);
+      return { serverPct: Math.round(((cpuMs(proc.pid) - s0) / dt) * 1000) / 10, workersPct: Math.round((w / dt) * 1000) / 10 };
+    },
+  };
+}
+
 /** Every thread (-a) of each worker process not pinned yet onto the worker core. */
 function pinWorkers(proc, state) {
   for (const w of state?.workers ?? []) {
@@ -256,7 +284,11 @@ async function throughput(kind) {
           if (s) ratios.push(s.ratio);
         }, 1000)
       : undefined;
+    const meter = cpuMeter(proc);
+    const warmT = setTimeout(() => meter.start(), 2000); // closedLoop's warm-up is 2 s
     const r = await closedLoop({ url: proc.url, path: '/thumb', connections: CONNECTIONS, seconds: TPUT_SECONDS });
+    clearTimeout(warmT);
+    const cpu = meter.stop();
     clearInterval(poll);
     const s = agent ? await state(proc) : undefined;
     const h = s?.handlers.find((x) => x.id === 'GET /thumb');
@@ -266,6 +298,7 @@ async function throughput(kind) {
       ok: r.ok,
       errors: r.errors,
       ratioEnd: s?.ratio ?? 0,
+      cpu,
       ratios,
       offloaded: h?.offloaded ?? 0,
       local: h?.local ?? 0,
@@ -349,6 +382,8 @@ async function burst(kind, rate) {
       await sleep(1500);
     } else await warm(proc);
     const samples = [];
+    const meter = cpuMeter(proc);
+    meter.start();
     const r = await openLoop({
       url: proc.url,
       path: '/thumb',
@@ -375,6 +410,7 @@ async function burst(kind, rate) {
           }
         : undefined,
     });
+    const cpu = meter.stop();
     const series = agent ? await api(proc, 'GET', '/api/series').catch(() => undefined) : undefined;
     const end = agent ? await state(proc) : undefined;
     const h = end?.handlers.find((x) => x.id === 'GET /thumb');
@@ -385,6 +421,7 @@ async function burst(kind, rate) {
       rate,
       ...res,
       ratio: samples.map((s) => ({ t: s.t, ratio: s.ratio, elu: s.elu, inFlight: s.inFlight, agentP99: s.agentP99, workersBusy: s.workersBusy })),
+      cpu,
       ratioBeforeBurst: samples.filter((s) => s.t <= STEADY).at(-1)?.ratio ?? null,
       // Seconds from the burst onset until the first sample (1 s apart) that shows a ratio above the one before it.
       ratioUpAtS: (() => {
@@ -419,7 +456,7 @@ async function main() {
       for (const kind of ['alone', '0.5', 'auto']) {
         const x = await throughput(kind);
         r[`tput-${kind}`] = x;
-        log(`run ${run} tput-${kind.padEnd(5)} ${fmt(x.rps).padStart(7)} req/s  ratio ${fmt(x.ratioEnd, 2)}  offloaded ${x.offloaded}/${x.offloaded + x.local}  failures ${x.failures}  re-run ${x.reexecuted}  load ${x.loadAfter.join(' ')}`);
+        log(`run ${run} tput-${kind.padEnd(5)} ${fmt(x.rps).padStart(7)} req/s  ratio ${fmt(x.ratioEnd, 2)}  offloaded ${x.offloaded}/${x.offloaded + x.local}  failures ${x.failures}  re-run ${x.reexecuted}  CPU server ${x.cpu.serverPct} % workers ${x.cpu.workersPct} %  load ${x.loadAfter.join(' ')}`);
       }
       capacity ??= r['tput-alone'].rps;
       r.throughputRatio = r['tput-0.5'].rps / r['tput-alone'].rps;
@@ -434,7 +471,7 @@ async function main() {
       for (const kind of BURST_KINDS) {
         const x = await burst(kind, rate);
         r[`burst-${kind}`] = x;
-        log(`run ${run} burst-${kind.padEnd(4)} ${rate}→${2 * rate} req/s  steady p99 ${fmt(x.steadyP99)} ms  peak p99 ${fmt(x.burstPeakP99, 0)} ms  recovery ${x.recoveryS === null ? 'not within the burst' : `${fmt(x.recoveryS, 2)} s`}  drain after end ${fmt(x.drainAfterEndS, 2)} s  failed ${x.failed}  send lag max ${x.maxSendLagMs} ms  load ${x.loadAfter.join(' ')}`);
+        log(`run ${run} burst-${kind.padEnd(4)} ${rate}→${2 * rate} req/s  steady p99 ${fmt(x.steadyP99)} ms  peak p99 ${fmt(x.burstPeakP99, 0)} ms  recovery ${x.recoveryS === null ? 'not within the burst' : `${fmt(x.recoveryS, 2)} s`}  drain after end ${fmt(x.drainAfterEndS, 2)} s  failed ${x.failed}  send lag max ${x.maxSendLagMs} ms  CPU server ${x.cpu.serverPct} % workers ${x.cpu.workersPct} %  load ${x.loadAfter.join(' ')}`);
         if (kind !== 'off') log(`      ratio per second: ${x.ratio.map((s) => s.ratio.toFixed(2)).join(' ')}`);
       }
     }
