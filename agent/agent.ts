@@ -197,6 +197,7 @@ export class Agent implements AgentControl {
         failures: sum('failures'),
         reexecuted: sum('reexecuted'),
         inFlight: this.inFlight,
+        queued: ps?.queued ?? 0,
         elu: this.signals.elu,
         loopDelayP99: this.signals.loopDelayP99,
         latency: (this.lastPeriod.count > 0 ? this.lastPeriod : this.latency).summary(),

@@ -63,6 +63,8 @@ export interface AgentTotals {
   failures: number;
   reexecuted: number;
   inFlight: number;
+  /** Offloaded requests waiting for a free worker (local platform). */
+  queued?: number;
   /** Event-loop utilisation of the server, 0..1, over the last control period. */
   elu: number;
   /** Event-loop delay p99 in ms over the last control period. */

@@ -74,6 +74,8 @@ export interface ProviderStats {
   /** Requests, GB-s and estimated USD with the configured prices (FaaS providers). */
   cost?: CostSummary;
   workers: Array<{ id: string; state: 'idle' | 'busy' | 'starting'; invocations: number; pid?: number }>;
+  /** Invocations waiting for a free worker (pools with a fixed size). */
+  queued?: number;
 }
 
 /** A FaaS platform the agent can invoke workers on. */

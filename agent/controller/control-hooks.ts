@@ -8,7 +8,7 @@ export function controllerHooks(control: AgentControl, prewarm?: (workers: numbe
   return {
     read(): AgentReading {
       const s = control.getState();
-      return { ratio: s.ratio, inFlight: s.totals.inFlight, p99Ms: s.totals.latency.p99, sloMs: s.sloMs, enabled: s.mode === 'auto' };
+      return { ratio: s.ratio, inFlight: s.totals.inFlight, p99Ms: s.totals.latency.p99, sloMs: s.sloMs, enabled: s.mode === 'auto', queued: s.totals.queued ?? 0 };
     },
     setRatio: (ratio) => control.setRatio(ratio),
     ...(prewarm ? { prewarm } : {}),

@@ -16,6 +16,8 @@ export interface AgentReading {
   sloMs: number;
   /** False when the agent is not in auto mode: the controller then only watches. Default true. */
   enabled?: boolean;
+  /** Offloaded requests waiting for a free worker: the workers, not the server, are the bottleneck. */
+  queued?: number;
 }
 
 export interface ControllerOptions extends DecisionOptions {
@@ -77,7 +79,7 @@ export function startController(options: ControllerOptions): Controller {
       fail(err);
       return;
     }
-    const signals: ControllerSignals = { elu, loopDelayP99Ms, inFlight: agent.inFlight, p99Ms: agent.p99Ms, sloMs: agent.sloMs };
+    const signals: ControllerSignals = { elu, loopDelayP99Ms, inFlight: agent.inFlight, p99Ms: agent.p99Ms, sloMs: agent.sloMs, queued: agent.queued ?? 0 };
     // Start from the ratio in force: an operator's change is the controller's new starting point.
     const decision = decide({ ...prev, ratio: agent.ratio }, signals, decisionOptions);
     const applied = agent.enabled !== false;

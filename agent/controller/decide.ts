@@ -18,6 +18,8 @@ export interface ControllerSignals {
   /** Request latency p99 over the period, ms (0 when unknown). */
   p99Ms: number;
   sloMs: number;
+  /** Offloaded requests waiting for a worker (0 when unknown). */
+  queued?: number;
 }
 
 export interface DecisionOptions {
@@ -70,7 +72,9 @@ export function overloadOf(s: ControllerSignals, o: Required<DecisionOptions>): 
     ['elu', elu],
     ['loop delay', s.loopDelayP99Ms / o.maxLoopDelayMs],
     ['in flight', Number.isFinite(o.maxInFlight) ? s.inFlight / o.maxInFlight : 0],
-    ['p99', s.sloMs > 0 && s.p99Ms > 0 && elu >= o.calmBelow ? s.p99Ms / s.sloMs : 0],
+    // Latency says "too slow", not by how much the server is over: it includes time offloaded
+    // requests spend on workers. It may at most double what the loop's own load asks for.
+    ['p99', s.sloMs > 0 && s.p99Ms > 0 && elu >= o.calmBelow ? Math.min(s.p99Ms / s.sloMs, 2 * elu) : 0],
   ];
   let best: [string, number] = ['elu', 0];
   for (const p of parts) if (Number.isFinite(p[1]) && p[1] > best[1]) best = p;
@@ -89,6 +93,10 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   const make = (ratio: number, calm: number, action: Action, why: string): Decision =>
     ({ ratio: round(ratio), prewarm: prewarmFor(ratio), calm, overload, action, why });
 
+  if (overload > 1 && (s.queued ?? 0) > 0) {
+    // Offloaded requests already wait for workers: more offloading would only lengthen that queue.
+    return make(r, 0, 'hold', `${by} at ${overload.toFixed(2)}x target, but ${s.queued} offloaded requests wait for workers`);
+  }
   if (overload > 1) {
     // Total demand relative to target is overload / (1 - r); offload enough that the rest sits at `aim`.
     const next = r >= 1 ? 1 : 1 - ((1 - r) * aim) / overload;

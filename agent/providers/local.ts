@@ -181,6 +181,7 @@ export class LocalProvider implements Provider {
       billedMs: this.counters.billedMs,
       gbSeconds: 0,
       workers: this.slots.map((s) => ({ id: s.id, state: s.state, invocations: s.invocations, pid: s.child.pid })),
+      queued: this.waiting.length,
     } as ProviderStats;
   }
 

@@ -45,7 +45,8 @@ describe('burst decision', () => {
     expect(decide(initialDecision(), { ...calm, elu: 0.2, p99Ms: 400 }).action).toBe('hold'); // slow DB, idle server
     const busy = decide(initialDecision(), { ...calm, elu: 0.6, p99Ms: 300 });
     expect(busy.action).toBe('raise');
-    expect(busy.why).toMatch(/^p99 at 3\.00x/);
+    // p99 is 3x the SLO, but latency may at most double the loop's own overload (0.6 / 0.7).
+    expect(busy.why).toMatch(/^p99 at 1\.71x/);
   });
 
   it('lowers slowly after the burst: only after calm periods, one step at a time', () => {
