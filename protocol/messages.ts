@@ -25,15 +25,13 @@ export const enum MsgType {
   LockAcquire = 5,
   /** {inv, key}, body: dirty set: commit and release */
   LockRelease = 6,
-  /** {inv, id, method}, body: args: call a method of an object that stays on the server */
-  Call = 7,
   /** {inv, pack}: a packageable's record that the server was still preparing at capture time */
   Pack = 8,
   Ok = 64,
   Error = 65,
 }
 
-const KNOWN = new Set([1, 2, 3, 4, 5, 6, 7, 8, 64, 65]);
+const KNOWN = new Set([1, 2, 3, 4, 5, 6, 8, 64, 65]);
 
 export interface Frame {
   type: MsgType;
