@@ -148,11 +148,6 @@ export class Dispatcher {
       }
       const outcome = decode(Buffer.from(result.outcome, 'base64'), serverDecodeHooks(lease)) as Outcome;
       if (!outcome || typeof outcome !== 'object' || !Array.isArray(outcome.calls)) throw new Error('malformed outcome');
-      if (outcome.bindings?.length) {
-        const b = outcome.bindings[0];
-        entry.reason = `assigns the captured variable '${b.name}': its new value could not be written back`;
-        throw Object.assign(new Error(entry.reason), { code: 'BEEHIVE_ERR_CAPTURE_WRITE_BINDING' });
-      }
       if (debugEnabled('timing')) debug('timing', `${entry.id}: capture ${(ti - tc).toFixed(2)} ms, invoke ${(tr - ti).toFixed(2)} ms (worker ${JSON.stringify(result.timings)}), decode ${(now() - tr).toFixed(2)} ms`);
       return { outcome, lease, fetched: () => record.fetched, close, finish: (o) => packer.finish(o) };
     } catch (err) {

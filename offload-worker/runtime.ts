@@ -28,7 +28,6 @@ export interface Outcome {
   /** The handler threw (or its promise rejected) and nothing else ended the request. */
   thrown?: unknown;
   changes: unknown[];
-  bindings: Array<{ fn: Function; name: string; value: unknown }>;
   fetched: number[];
   fallbacks: number;
 }
@@ -127,7 +126,6 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
     value: root.style === 'call' ? value : undefined,
     thrown,
     changes: inv.diff(),
-    bindings: [],
     fetched: inv.fetched,
     fallbacks: inv.fallbacks,
   };

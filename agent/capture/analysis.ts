@@ -194,7 +194,7 @@ function freeVariables(node: acorn.Node, parsed: ParsedScript, superClass?: acor
       if (id.start < node.start || id.end > node.end) continue;
       const name = id.name;
       const v = ref.resolved;
-      const reassigned = v ? v.references.some((r) => r.isWrite() && !r.init) || v.defs.some((d) => d.type === 'Parameter' && false) : true;
+      const reassigned = v ? v.references.some((r) => r.isWrite() && !r.init) : true;
       const prev = vars.get(name) ?? { name, written: false, reassigned: false };
       prev.written ||= ref.isWrite();
       prev.reassigned ||= reassigned || !v;

@@ -3,6 +3,5 @@ import { defineErrors } from '../../protocol';
 export const CaptureErrors = defineErrors('CAPTURE', {
   NATIVE: 'native function cannot be shipped',
   UNSUPPORTED: 'value cannot be shipped to a worker',
-  WRITE_BINDING: 'handler assigns a captured variable',
   PRIVATE: 'private fields cannot be recreated on the worker',
 });
