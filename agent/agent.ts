@@ -15,7 +15,7 @@ import { markModulesChanged } from './capture/module-index';
 import { LockManager } from './locks';
 import { createProvider } from './providers/create';
 import { Registry, Samples, type HandlerEntry } from './registry';
-import type { AgentControl, AgentState, HandlerMode } from './state';
+import type { AgentControl, AgentState, HandlerMode, RequestCounters } from './state';
 import { makePacker, type InvocationPacker } from './pg-pack';
 import { ControlPlane } from './control-plane';
 
@@ -177,7 +177,7 @@ export class Agent implements AgentControl {
 
   getState(): AgentState {
     const handlers = this.registry.all.map((h) => h.stats());
-    const sum = (k: 'local' | 'offloaded' | 'shadow' | 'fallbacks' | 'failures' | 'reexecuted') => handlers.reduce((n, h) => n + h[k], 0);
+    const sum = (k: keyof RequestCounters) => handlers.reduce((n, h) => n + h[k], 0);
     const ps = this.providerInst?.stats();
     return {
       mode: this.options.mode,

@@ -17,7 +17,24 @@ export interface LatencySummary {
   mean: number;
 }
 
-export interface HandlerStats {
+/** Request counters, per handler and summed over all handlers in the totals. */
+export interface RequestCounters {
+  local: number;
+  offloaded: number;
+  shadow: number;
+  fallbacks: number;
+  failures: number;
+  reexecuted: number;
+}
+
+/** Billed FaaS time and its estimated price. */
+export interface CostTotals {
+  billedMs: number;
+  gbSeconds: number;
+  usd: number;
+}
+
+export interface HandlerStats extends RequestCounters {
   /** Stable id, e.g. `GET /topics/:id`. */
   id: string;
   method: string;
@@ -26,12 +43,6 @@ export interface HandlerStats {
   phase: HandlerPhase;
   /** Picked by the profiler (auto mode) or named in BEEHIVE_ROUTES. */
   selected: boolean;
-  local: number;
-  offloaded: number;
-  shadow: number;
-  fallbacks: number;
-  failures: number;
-  reexecuted: number;
   /** Why the handler is not offloadable, when it is not. */
   reason?: string;
   /** Profile: accumulated and mean wall time and CPU self time of local runs, in ms. */
@@ -41,7 +52,7 @@ export interface HandlerStats {
   shadowDiff?: { at: string; paths: string[]; local: unknown; offloaded: unknown };
   /** A shadow run of this handler is under way. */
   shadowInFlight?: boolean;
-  cost: { billedMs: number; gbSeconds: number; usd: number };
+  cost: CostTotals;
   closureBytes: LatencySummary;
   /** Closure capture time of offloaded runs, in ms. */
   capture: LatencySummary;
@@ -54,14 +65,8 @@ export interface WorkerStats {
   pid?: number;
 }
 
-export interface AgentTotals {
+export interface AgentTotals extends RequestCounters {
   requests: number;
-  local: number;
-  offloaded: number;
-  shadow: number;
-  fallbacks: number;
-  failures: number;
-  reexecuted: number;
   inFlight: number;
   /** Offloaded requests waiting for a free worker (local platform). */
   queued?: number;
@@ -71,7 +76,7 @@ export interface AgentTotals {
   loopDelayP99: number;
   /** End-to-end latency of all requests over the last control period. */
   latency: LatencySummary;
-  cost: { billedMs: number; gbSeconds: number; usd: number };
+  cost: CostTotals;
 }
 
 export interface AgentState {
