@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
 import pg from 'pg';
 import { createControlClient, startProxy, type ProxyHandle } from '../index';
 import { usePg } from './pg-server';
@@ -26,6 +27,15 @@ const worker = async (user: string): Promise<pg.Client> => {
 const handoff = (app: pg.Client, extra: Record<string, unknown> = {}) =>
   proxy.prepareHandoff({ processId: app.processID!, secretKey: app.secretKey!, deferCommit: true, ...extra });
 /** Rows with these ids, as another connection sees them (committed data only). */
+/**
+ * pg rejects a query on its ErrorResponse, before the ReadyForQuery that carries the new
+ * transaction status (the two may arrive in separate reads): wait for it before reading the status.
+ */
+const settled = async (c: pg.Client): Promise<void> => {
+  const internal = c as unknown as { readyForQuery: boolean; connection: import('node:events').EventEmitter };
+  if (!internal.readyForQuery) await once(internal.connection, 'readyForQuery');
+};
+
 const committed = async (...ids: number[]): Promise<number[]> => {
   const c = await connected(proxy);
   const r = await c.query('SELECT id FROM items WHERE id = ANY($1) ORDER BY id', [ids]);
@@ -220,6 +230,7 @@ describe('deferred commit of a hand-off', () => {
     let t = handoff(app);
     let w = await worker(t.user);
     await expect(w.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+    await settled(w);
     expect(w.getTransactionStatus()).toBe('E');
     expect((await w.query('COMMIT')).command).toBe('ROLLBACK'); // as PostgreSQL answers COMMIT of a failed transaction
     expect(w.getTransactionStatus()).toBe('I');
