@@ -1,0 +1,39 @@
+'use strict';
+// The capacity benchmark's app: a ~15 ms CPU handler (a SHA-256 chain, then a Map update), the demo's
+// heaviest handler (the editor preview: Markdown, cover thumbnail, counters under beehive.lock) and a
+// trivial one. Prints {"port":N} once listening.
+const crypto = require('node:crypto');
+const express = require('express');
+const beehive = require('beehive');
+const { renderMarkdown } = require('../../examples/demo/markdown');
+const { coverThumbnail } = require('../../examples/demo/cover');
+
+const ROUNDS = Number(process.env.CAPACITY_ROUNDS || 9000);
+const seen = new Map();
+const counters = { previews: 0 };
+const drafts = new Map();
+
+const app = express();
+app.use(express.json({ limit: '1mb' }));
+app.get('/cpu/:id', (req, res) => {
+  let h = req.params.id;
+  for (let i = 0; i < ROUNDS; i++) h = crypto.createHash('sha256').update(h).digest('hex');
+  seen.set(req.params.id, (seen.get(req.params.id) ?? 0) + 1);
+  res.json({ h: h.slice(0, 16) });
+});
+app.post('/preview', async (req, res) => {
+  const { author, title, text } = req.body;
+  const { html, toc, words } = renderMarkdown(text);
+  const cover = coverThumbnail(title);
+  const etag = crypto.createHash('sha256').update(html).update(cover.data).digest('base64url').slice(0, 27);
+  await beehive.lock('drafts', () => {
+    counters.previews++;
+    const d = drafts.get(author) ?? { previews: 0, lastEtag: '' };
+    d.previews++;
+    d.lastEtag = etag;
+    drafts.set(author, d);
+  });
+  res.json({ words, toc: toc.length, html: html.length, cover: cover.data.length, etag });
+});
+app.get('/trivial', (req, res) => res.json({ ok: true }));
+const server = app.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
