@@ -149,6 +149,8 @@ export class Dispatcher {
       const outcome = decode(Buffer.from(result.outcome, 'base64'), serverDecodeHooks(lease)) as Outcome;
       if (!outcome || typeof outcome !== 'object' || !Array.isArray(outcome.calls)) throw new Error('malformed outcome');
       if (debugEnabled('timing')) debug('timing', `${entry.id}: capture ${(ti - tc).toFixed(2)} ms, invoke ${(tr - ti).toFixed(2)} ms (worker ${JSON.stringify(result.timings)}), decode ${(now() - tr).toFixed(2)} ms`);
+      // The worker's database work must be able to commit before anything of it is applied here.
+      await packer.prepare();
       return { outcome, lease, fetched: () => record.fetched, close, finish: (o) => packer.finish(o) };
     } catch (err) {
       close();

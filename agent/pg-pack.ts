@@ -4,6 +4,17 @@ import type { Packer } from './capture/closure';
 import { CaptureErrors } from './capture/errors';
 import { debug } from './debug';
 
+/** finish('commit') calls that failed after their prepare succeeded (in the agent's stats). */
+export let commitFailures = 0;
+
+/** A control failure as a coded error (the dispatcher then runs the request locally). */
+function coded(err: unknown, what: string): Error {
+  const e = err as { code?: string; message?: string };
+  const out = new Error(`${what}: ${e?.message ?? String(err)}`) as Error & { code: string };
+  out.code = typeof e?.code === 'string' ? e.code : 'BEEHIVE_ERR_PROXY_CONTROL_UNAVAILABLE';
+  return out;
+}
+
 /** The packer of one invocation, and what its hand-offs need at the end. */
 export interface InvocationPacker {
   pack: Packer;
@@ -12,9 +23,18 @@ export interface InvocationPacker {
    * undo the worker's part so that a local re-run starts from the same database state ('rollback').
    */
   finish(outcome: 'commit' | 'rollback'): Promise<void>;
+  /**
+   * Before the invocation's other effects are applied: the worker's database connections are closed
+   * and each deferred hand-off or grant is checked to commit (claimed, session alive, deferred
+   * constraints hold). Rejects with a coded error otherwise (finish('rollback') follows and the
+   * request runs again locally).
+   */
+  prepare(): Promise<void>;
 }
 
-const NONE: InvocationPacker = { pack: () => undefined, finish: async () => {} };
+const NONE: InvocationPacker = { pack: () => undefined, finish: async () => {}, prepare: async () => {} };
+
+type Held = { kind: 'handoff' | 'grant'; id: string };
 
 /**
  * pg clients and pools in a closure become proxy hand-offs (DESIGN.md §4 "Packageable"): through
@@ -38,7 +58,7 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
   const proxy = { host: target.hostname, port: Number(target.port || 5432), database: target.pathname.slice(1) || undefined };
   const aliases = o.proxy ? [o.proxy.address] : [];
   return (capability, shadow) => {
-    const handoffs: Array<Promise<string | undefined>> = [];
+    const handoffs: Array<Promise<Held | undefined>> = [];
     const ctx: PackContext = {
       proxy,
       proxyAliases: aliases,
@@ -46,24 +66,51 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
       preparePoolGrant: (r) => control.preparePoolGrant(r),
       capability,
       shadow,
-      // A shadow's work is rolled back by its shadow session anyway.
+      // A shadow's work is rolled back by its shadow session anyway; everything else waits for the commit point.
       deferCommit: !shadow,
       ttlMs: o.timeoutMs + 5000,
     };
     return {
       pack: (v) => {
         const r = packPg(v, ctx) as PgRecord | Promise<PgRecord> | undefined;
-        if (r && !shadow) handoffs.push(Promise.resolve(r).then((rec) => ('handoffId' in rec ? rec.handoffId : undefined), () => undefined));
+        if (r && !shadow) {
+          handoffs.push(
+            Promise.resolve(r).then(
+              (rec): Held | undefined => ('handoffId' in rec && rec.handoffId ? { kind: 'handoff', id: rec.handoffId } : 'grantId' in rec && rec.grantId ? { kind: 'grant', id: rec.grantId } : undefined),
+              () => undefined, // never prepared: nothing to finish (the worker's unpack fails instead)
+            ),
+          );
+        }
         return r as ReturnType<Packer>;
       },
+      async prepare() {
+        const held = (await Promise.all(handoffs)).filter((h): h is Held => !!h);
+        // Sequential keeps it simple to say which one refused; invocations rarely hold more than one.
+        for (const h of held) {
+          try {
+            await (h.kind === 'grant' ? control.preparePoolGrantCommit({ id: h.id }) : control.prepareHandoffCommit({ id: h.id }));
+          } catch (err) {
+            throw coded(err, `${h.kind === 'grant' ? 'pool grant' : 'hand-off'} ${h.id.slice(0, 8)}… cannot commit`);
+          }
+        }
+      },
       async finish(outcome) {
-        const ids = (await Promise.all(handoffs)).filter((id): id is string => !!id);
+        const held = (await Promise.all(handoffs)).filter((h): h is Held => !!h);
+        // A failed finish('rollback') is harmless: the proxy rolls back on its own (finish timeout,
+        // grant expiry, or the server connection closing when the proxy dies). A failed
+        // finish('commit') after a successful prepare is logged and counted: the worker's database
+        // work may be lost (docs/guarantees.md, "Database").
         await Promise.all(
-          ids.map((id) =>
-            control.finishHandoff({ id, outcome }).then(
-              (res) => debug('agent', `hand-off ${id.slice(0, 8)}… finished: ${res.result}`),
-              (err: Error) => debug('agent', `hand-off ${id.slice(0, 8)}… finish(${outcome}) failed: ${err.message}`),
-            ),
+          held.map((h) =>
+            Promise.resolve()
+              .then(() => (h.kind === 'grant' ? control.finishPoolGrant({ id: h.id, outcome }) : control.finishHandoff({ id: h.id, outcome })))
+              .then(
+                (res) => debug('agent', `${h.kind} ${h.id.slice(0, 8)}… finished: ${res.result}`),
+                (err: Error) => {
+                  if (outcome === 'commit') commitFailures++;
+                  debug('agent', `${h.kind} ${h.id.slice(0, 8)}… finish(${outcome}) failed: ${(err as { code?: string }).code ?? ''} ${err.message}`);
+                },
+              ),
           ),
         );
       },

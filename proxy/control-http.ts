@@ -3,7 +3,10 @@
  * `Authorization: Bearer <token>`. JSON in, JSON out:
  *   POST /v1/handoffs      {processId, secretKey, capability?, ttlMs?, shadow?, deferCommit?, finishTimeoutMs?} → 201 {id, user, expiresAt}
  *   POST /v1/handoffs/:id/finish {outcome: 'commit'|'rollback'}            → 200 {id, outcome, result}
- *   POST /v1/pool-grants   {capability?, ttlMs?, shadow?}                     → 201 {id, user, expiresAt}
+ *   POST /v1/handoffs/:id/prepare {}                                          → 204
+ *   POST /v1/pool-grants   {capability?, ttlMs?, shadow?, deferCommit?}      → 201 {id, user, expiresAt}
+ *   POST /v1/pool-grants/:id/prepare {}                                       → 204
+ *   POST /v1/pool-grants/:id/finish {outcome: 'commit'|'rollback'}            → 200 {id, outcome, result}
  *   POST /v1/shadow/begin  {processId, secretKey}                             → 204
  *   POST /v1/shadow/end    {processId, secretKey}                             → 204
  *   GET  /metrics          Prometheus text
@@ -18,7 +21,10 @@ import type { BeehiveError } from '../protocol/index';
 export interface ControlOps {
   prepareHandoff(req: Record<string, unknown>): unknown;
   finishHandoff(req: Record<string, unknown>): Promise<unknown>;
+  prepareHandoffCommit(req: Record<string, unknown>): Promise<void>;
   preparePoolGrant(req: Record<string, unknown>): unknown;
+  preparePoolGrantCommit(req: Record<string, unknown>): Promise<void>;
+  finishPoolGrant(req: Record<string, unknown>): Promise<unknown>;
   shadowBegin(req: Record<string, unknown>): void;
   shadowEnd(req: Record<string, unknown>): void;
   metrics(): Promise<string>;
@@ -66,8 +72,14 @@ export function startControl(opts: { host: string; port: number; token: string }
           throw ProxyErrors.CONTROL_BAD_REQUEST('body is not JSON');
         }
         if (body === null || typeof body !== 'object' || Array.isArray(body)) throw ProxyErrors.CONTROL_BAD_REQUEST('body must be a JSON object');
-        const fin = /^\/v1\/handoffs\/([^/]+)\/finish$/.exec(req.url ?? '');
-        if (fin) return reply(200, await ops.finishHandoff({ ...body, id: decodeURIComponent(fin[1]) }));
+        const step = /^\/v1\/(handoffs|pool-grants)\/([0-9a-zA-Z%]{1,96})\/(prepare|finish)$/.exec(req.url ?? '');
+        if (step) {
+          const r = { ...body, id: decodeURIComponent(step[2]) };
+          const grant = step[1] === 'pool-grants';
+          if (step[3] === 'finish') return reply(200, await (grant ? ops.finishPoolGrant(r) : ops.finishHandoff(r)));
+          await (grant ? ops.preparePoolGrantCommit(r) : ops.prepareHandoffCommit(r));
+          return reply(204);
+        }
         switch (req.url) {
           case '/v1/handoffs':
             return reply(201, ops.prepareHandoff(body));

@@ -27,6 +27,8 @@ export const ProxyErrors = defineErrors('PROXY', {
   SHUTDOWN: 'proxy is shutting down',
   CONTROL_AUTH: 'control request not authorised',
   CONTROL_BAD_REQUEST: 'bad control request',
+  CONTROL_UNAVAILABLE: 'proxy control endpoint unreachable',
+  LOGIN_TIMEOUT: 'client did not authenticate in time',
   NOT_PROXIED: 'pg client is not connected through the proxy',
   BAD_RECORD: 'bad packed pg record',
 });
@@ -53,6 +55,7 @@ const kSqlstate: Record<string, string> = {
   UPSTREAM_AUTH: '28P01',
   UPSTREAM_LOST: '08006',
   SHUTDOWN: '57P01',
+  LOGIN_TIMEOUT: '08006',
 };
 
 export function sqlstateOf(err: unknown): string {

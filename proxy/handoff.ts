@@ -51,6 +51,16 @@ export interface FinishResult {
 /** The pending decision on a claimed deferred hand-off (session/handoff-splice.ts). */
 export interface HoldLike {
   finish(outcome: 'commit' | 'rollback'): Promise<FinishResult>;
+  /** Closes the worker's connection and checks that the held work can commit. */
+  prepare(): Promise<void>;
+}
+
+/** The held transaction of a deferred pool grant (session/grant-tx.ts). */
+export interface GrantLike {
+  finish(outcome: 'commit' | 'rollback'): Promise<FinishResult>;
+  prepare(): Promise<void>;
+  /** prepare or finish began: no new connection. */
+  readonly sealed: boolean;
 }
 
 export interface HandoffTicket {
@@ -66,6 +76,12 @@ export interface PoolGrantRequest {
   capability?: string;
   ttlMs?: number;
   shadow?: boolean;
+  /**
+   * All connections of the grant share one backend held in one transaction until
+   * `finishPoolGrant` commits or rolls it back (session/grant-tx.ts); rolled back at expiry.
+   * Ignored with `shadow` (a shadow rolls back anyway).
+   */
+  deferCommit?: boolean;
 }
 
 export interface PoolGrant {
@@ -89,6 +105,10 @@ export interface Credential {
   finishTimeoutMs: number;
   /** Set at the claim of a deferred hand-off. */
   hold: HoldLike | null;
+  /** A deferred pool grant's transaction (set by the server when the grant is prepared). */
+  grantTx: GrantLike | null;
+  /** The claim of this hand-off was refused (the original was gone, or busy too long): prepare fails. */
+  refused: string | null;
   /** finishHandoff was called (or the hold timed out: `timedOut`). */
   finished: boolean;
   timedOut: boolean;
@@ -97,6 +117,10 @@ export interface Credential {
 /** The capability is itself a high-entropy secret: few PBKDF2 rounds keep hand-offs fast. */
 const kCapabilityIterations = 16;
 const kIdPattern = /^[0-9a-f]{32}$/;
+/** Bounds of control values: an hour is far beyond any invocation, and keeps timers and records bounded. */
+export const kMaxTtlMs = 3_600_000;
+const kMaxCapability = 1024;
+const inRange = (v: unknown, lo: number, hi: number): boolean => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
 
 export class HandoffRegistry {
   private readonly records = new Map<string, Credential>();
@@ -111,16 +135,23 @@ export class HandoffRegistry {
   prepare(req: HandoffRequest): HandoffTicket {
     if (req.deferCommit !== undefined && typeof req.deferCommit !== 'boolean') throw ProxyErrors.CONTROL_BAD_REQUEST('deferCommit must be a boolean');
     const ft = req.finishTimeoutMs;
-    if (ft !== undefined && (!Number.isInteger(ft) || ft < 1)) throw ProxyErrors.CONTROL_BAD_REQUEST('finishTimeoutMs must be a positive integer');
-    const c = this.add('handoff', req.ttlMs, req.capability, !!req.shadow, req.processId, req.secretKey);
+    if (ft !== undefined && !inRange(ft, 1, kMaxTtlMs)) throw ProxyErrors.CONTROL_BAD_REQUEST(`finishTimeoutMs must be an integer from 1 to ${kMaxTtlMs}`);
+    const c = this.add('handoff', req.ttlMs, req.capability, req.shadow, req.processId, req.secretKey);
     c.deferCommit = req.deferCommit === true;
     c.finishTimeoutMs = ft ?? req.ttlMs ?? this.defaultTtlMs;
     return { id: c.id, user: `handoff.${c.id}`, expiresAt: c.expiresAt };
   }
 
   grant(req: PoolGrantRequest = {}): PoolGrant {
-    const c = this.add('grant', req.ttlMs, req.capability, !!req.shadow, 0, 0);
+    if (req.deferCommit !== undefined && typeof req.deferCommit !== 'boolean') throw ProxyErrors.CONTROL_BAD_REQUEST('deferCommit must be a boolean');
+    const c = this.add('grant', req.ttlMs, req.capability, req.shadow, 0, 0);
+    c.deferCommit = req.deferCommit === true && !c.shadow;
     return { id: c.id, user: `grant.${c.id}`, expiresAt: c.expiresAt };
+  }
+
+  /** The credential with this id (server-internal). */
+  get(id: string): Credential | undefined {
+    return this.records.get(id);
   }
 
   /** Looks up the credential in a startup user name; a hand-off id is consumed by the first attempt. */
@@ -129,9 +160,44 @@ export class HandoffRegistry {
     const c = this.records.get(id);
     if (!c || c.kind !== kind) throw ProxyErrors.HANDOFF_UNKNOWN();
     if (c.used) throw ProxyErrors.HANDOFF_USED();
+    if (c.grantTx?.sealed) throw ProxyErrors.HANDOFF_USED('the pool grant was finished');
     if (Date.now() > c.expiresAt) throw ProxyErrors.HANDOFF_EXPIRED();
     if (kind === 'handoff') c.used = true;
     return c;
+  }
+
+  /** The deferred credential `id` of `kind`, checked for prepare or finish; throws the coded error a caller gets. */
+  private deferred(kind: Credential['kind'], id: unknown): Credential {
+    if (typeof id !== 'string') throw ProxyErrors.CONTROL_BAD_REQUEST('id must be a string');
+    if (!kIdPattern.test(id)) throw ProxyErrors.HANDOFF_UNKNOWN('malformed id');
+    const c = this.records.get(id);
+    if (!c || c.kind !== kind) throw ProxyErrors.HANDOFF_UNKNOWN();
+    if (!c.deferCommit) throw ProxyErrors.HANDOFF_NOT_DEFERRED(kind === 'grant' ? 'pool grant was not prepared with deferCommit' : undefined);
+    if (c.timedOut) throw ProxyErrors.HANDOFF_EXPIRED(kind === 'grant' ? 'not finished before the pool grant expired: rolled back' : `not finished within ${c.finishTimeoutMs} ms after the worker left: rolled back`);
+    if (c.finished) throw ProxyErrors.HANDOFF_USED(`${kind === 'grant' ? 'pool grant' : 'hand-off'} already finished`);
+    return c;
+  }
+
+  /**
+   * prepareHandoff/preparePoolGrant's counterpart at the commit point: the worker's connections are
+   * closed and the held work is checked (see HoldLike/GrantLike.prepare). Resolves when it can commit.
+   */
+  prepareCommit(kind: Credential['kind'], req: { id: string }): Promise<void> {
+    const c = this.deferred(kind, (req as { id?: unknown } | undefined)?.id);
+    if (kind === 'grant') return c.grantTx ? c.grantTx.prepare() : Promise.resolve();
+    if (c.refused) return Promise.reject(ProxyErrors.HANDOFF_COMMIT_FAILED(`the worker's connection was refused: ${c.refused}`));
+    return c.hold ? c.hold.prepare() : Promise.resolve();
+  }
+
+  /** finishPoolGrant: commit or roll back the deferred grant's transaction. */
+  finishGrant(req: FinishRequest): Promise<FinishResult> {
+    const r = (req ?? {}) as unknown as Record<string, unknown>;
+    const outcome = r.outcome;
+    if (outcome !== 'commit' && outcome !== 'rollback') throw ProxyErrors.CONTROL_BAD_REQUEST("outcome must be 'commit' or 'rollback'");
+    const c = this.deferred('grant', r.id);
+    c.finished = true;
+    if (!c.grantTx) return Promise.resolve({ id: c.id, outcome, result: 'unused' });
+    return c.grantTx.finish(outcome);
   }
 
   /** finishHandoff: the deferred hand-off `id`, checked; throws the coded error a caller gets. */
@@ -140,12 +206,7 @@ export class HandoffRegistry {
     if (typeof r.id !== 'string') throw ProxyErrors.CONTROL_BAD_REQUEST('id must be a string');
     const outcome = r.outcome;
     if (outcome !== 'commit' && outcome !== 'rollback') throw ProxyErrors.CONTROL_BAD_REQUEST("outcome must be 'commit' or 'rollback'");
-    if (!kIdPattern.test(r.id)) throw ProxyErrors.HANDOFF_UNKNOWN('malformed id');
-    const c = this.records.get(r.id);
-    if (!c || c.kind !== 'handoff') throw ProxyErrors.HANDOFF_UNKNOWN();
-    if (!c.deferCommit) throw ProxyErrors.HANDOFF_NOT_DEFERRED();
-    if (c.timedOut) throw ProxyErrors.HANDOFF_EXPIRED(`not finished within ${c.finishTimeoutMs} ms after the worker left: rolled back`);
-    if (c.finished) throw ProxyErrors.HANDOFF_USED('hand-off already finished');
+    const c = this.deferred('handoff', r.id);
     if (!c.hold && !c.used && Date.now() > c.expiresAt) throw ProxyErrors.HANDOFF_EXPIRED();
     c.finished = true;
     c.used = true; // an unclaimed id can no longer be claimed
@@ -158,9 +219,12 @@ export class HandoffRegistry {
     this.records.clear();
   }
 
-  private add(kind: Credential['kind'], ttlMs: number | undefined, capability: string | undefined, shadow: boolean, processId: number, secretKey: number): Credential {
-    if (ttlMs !== undefined && (!Number.isInteger(ttlMs) || ttlMs < 1)) throw ProxyErrors.CONTROL_BAD_REQUEST('ttlMs must be a positive integer');
-    if (capability !== undefined && (typeof capability !== 'string' || capability === '')) throw ProxyErrors.CONTROL_BAD_REQUEST('capability must be a non-empty string');
+  private add(kind: Credential['kind'], ttlMs: number | undefined, capability: string | undefined, shadow: boolean | undefined, processId: number, secretKey: number): Credential {
+    if (ttlMs !== undefined && !inRange(ttlMs, 1, kMaxTtlMs)) throw ProxyErrors.CONTROL_BAD_REQUEST(`ttlMs must be an integer from 1 to ${kMaxTtlMs}`);
+    if (capability !== undefined && (typeof capability !== 'string' || capability === '' || capability.length > kMaxCapability)) {
+      throw ProxyErrors.CONTROL_BAD_REQUEST(`capability must be a non-empty string of at most ${kMaxCapability} characters`);
+    }
+    if (shadow !== undefined && typeof shadow !== 'boolean') throw ProxyErrors.CONTROL_BAD_REQUEST('shadow must be a boolean');
     const id = randomBytes(16).toString('hex');
     const c: Credential = {
       kind,
@@ -168,12 +232,14 @@ export class HandoffRegistry {
       processId,
       secretKey,
       verifier: capability ? makeVerifier(capability, kCapabilityIterations) : null,
-      shadow,
+      shadow: shadow === true,
       expiresAt: Date.now() + (ttlMs ?? this.defaultTtlMs),
       used: false,
       deferCommit: false,
       finishTimeoutMs: 0,
       hold: null,
+      grantTx: null,
+      refused: null,
       finished: false,
       timedOut: false,
     };

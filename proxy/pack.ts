@@ -6,6 +6,7 @@
  */
 import type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest } from './handoff';
 import { ProxyErrors } from './errors';
+import { debug } from './debug';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -20,8 +21,8 @@ export interface PackContext {
   /** Worker connections run as shadow sessions (everything rolled back). */
   shadow?: boolean;
   /**
-   * Hand-offs of pg Clients are prepared with deferCommit: the worker's COMMIT waits for the agent's
-   * finishHandoff (pool grants are not affected: their transactions commit at once).
+   * Hand-offs of pg Clients and pool grants are prepared with deferCommit: nothing the worker does
+   * commits before the agent's finishHandoff / finishPoolGrant (the records carry the id).
    */
   deferCommit?: boolean;
   /** Lifetime of hand-off ids and grants. */
@@ -59,6 +60,8 @@ export interface PgPoolRecord {
   user: string;
   password?: string;
   max?: number;
+  /** Present (the grant id) when the grant defers its commit: the agent finishes it with this id. */
+  grantId?: string;
 }
 
 export type PgRecord = PgClientRecord | PgPoolRecord;
@@ -135,7 +138,7 @@ export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord>
   if (isPgPool(value)) {
     if (!ctx.preparePoolGrant) throw ProxyErrors.NOT_PROXIED('no preparePoolGrant in the pack context');
     const p = value;
-    const grant = ctx.preparePoolGrant({ capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow });
+    const grant = ctx.preparePoolGrant({ capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow, ...(ctx.deferCommit ? { deferCommit: true } : {}) });
     const make = (g: PoolGrant): PgPoolRecord => ({
       unpacker: 'pg.Pool',
       v: 1,
@@ -145,6 +148,7 @@ export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord>
       user: g.user,
       ...(ctx.capability ? { password: ctx.capability } : {}),
       ...(p.options.max ? { max: p.options.max } : {}),
+      ...(ctx.deferCommit ? { grantId: g.id } : {}),
     });
     return isPromise(grant) ? grant.then(make) : make(grant);
   }
@@ -169,14 +173,27 @@ export function unpackPg(record: unknown, deps: { pg: unknown }): unknown {
   const config = { host: r.host, port: r.port, database: r.database, user: r.user, password: r.password ?? 'none' };
   if (r.unpacker === 'pg.Client') {
     const client = new pg.Client(config);
+    // The proxy closing the connection (finish, restart, shutdown) emits 'error' on an idle client:
+    // without a listener that would kill the worker. Queries in flight still fail with the error.
+    onError(client, 'client');
     const connected = client.connect();
     connected.catch(() => {}); // surfaced by queries and by `connected`
     Object.defineProperty(client, 'connected', { value: connected });
-    if (r.poolClient) Object.defineProperty(client, 'release', { value: () => void client.end(), configurable: true });
+    if (r.poolClient) Object.defineProperty(client, 'release', { value: () => void client.end().catch(() => {}), configurable: true });
     return client;
   }
-  if (r.unpacker === 'pg.Pool') return new pg.Pool({ ...config, ...(r.max ? { max: r.max } : {}) });
+  if (r.unpacker === 'pg.Pool') {
+    const pool = new pg.Pool({ ...config, ...(r.max ? { max: r.max } : {}) });
+    // pg.Pool re-emits an idle client's error on the pool: the same reason as above.
+    onError(pool, 'pool');
+    return pool;
+  }
   throw ProxyErrors.BAD_RECORD(`unknown unpacker ${String((r as { unpacker?: unknown }).unpacker)}`);
+}
+
+function onError(emitter: unknown, what: string): void {
+  const e = emitter as { on?: (ev: string, fn: (err: Error) => void) => void };
+  e.on?.('error', (err) => debug('unpacked pg %s: %s', what, err.message));
 }
 
 const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> => typeof (v as Promise<T>)?.then === 'function';

@@ -9,6 +9,7 @@ import { ProxyStats, SessionRegistry, type ProxyContext } from './context';
 import { ClientSession } from './session/client-session';
 import { beginShadow, endShadow } from './session/shadow';
 import { shutdownSession } from './session/cleanup';
+import { GrantTx } from './session/grant-tx';
 import { makeVerifier } from './auth/scram';
 import { createMetrics } from './metrics';
 import { startControl } from './control-http';
@@ -38,8 +39,23 @@ export interface ProxyHandle {
    * _COMMIT_FAILED (PostgreSQL's message: the transaction did not commit).
    */
   finishHandoff(req: FinishRequest): Promise<FinishResult>;
-  /** A credential a worker's pg.Pool connects with; served by the backend pool until it expires. */
+  /**
+   * At the invocation's commit point, before its other effects are applied: closes the worker's
+   * connection (after its in-flight work) and checks that the deferred hand-off's work can commit
+   * (the claim was not refused, the session is alive, deferred constraints hold). Rejects with
+   * HANDOFF_COMMIT_FAILED otherwise; finish('rollback') should follow.
+   */
+  prepareHandoffCommit(req: { id: string }): Promise<void>;
+  /**
+   * A credential a worker's pg.Pool connects with. Without `deferCommit` its connections are served
+   * by the backend pool and commit at once; with it they share one backend in one transaction
+   * until `finishPoolGrant`.
+   */
   preparePoolGrant(req?: PoolGrantRequest): PoolGrant;
+  /** As prepareHandoffCommit, for a deferred pool grant: all its connections are closed first. */
+  preparePoolGrantCommit(req: { id: string }): Promise<void>;
+  /** COMMIT ('commit') or ROLLBACK ('rollback') of a deferred pool grant's transaction; its backend returns to the pool. */
+  finishPoolGrant(req: FinishRequest): Promise<FinishResult>;
   /** Everything the client runs from now on is rolled back in the end. */
   shadowBegin(key: SessionKey): void;
   /** Rolls back the client's shadow work and returns it to normal. */
@@ -56,6 +72,15 @@ function sessionKey(req: unknown): SessionKey {
     throw ProxyErrors.CONTROL_BAD_REQUEST('processId and secretKey must be integers');
   }
   return { processId: r.processId as number, secretKey: r.secretKey as number };
+}
+
+/** A synchronous validation error becomes a rejection, as callers of the control operations expect. */
+function promised<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
@@ -102,14 +127,22 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return ctx.handoffs.prepare(req);
     },
     finishHandoff(req: FinishRequest): Promise<FinishResult> {
-      try {
-        return ctx.handoffs.finish(req);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      return promised(() => ctx.handoffs.finish(req));
+    },
+    prepareHandoffCommit(req: { id: string }): Promise<void> {
+      return promised(() => ctx.handoffs.prepareCommit('handoff', req));
     },
     preparePoolGrant(req: PoolGrantRequest = {}): PoolGrant {
-      return ctx.handoffs.grant(req);
+      const g = ctx.handoffs.grant(req ?? {});
+      const c = ctx.handoffs.get(g.id)!;
+      if (c.deferCommit) c.grantTx = new GrantTx(ctx, c);
+      return g;
+    },
+    preparePoolGrantCommit(req: { id: string }): Promise<void> {
+      return promised(() => ctx.handoffs.prepareCommit('grant', req));
+    },
+    finishPoolGrant(req: FinishRequest): Promise<FinishResult> {
+      return promised(() => ctx.handoffs.finishGrant(req));
     },
     shadowBegin(key: SessionKey): void {
       beginShadow(find(key));

@@ -26,6 +26,7 @@ import { endHandoff, handoffBackendLost, type HandoffLink } from './handoff-spli
 import { forwardMessage } from './forward';
 import { backendHandler, pass } from './from-backend';
 import { cleanBackend } from './cleanup';
+import type { GrantTx } from './grant-tx';
 
 export const enum Phase {
   Startup,
@@ -56,6 +57,10 @@ export class ClientSession implements BackendOwner {
   /** Set while a worker runs on this session's connection: messages wait in the stash. */
   heldBy: ClientSession | null = null;
   handoff: HandoffLink | null = null;
+  /** Hand-offs of this session waiting for the one in progress to end (session/handoff-splice.ts). */
+  readonly claims: Array<() => void> = [];
+  /** A connection of a deferred pool grant: served by the grant's backend (session/grant-tx.ts). */
+  grant: GrantTx | null = null;
   /** Startup state used by session/startup.ts. */
   auth: unknown = null;
 
@@ -183,6 +188,10 @@ export class ClientSession implements BackendOwner {
     this.backend = null;
     this.queue.clear();
     if (this.handoff) handoffBackendLost(this);
+    if (this.grant) {
+      this.shadow = null;
+      this.grant.backendLost();
+    }
     this.ctx.stats.error('upstream_lost');
     this.fatal(ProxyErrors.UPSTREAM_LOST(err.message), '57P01');
   }
@@ -215,6 +224,11 @@ export class ClientSession implements BackendOwner {
     this.onIdle = null;
   }
 
+  /** Starts the next queued hand-off of this session, if it is free. */
+  nextClaim(): void {
+    while (this.claims.length > 0 && !this.heldBy) this.claims.shift()!();
+  }
+
   private afterResponses(): void {
     if (!this.backend || !this.quiet) return;
     if (this.onIdle) {
@@ -222,6 +236,11 @@ export class ClientSession implements BackendOwner {
       this.onIdle = null;
       fn();
       this.flush();
+      return;
+    }
+    if (this.grant) {
+      // Between statements (outside the worker's own transaction) the grant's other connections get their turn.
+      this.grant.yieldFrom(this);
       return;
     }
     if (this.mode === 'transaction' && !this.pinned && !this.shadow && !this.handoff && this.backend.txStatus === TxStatus.Idle) {
@@ -234,7 +253,7 @@ export class ClientSession implements BackendOwner {
   /** Transaction pooling's common case: an idle backend is at hand, so the message goes out without waiting in the stash. */
   private takeIdle(code: number): boolean {
     if (this.acquiring || this.heldBy || this.stash.length > 0 || code === FrontendCode.Terminate) return false;
-    const b = this.ctx.pool.takeIdle();
+    const b = this.grant ? this.grant.takeFree(this) : this.ctx.pool.takeIdle();
     if (!b) return false;
     this.attach(b);
     return true;
@@ -243,10 +262,13 @@ export class ClientSession implements BackendOwner {
   acquire(then?: () => void): void {
     if (this.acquiring || this.backend) return;
     this.acquiring = true;
-    this.ctx.pool.acquire((err, b) => {
+    const got = (err: Error | null, b: Backend | null) => {
       this.acquiring = false;
       if (this.phase === Phase.Closed || this.gone) {
-        if (b) this.ctx.pool.release(b);
+        if (b && this.grant) {
+          this.attach(b);
+          this.grant.yieldFrom(this);
+        } else if (b) this.ctx.pool.release(b);
         return;
       }
       if (err || !b) {
@@ -257,12 +279,15 @@ export class ClientSession implements BackendOwner {
       this.attach(b);
       if (then) then();
       this.drainStash();
-    });
+    };
+    if (this.grant) this.grant.acquire(this, got);
+    else this.ctx.pool.acquire(got);
   }
 
   attach(b: Backend): void {
     this.backend = b;
     b.owner = this;
+    if (this.grant) this.shadow = this.grant.defer;
   }
 
   detach(): Backend | null {
@@ -326,6 +351,9 @@ export class ClientSession implements BackendOwner {
     this.stash = [];
     this.ctx.sessions.unregister(this);
     if (!this.socket.destroyed) (this.terminated ? this.socket.end() : this.socket.destroy());
+    // Hand-offs queued on this session: they are refused now (the original is gone).
+    this.nextClaim();
+    if (this.grant) return this.grant.leave(this);
     if (this.handoff) return endHandoff(this, !this.terminated);
     if (this.heldBy) return; // the worker's end returns the backend here and finds it closed
     if (this.backend && wasReady) cleanBackend(this, this.terminated);

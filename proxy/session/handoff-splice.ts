@@ -42,7 +42,10 @@ export class Hold implements HoldLike {
   done = false;
   private settled = false;
   private pending: { outcome: Outcome; resolve: (r: FinishResult) => void; reject: (e: Error) => void } | null = null;
+  private preparing: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Why the held session cannot commit (its server connection was lost), once settled. */
+  private settledErr: Error | null = null;
 
   constructor(
     readonly cred: Credential,
@@ -59,9 +62,39 @@ export class Hold implements HoldLike {
     });
   }
 
+  /**
+   * At the invocation's commit point, before the agent applies its other effects: the worker's
+   * connection is closed (after its in-flight work) and the held work is checked — the session is
+   * alive and, when finish('commit') would COMMIT, deferred constraints hold (`SET CONSTRAINTS ALL
+   * IMMEDIATE` checks them now rather than at COMMIT). A refusal is left to the finish('rollback')
+   * that follows.
+   */
+  prepare(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.done) return this.settledErr ? reject(ProxyErrors.HANDOFF_COMMIT_FAILED(this.settledErr.message)) : resolve();
+      this.preparing = { resolve, reject };
+      if (this.parked) this.check();
+      else this.w.fatal(ProxyErrors.HANDOFF_FINISHED());
+    });
+  }
+
+  private check(): void {
+    const p = this.preparing!;
+    this.preparing = null;
+    const w = this.w;
+    const b = w.backend;
+    const defer = w.shadow instanceof DeferState ? w.shadow : null;
+    if (!b) return p.reject(ProxyErrors.HANDOFF_COMMIT_FAILED('the held session lost its server connection'));
+    // Only where finish('commit') would COMMIT: in the original's open transaction the check would change its constraint mode.
+    if (!defer || b.txStatus !== TxStatus.InTransaction || (defer.nested && defer.outcome !== 'commit')) return p.resolve();
+    w.internal('SET CONSTRAINTS ALL IMMEDIATE', (err) => (err ? p.reject(ProxyErrors.HANDOFF_COMMIT_FAILED(err)) : p.resolve()));
+    w.flush();
+  }
+
   /** The worker has left and its cleanup ran: apply a decision already made, or wait for one. */
   park(): void {
     this.parked = true;
+    if (this.preparing) this.check();
     if (this.pending) return this.apply(this.pending.outcome);
     this.timer = setTimeout(() => {
       debug('hand-off %s not finished within %d ms: rolled back', this.cred.id, this.cred.finishTimeoutMs);
@@ -76,7 +109,11 @@ export class Hold implements HoldLike {
   settle(err: Error | null): void {
     if (this.settled) return;
     this.settled = this.done = true;
+    this.settledErr = err;
     if (this.timer) clearTimeout(this.timer);
+    const pr = this.preparing;
+    this.preparing = null;
+    if (pr) (err ? pr.reject(ProxyErrors.HANDOFF_COMMIT_FAILED(err.message)) : pr.resolve());
     const p = this.pending;
     this.pending = null;
     if (p) (err ? p.reject(err) : p.resolve({ id: this.cred.id, outcome: p.outcome, result: 'unused' }));
@@ -114,10 +151,25 @@ export class Hold implements HoldLike {
 
 export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean): void {
   const ctx = w.ctx;
+  if (w.phase === Phase.Closed) return; // the worker left while its claim waited
   const o = ctx.sessions.find(cred.processId, cred.secretKey);
-  if (!o || o === w || o.phase !== Phase.Ready || o.heldBy || o.handoff) {
+  if (!o || o === w || o.phase !== Phase.Ready || o.handoff) {
     ctx.stats.handoffsRejected++;
+    cred.refused = 'the original connection is gone';
     return w.fatal(ProxyErrors.HANDOFF_TARGET_GONE());
+  }
+  if (o.heldBy) {
+    // Another invocation has the session (two invocations sharing one client): this one waits its
+    // turn and then continues the session as the first one left it (committed or rolled back).
+    debug('client %d: hand-off queued behind the one in progress', o.processId);
+    o.claims.push(() => claimHandoff(w, cred, shadow));
+    const queued = setTimeout(() => {
+      if (w.phase !== Phase.Attaching || w.handoff) return;
+      cred.refused = `waited ${ctx.options.acquireTimeoutMs} ms for an earlier hand-off of the same connection`;
+      w.fatal(ProxyErrors.POOL_TIMEOUT(cred.refused));
+    }, ctx.options.acquireTimeoutMs);
+    queued.unref();
+    return;
   }
   ctx.stats.handoffsClaimed++;
   o.heldBy = w;
@@ -130,7 +182,8 @@ export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean
   const timer = setTimeout(() => {
     if (w.phase !== Phase.Attaching) return;
     o.cancelWait();
-    w.fatal(ProxyErrors.POOL_TIMEOUT(`the original connection stayed busy for ${ctx.options.acquireTimeoutMs} ms`));
+    cred.refused = `the original connection stayed busy for ${ctx.options.acquireTimeoutMs} ms`;
+    w.fatal(ProxyErrors.POOL_TIMEOUT(cred.refused));
   }, ctx.options.acquireTimeoutMs);
   timer.unref();
   const begin = () => {
@@ -219,6 +272,7 @@ function giveBack(w: ClientSession, o: ClientSession): void {
       o.attach(b);
       cleanBackend(o, false, true);
     }
+    o.nextClaim(); // refused: the original is gone
     return;
   }
   // Its session (and any transaction in it) died with the server connection: say so.
@@ -226,4 +280,5 @@ function giveBack(w: ClientSession, o: ClientSession): void {
   if (b) o.attach(b);
   o.drainStash();
   o.settle();
+  o.nextClaim();
 }

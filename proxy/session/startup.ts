@@ -13,6 +13,7 @@ import { ProxyErrors } from '../errors';
 import { debug } from '../debug';
 import { claimHandoff } from './handoff-splice';
 import { beginShadow } from './shadow';
+import type { GrantTx } from './grant-tx';
 
 interface AuthState {
   scram: ScramServer;
@@ -113,7 +114,12 @@ function authenticated(s: ClientSession): void {
     !!s.credential?.shadow || ['1', 'on', 'true'].includes(s.params.beehive_shadow ?? '') || kShadowOption.test(s.params.options ?? '');
   debug('client %d authenticated as %s%s', s.processId, s.user, shadow ? ' (shadow)' : '');
   if (s.credential?.kind === 'handoff') return claimHandoff(s, s.credential, shadow);
-  if (s.mode === 'session' || shadow) {
+  const grant = s.credential?.grantTx;
+  if (grant && !shadow) {
+    // Served by the grant's one backend and transaction, whatever the pool mode.
+    s.grant = grant as GrantTx;
+    s.grant.join(s);
+  } else if (s.mode === 'session' || shadow) {
     return s.acquire(() => {
       if (shadow) beginShadow(s);
       finishStartup(s);
