@@ -67,4 +67,6 @@ export interface ProxyContext {
   verifiers: Map<string, ScramVerifier>;
   tls: SecureContext | null;
   closing: boolean;
+  /** Client sockets that have not authenticated yet (bounded by maxClients too). */
+  unauthenticated: number;
 }

@@ -30,6 +30,8 @@ export interface ControlOps {
   metrics(): Promise<string>;
 }
 
+const kMaxBody = 64 * 1024;
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export function startControl(opts: { host: string; port: number; token: string }, ops: ControlOps): Promise<http.Server> {
@@ -58,11 +60,12 @@ export function startControl(opts: { host: string; port: number; token: string }
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > 65536) req.destroy();
-      else chunks.push(c);
+      // Bodies are small JSON objects: a larger one is not kept (and is refused at its end).
+      if (size <= kMaxBody) chunks.push(c);
     });
     req.on('end', async () => {
       try {
+        if (size > kMaxBody) throw ProxyErrors.CONTROL_BAD_REQUEST(`body larger than ${kMaxBody} bytes`);
         if (req.method === 'GET' && req.url === '/metrics') return reply(200, await ops.metrics(), 'text/plain; version=0.0.4');
         if (req.method !== 'POST') return reply(404, { error: { code: 'BEEHIVE_ERR_PROXY_CONTROL_BAD_REQUEST', message: 'no such route' } });
         let body: Record<string, unknown>;
@@ -99,6 +102,10 @@ export function startControl(opts: { host: string; port: number; token: string }
       }
     });
   });
+  // A slow or stalled request does not hold a socket for long.
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 10_000;
+  server.maxHeadersCount = 50;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve(server));

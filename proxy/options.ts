@@ -39,6 +39,11 @@ export interface ProxyOptions {
   maxMessageSize?: number;
   /** How long cleaning a backend after a vanished client may take before it is closed. Default 5000 ms. */
   cleanupTimeoutMs?: number;
+  /**
+   * A client that has not authenticated this long after connecting is closed (FATAL 08006), as
+   * PgBouncer's client_login_timeout and PostgreSQL's authentication_timeout do. Default 15000 ms.
+   */
+  loginTimeoutMs?: number;
 }
 
 export interface ResolvedProxyOptions {
@@ -57,6 +62,7 @@ export interface ResolvedProxyOptions {
   idleTimeoutMs: number;
   maxMessageSize: number;
   cleanupTimeoutMs: number;
+  loginTimeoutMs: number;
 }
 
 export const kDefaults = {
@@ -71,7 +77,14 @@ export const kDefaults = {
   idleTimeoutMs: 60_000,
   maxMessageSize: 64 * 1024 * 1024,
   cleanupTimeoutMs: 5_000,
+  loginTimeoutMs: 15_000,
 };
+
+/** setTimeout's largest delay (a larger one fires at once); an hour for the lifetime of hand-off ids. */
+const kMaxTimerMs = 2_147_483_647;
+const kMaxTtlMs = 3_600_000;
+/** PostgreSQL's own limit on one message (MaxAllocSize). */
+const kMaxMessage = 1024 * 1024 * 1024 - 1;
 
 /**
  * Parses `postgres://user:pass@host:port/db`; throws TypeError naming `what`. As in libpq, a
@@ -99,11 +112,12 @@ export function parseUpstreamUrl(url: string, what = 'options.upstream'): Upstre
   };
 }
 
-function positiveInt(o: Record<string, unknown>, key: string, dflt: number): number {
+function positiveInt(o: Record<string, unknown>, key: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = o[key];
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`options.${key} must be a positive integer`);
   if (v < 1) throw new RangeError(`options.${key} must be a positive integer`);
+  if (v > max) throw new RangeError(`options.${key} must be at most ${max}`);
   return v;
 }
 
@@ -160,11 +174,12 @@ export function resolveOptions(options: ProxyOptions): ResolvedProxyOptions {
     users,
     tls: options.tls ?? null,
     control,
-    handoffTtlMs: positiveInt(o, 'handoffTtlMs', kDefaults.handoffTtlMs),
-    acquireTimeoutMs: positiveInt(o, 'acquireTimeoutMs', kDefaults.acquireTimeoutMs),
-    connectTimeoutMs: positiveInt(o, 'connectTimeoutMs', kDefaults.connectTimeoutMs),
-    idleTimeoutMs: positiveInt(o, 'idleTimeoutMs', kDefaults.idleTimeoutMs),
-    maxMessageSize: positiveInt(o, 'maxMessageSize', kDefaults.maxMessageSize),
-    cleanupTimeoutMs: positiveInt(o, 'cleanupTimeoutMs', kDefaults.cleanupTimeoutMs),
+    handoffTtlMs: positiveInt(o, 'handoffTtlMs', kDefaults.handoffTtlMs, kMaxTtlMs),
+    acquireTimeoutMs: positiveInt(o, 'acquireTimeoutMs', kDefaults.acquireTimeoutMs, kMaxTimerMs),
+    connectTimeoutMs: positiveInt(o, 'connectTimeoutMs', kDefaults.connectTimeoutMs, kMaxTimerMs),
+    idleTimeoutMs: positiveInt(o, 'idleTimeoutMs', kDefaults.idleTimeoutMs, kMaxTimerMs),
+    maxMessageSize: positiveInt(o, 'maxMessageSize', kDefaults.maxMessageSize, kMaxMessage),
+    cleanupTimeoutMs: positiveInt(o, 'cleanupTimeoutMs', kDefaults.cleanupTimeoutMs, kMaxTimerMs),
+    loginTimeoutMs: positiveInt(o, 'loginTimeoutMs', kDefaults.loginTimeoutMs, kMaxTimerMs),
   };
 }

@@ -15,6 +15,7 @@ import { createMetrics } from './metrics';
 import { startControl } from './control-http';
 import { ProxyErrors } from './errors';
 import { debug } from './debug';
+import { errorResponse } from './wire/backend-messages';
 
 /** A client session as the proxy identifies it: the BackendKeyData it sent the client. */
 export interface SessionKey {
@@ -68,8 +69,9 @@ export interface ProxyHandle {
 
 function sessionKey(req: unknown): SessionKey {
   const r = (req ?? {}) as Record<string, unknown>;
-  if (!Number.isInteger(r.processId) || !Number.isInteger(r.secretKey)) {
-    throw ProxyErrors.CONTROL_BAD_REQUEST('processId and secretKey must be integers');
+  const int32 = (v: unknown) => Number.isInteger(v) && (v as number) >= -0x80000000 && (v as number) <= 0x7fffffff;
+  if (!int32(r.processId) || !int32(r.secretKey)) {
+    throw ProxyErrors.CONTROL_BAD_REQUEST('processId and secretKey must be 32-bit integers');
   }
   return { processId: r.processId as number, secretKey: r.secretKey as number };
 }
@@ -101,10 +103,18 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     verifiers: new Map(Object.entries(o.users).map(([u, p]) => [u, makeVerifier(p)])),
     tls: o.tls ? tls.createSecureContext(o.tls) : null,
     closing: false,
+    unauthenticated: 0,
   };
   const registry = createMetrics(ctx);
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
+    // Strangers count against maxClients too: sockets that never log in cannot pile up.
+    if (ctx.sessions.size + ctx.unauthenticated >= o.maxClients) {
+      stats.error('too_many_clients');
+      socket.on('error', () => {});
+      socket.end(errorResponse({ severity: 'FATAL', code: '53300', message: `sorry, too many clients already (limit ${o.maxClients})` }));
+      return;
+    }
     new ClientSession(socket, ctx);
   });
   await new Promise<void>((resolve, reject) => {

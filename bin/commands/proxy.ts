@@ -20,6 +20,7 @@ options:
   --tls-cert FILE           TLS certificate towards clients (with --tls-key)
   --tls-key FILE            TLS private key towards clients
   --handoff-ttl MS          lifetime of hand-off ids (default 30000)
+  --login-timeout MS        close clients that have not authenticated this long after connecting (default 15000)
   -h, --help                this text
 `;
 
@@ -50,6 +51,7 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'handoff-ttl': { type: 'string' },
+    'login-timeout': { type: 'string' },
   });
   if (!values.upstream) throw new UsageError('--upstream is required');
   const mode = values['pool-mode'];
@@ -71,6 +73,7 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     auth,
     users,
     handoffTtlMs: int(values['handoff-ttl'], '--handoff-ttl'),
+    loginTimeoutMs: int(values['login-timeout'], '--login-timeout'),
   };
   if (values.control) {
     const token = values['control-token'] ?? process.env.BEEHIVE_PROXY_CONTROL_TOKEN;

@@ -28,6 +28,14 @@ import { backendHandler, pass } from './from-backend';
 import { cleanBackend } from './cleanup';
 import type { GrantTx } from './grant-tx';
 
+/**
+ * Largest message accepted before authentication, as PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH (the
+ * startup packet itself has its own 10,000-byte limit, also PostgreSQL's).
+ */
+export const kMaxAuthMessage = 65_535;
+/** After a FATAL error, how long input is still read (and dropped) so that the error reaches the client. */
+const kLingerMs = 1_000;
+
 export const enum Phase {
   Startup,
   Auth,
@@ -80,6 +88,9 @@ export class ClientSession implements BackendOwner {
   deferTag: string | null = null;
 
   private acquiring = false;
+  private loginTimer: NodeJS.Timeout | null = null;
+  /** fatal(): the socket was ended; it is destroyed after kLingerMs. */
+  private lingering = false;
   private stash: Stashed[] = [];
   private stashBytes = 0;
   private onIdle: (() => void) | null = null;
@@ -89,9 +100,28 @@ export class ClientSession implements BackendOwner {
     readonly ctx: ProxyContext,
   ) {
     this.socket = socket;
-    this.reader = new MessageReader(ctx.options.maxMessageSize, true);
+    // Before authentication a client is a stranger: small messages only (PostgreSQL's own limits),
+    // nothing streamed, and a deadline to log in (session/startup.ts lifts both).
+    this.reader = new MessageReader(kMaxAuthMessage, true);
+    this.reader.streaming = false;
     ctx.stats.clientsTotal++;
+    ctx.unauthenticated++;
+    this.loginTimer = setTimeout(() => {
+      ctx.stats.error('login_timeout');
+      this.fatal(ProxyErrors.LOGIN_TIMEOUT(`no login within ${ctx.options.loginTimeoutMs} ms`));
+    }, ctx.options.loginTimeoutMs);
+    this.loginTimer.unref();
     this.bindSocket(socket);
+  }
+
+  /** The client has authenticated: the limits for strangers no longer apply. */
+  loggedIn(): void {
+    if (!this.loginTimer) return;
+    clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+    this.ctx.unauthenticated--;
+    this.reader.maxLength = this.ctx.options.maxMessageSize;
+    this.reader.streaming = true;
   }
 
   get mode(): 'transaction' | 'session' {
@@ -339,6 +369,10 @@ export class ClientSession implements BackendOwner {
     this.ctx.stats.error(sqlstate === '08P01' ? 'protocol' : 'fatal');
     this.send(be.errorResponse({ severity: 'FATAL', code: sqlstate, message: err.message }));
     this.socket.end();
+    // Closing at once with unread input would reset the connection and could destroy the error
+    // before the client reads it: the socket stops being read and is destroyed a moment later.
+    this.socket.pause();
+    this.lingering = true;
     this.close();
   }
 
@@ -347,10 +381,18 @@ export class ClientSession implements BackendOwner {
     if (this.phase === Phase.Closed) return;
     const wasReady = this.phase === Phase.Ready;
     this.phase = Phase.Closed;
+    if (this.loginTimer) {
+      clearTimeout(this.loginTimer);
+      this.loginTimer = null;
+      this.ctx.unauthenticated--;
+    }
     this.reader.stop();
     this.stash = [];
     this.ctx.sessions.unregister(this);
-    if (!this.socket.destroyed) (this.terminated ? this.socket.end() : this.socket.destroy());
+    if (this.lingering) {
+      const socket = this.socket;
+      setTimeout(() => socket.destroy(), kLingerMs).unref();
+    } else if (!this.socket.destroyed) (this.terminated ? this.socket.end() : this.socket.destroy());
     // Hand-offs queued on this session: they are refused now (the original is gone).
     this.nextClaim();
     if (this.grant) return this.grant.leave(this);

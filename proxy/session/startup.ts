@@ -105,6 +105,7 @@ const kShadowOption = /beehive[._]shadow=(1|on|true)\b/;
 
 function authenticated(s: ClientSession): void {
   const ctx = s.ctx;
+  s.loggedIn();
   s.send(be.authOk());
   const key = ctx.sessions.register(s);
   s.processId = key.processId;

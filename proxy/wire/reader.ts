@@ -21,13 +21,24 @@ const isStreamable = (code: number): boolean => code === 0x64 /* 'd' */ || code 
 export class MessageReader {
   /** True until the startup packet has been read: startup-phase packets carry no code byte. */
   startup: boolean;
+  /**
+   * Whether large CopyData/DataRow messages may stream past `maxLength` as fragments. A client
+   * connection turns it on only once authenticated: before that every message obeys the limit.
+   */
+  streaming = true;
+  /** Bytes of an incomplete header (fewer than 5), copied. */
   private carry: Buffer | null = null;
+  /** An incomplete message whose length is known: allocated once at its full size and filled in place. */
+  private pend: Buffer | null = null;
+  private pendFill = 0;
+  private pendStartup = false;
   private skip = 0;
   private streamCode = 0;
   private stopped = false;
 
   constructor(
-    private readonly maxLength: number,
+    /** The largest message buffered; can be changed between chunks (a client's grows after login). */
+    public maxLength: number,
     startup = false,
     private readonly maxStartupLength = 10_000,
   ) {
@@ -38,15 +49,21 @@ export class MessageReader {
   stop(): void {
     this.stopped = true;
     this.carry = null;
+    this.pend = null;
   }
 
   /** Bytes held back waiting for the rest of a message. */
   get pending(): number {
-    return this.carry ? this.carry.length : 0;
+    return (this.carry ? this.carry.length : 0) + this.pendFill;
   }
 
-  /** Throws a coded error on a malformed or oversized length. */
+  /**
+   * Throws a coded error on a malformed or oversized length, as soon as the header arrives. Each
+   * byte is copied at most once (into the buffer of a message split across chunks), whatever the
+   * chunking: a message trickling in one byte at a time costs its size, not its size squared.
+   */
   feed(chunk: Buffer, h: ReaderHandler): void {
+    if (this.stopped) return;
     let buf = chunk;
     let off = 0;
     if (this.skip > 0) {
@@ -56,7 +73,20 @@ export class MessageReader {
       off = n;
       if (off === buf.length) return;
     }
+    if (this.pend) {
+      const m = this.pend;
+      const n = Math.min(m.length - this.pendFill, buf.length - off);
+      buf.copy(m, this.pendFill, off, off + n);
+      this.pendFill += n;
+      off += n;
+      if (this.pendFill < m.length) return;
+      this.pend = null;
+      this.pendFill = 0;
+      h.message(this.pendStartup ? 0 : m[0], m, 0, m.length);
+      if (off === buf.length || this.stopped) return;
+    }
     if (this.carry) {
+      // Fewer than 5 bytes: join them with just enough of the chunk to read a header.
       buf = Buffer.concat([this.carry, off ? buf.subarray(off) : buf]);
       off = 0;
       this.carry = null;
@@ -71,22 +101,25 @@ export class MessageReader {
       if (len < 4) throw ProxyErrors.PROTOCOL_VIOLATION(`invalid message length ${len}`);
       const total = startup ? len : len + 1;
       const end = off + total;
-      if (startup ? len > this.maxStartupLength : len > this.maxLength && !isStreamable(code)) {
+      const stream = !startup && this.streaming && isStreamable(code);
+      if (startup ? len > this.maxStartupLength : len > this.maxLength && !stream) {
         throw ProxyErrors.MESSAGE_TOO_LARGE(`${len} bytes, limit ${startup ? this.maxStartupLength : this.maxLength}`);
       }
       if (end > n) {
-        if (!startup && isStreamable(code) && total > kStreamThreshold) {
+        if (stream && total > kStreamThreshold) {
           this.skip = end - n;
           this.streamCode = code;
           h.fragment(code, buf, off, n);
           return;
         }
-        break;
+        this.pend = Buffer.allocUnsafe(total);
+        this.pendFill = buf.copy(this.pend, 0, off, n);
+        this.pendStartup = startup;
+        return;
       }
       h.message(code, buf, off, end);
       off = end;
     }
-    // Copy a small tail out of a big chunk so the chunk is not kept alive by it.
-    if (off < n && !this.stopped) this.carry = n - off < 4096 && n > 65536 ? Buffer.from(buf.subarray(off)) : buf.subarray(off);
+    if (off < n && !this.stopped) this.carry = Buffer.from(buf.subarray(off));
   }
 }
