@@ -103,3 +103,24 @@ describe('pg packageables', () => {
     expect(() => unpackPg({ unpacker: 'x', v: 1, host: 'h', port: 1, user: 'u' }, { pg })).toThrow(/unknown unpacker/);
   });
 });
+
+describe('unpacked pg objects survive the proxy going away', () => {
+  it('an idle pool and client of a worker lose their connections to a proxy shutdown without an unhandled error', async () => {
+    const p2 = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 2 });
+    const c2: PackContext = { proxy: { ...p2.address, database: 'postgres' }, prepareHandoff: p2.prepareHandoff, preparePoolGrant: p2.preparePoolGrant };
+    const app = await connected(p2);
+    app.on('error', () => {}); // the app's own client (not under test)
+    const pool = unpackPg(ship(packPg(new pg.Pool({ host: p2.address.host, port: p2.address.port }), c2)), { pg }) as pg.Pool;
+    const client = unpackPg(ship(packPg(app, c2)), { pg }) as pg.Client;
+    await pool.query('SELECT 1');
+    await client.query('SELECT 1');
+    // No 'error' listener of ours here: without the unpacker's own, these errors would be thrown.
+    const removed = new Promise((r) => pool.once('remove', r));
+    const ended = new Promise((r) => client.once('end', r));
+    await p2.close();
+    await Promise.all([removed, ended]);
+    await expect(client.query('SELECT 1')).rejects.toThrow();
+    await pool.end();
+    await app.end().catch(() => {});
+  });
+});
