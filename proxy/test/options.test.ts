@@ -30,9 +30,16 @@ describe('proxy options', () => {
     expect(bad({ maxBackends: 0 })).toThrow(new RangeError('options.maxBackends must be a positive integer'));
     expect(bad({ maxBackends: 1.5 })).toThrow(new TypeError('options.maxBackends must be a positive integer'));
     expect(bad({ maxBackends: '10' })).toThrow(new TypeError('options.maxBackends must be a positive integer'));
-    for (const k of ['maxClients', 'handoffTtlMs', 'acquireTimeoutMs', 'connectTimeoutMs', 'idleTimeoutMs', 'maxMessageSize', 'cleanupTimeoutMs']) {
+    for (const k of ['maxClients', 'handoffTtlMs', 'acquireTimeoutMs', 'connectTimeoutMs', 'idleTimeoutMs', 'maxMessageSize', 'cleanupTimeoutMs', 'loginTimeoutMs']) {
       expect(bad({ [k]: -1 })).toThrow(new RangeError(`options.${k} must be a positive integer`));
     }
+    // Timers beyond setTimeout's range would fire at once; an hour bounds hand-off ids.
+    for (const k of ['acquireTimeoutMs', 'connectTimeoutMs', 'idleTimeoutMs', 'cleanupTimeoutMs', 'loginTimeoutMs']) {
+      expect(bad({ [k]: 2 ** 31 })).toThrow(new RangeError(`options.${k} must be at most 2147483647`));
+    }
+    expect(bad({ handoffTtlMs: 1e15 })).toThrow(new RangeError('options.handoffTtlMs must be at most 3600000'));
+    expect(bad({ maxMessageSize: 2 ** 30 })).toThrow(new RangeError('options.maxMessageSize must be at most 1073741823'));
+    expect(resolveOptions({ upstream: up }).loginTimeoutMs).toBe(15_000);
     expect(bad({ poolMode: 'statement' })).toThrow(new TypeError("options.poolMode must be 'transaction' or 'session'"));
     expect(bad({ auth: 'md5' })).toThrow(new TypeError("options.auth must be 'scram-sha-256' or 'trust'"));
     expect(bad({ users: { a: 1 } })).toThrow(new TypeError('options.users must map user names to password strings'));
