@@ -109,6 +109,8 @@ export interface Credential {
   grantTx: GrantLike | null;
   /** The claim of this hand-off was refused (the original was gone, or busy too long): prepare fails. */
   refused: string | null;
+  /** Prepared while unclaimed: a claim still waiting is refused. */
+  sealed: boolean;
   /** finishHandoff was called (or the hold timed out: `timedOut`). */
   finished: boolean;
   timedOut: boolean;
@@ -186,7 +188,11 @@ export class HandoffRegistry {
     const c = this.deferred(kind, (req as { id?: unknown } | undefined)?.id);
     if (kind === 'grant') return c.grantTx ? c.grantTx.prepare() : Promise.resolve();
     if (c.refused) return Promise.reject(ProxyErrors.HANDOFF_COMMIT_FAILED(`the worker's connection was refused: ${c.refused}`));
-    return c.hold ? c.hold.prepare() : Promise.resolve();
+    if (c.hold) return c.hold.prepare();
+    // Never claimed: nothing to commit, and a late (or queued) worker connection must not add any.
+    c.used = true;
+    c.sealed = true;
+    return Promise.resolve();
   }
 
   /** finishPoolGrant: commit or roll back the deferred grant's transaction. */
@@ -240,6 +246,7 @@ export class HandoffRegistry {
       hold: null,
       grantTx: null,
       refused: null,
+      sealed: false,
       finished: false,
       timedOut: false,
     };

@@ -133,7 +133,8 @@ export function forwardMessage(s: ClientSession, code: number, buf: Buffer, star
 }
 
 function checkPin(s: ClientSession, sql: string): void {
-  if (s.pinned || s.mode === 'session') return;
+  // A pool grant's connections share one backend in any pool mode: session state pins there too.
+  if (s.pinned || (s.mode === 'session' && !s.grant)) return;
   const why = pinReason(sql);
   if (why) {
     s.pinned = why;

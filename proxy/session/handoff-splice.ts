@@ -152,6 +152,8 @@ export class Hold implements HoldLike {
 export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean): void {
   const ctx = w.ctx;
   if (w.phase === Phase.Closed) return; // the worker left while its claim waited
+  // The agent already passed the invocation's commit point: this connection may not add work.
+  if (cred.sealed || cred.finished) return w.fatal(ProxyErrors.HANDOFF_FINISHED('the invocation of this hand-off is over'));
   const o = ctx.sessions.find(cred.processId, cred.secretKey);
   if (!o || o === w || o.phase !== Phase.Ready || o.handoff) {
     ctx.stats.handoffsRejected++;
