@@ -106,11 +106,16 @@ export const command: Command = {
     }
     process.stdout.write(`beehive proxy listening on ${proxy.url}\n`);
     if (proxy.controlUrl) process.stdout.write(`beehive proxy control on ${proxy.controlUrl}\n`);
+    // SIGHUP asks a daemon to reload its configuration; it must not kill the proxy (its default
+    // action). The flags are all the configuration there is, fixed at start: say so and keep serving.
+    const onHup = () => process.stderr.write('beehive proxy: SIGHUP: nothing to reload (the configuration is the command line); still serving\n');
+    process.on('SIGHUP', onHup);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    process.off('SIGHUP', onHup);
     await proxy.close();
     return 0;
   },

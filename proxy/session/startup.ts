@@ -21,6 +21,13 @@ interface AuthState {
 }
 
 export function onStartupMessage(s: ClientSession, code: number, buf: Buffer, start: number, end: number): void {
+  if (code === FrontendCode.Terminate) {
+    // The client left before it logged in: a quiet close, as for a Terminate after login.
+    debug('client left during startup');
+    s.terminated = true;
+    s.close();
+    return;
+  }
   try {
     if (s.phase === Phase.Startup) startupPacket(s, buf, start, end);
     else if (code === FrontendCode.Password && s.auth) saslMessage(s, buf, start, end);
@@ -105,6 +112,13 @@ const kShadowOption = /beehive[._]shadow=(1|on|true)\b/;
 
 function authenticated(s: ClientSession): void {
   const ctx = s.ctx;
+  // One upstream database is served; any other name is refused as PostgreSQL refuses a database it
+  // does not have (libpq's default database is the user name), after authentication as PostgreSQL
+  // does. Hand-off and grant connections name a session instead.
+  const database = s.params.database || s.user;
+  if (!s.credential && database !== ctx.options.upstream.database) {
+    throw ProxyErrors.UNKNOWN_DATABASE(`database "${database}" does not exist (this proxy serves "${ctx.options.upstream.database}")`);
+  }
   s.loggedIn();
   s.send(be.authOk());
   const key = ctx.sessions.register(s);

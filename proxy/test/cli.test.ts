@@ -53,6 +53,14 @@ describe('beehive proxy (built CLI)', () => {
     await c.connect();
     expect((await c.query('SELECT 2 AS two')).rows[0].two).toBe(2);
     await c.end();
+    // SIGHUP does not kill it: it says so and keeps serving.
+    const hupped = new Promise<void>((resolve) => child.stderr.on('data', (d) => String(d).includes('SIGHUP') && resolve()));
+    child.kill('SIGHUP');
+    await hupped;
+    const again = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'secret-pw', database: 'postgres' });
+    await again.connect();
+    expect((await again.query('SELECT 3 AS three')).rows[0].three).toBe(3);
+    await again.end();
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

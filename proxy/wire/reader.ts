@@ -16,6 +16,8 @@ export interface ReaderHandler {
 /** Messages above this size whose content nobody inspects are streamed, not buffered. */
 export const kStreamThreshold = 64 * 1024;
 
+const isTerminate = (b: Buffer, i: number): boolean => b[i] === 0x58 && b[i + 1] === 0 && b[i + 2] === 0 && b[i + 3] === 0 && b[i + 4] === 4;
+
 const isStreamable = (code: number): boolean => code === 0x64 /* 'd' */ || code === 0x44 /* 'D' */;
 
 export class MessageReader {
@@ -96,6 +98,14 @@ export class MessageReader {
       const startup = this.startup;
       const hdr = startup ? 4 : 5;
       if (n - off < hdr) break;
+      if (startup && n - off >= 5 && isTerminate(buf, off)) {
+        // A client that gave up before its startup packet went out (node-postgres ending a
+        // connection still connecting) sends Terminate first: a startup length can never be
+        // 0x58000000, so this is not a misread packet but a goodbye.
+        h.message(0x58, buf, off, off + 5);
+        off += 5;
+        continue;
+      }
       const code = startup ? 0 : buf[off];
       const len = buf.readInt32BE(startup ? off : off + 1);
       if (len < 4) throw ProxyErrors.PROTOCOL_VIOLATION(`invalid message length ${len}`);
