@@ -99,6 +99,8 @@ export interface Credential {
   verifier: ScramVerifier | null;
   shadow: boolean;
   expiresAt: number;
+  /** The lifetime it was prepared with. */
+  ttlMs: number;
   used: boolean;
   /** Hand-offs only. */
   deferCommit: boolean;
@@ -240,6 +242,7 @@ export class HandoffRegistry {
       verifier: capability ? makeVerifier(capability, kCapabilityIterations) : null,
       shadow: shadow === true,
       expiresAt: Date.now() + (ttlMs ?? this.defaultTtlMs),
+      ttlMs: ttlMs ?? this.defaultTtlMs,
       used: false,
       deferCommit: false,
       finishTimeoutMs: 0,

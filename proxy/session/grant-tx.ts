@@ -65,20 +65,25 @@ export class GrantTx implements BackendOwner, GrantLike {
   sealed = false;
   private preparing: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private finishing: { outcome: Outcome; resolve: (r: FinishResult) => void; reject: (e: Error) => void } | null = null;
-  private readonly expiry: NodeJS.Timeout;
+  private expiry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ctx: ProxyContext,
     private readonly cred: Credential,
   ) {
-    // A grant never finished is rolled back when it expires (the agent's invocation is long over).
+    this.armExpiry(Math.max(0, cred.expiresAt - Date.now()));
+  }
+
+  /** A grant never finished is rolled back when it expires (the agent's invocation is long over). */
+  private armExpiry(ms: number): void {
+    if (this.expiry) clearTimeout(this.expiry);
     this.expiry = setTimeout(() => {
       if (this.closed) return;
-      debug('pool grant %s not finished before it expired: rolled back', cred.id);
-      cred.timedOut = true;
-      ctx.stats.handoffsFinishTimeout++;
+      debug('pool grant %s not finished before it expired: rolled back', this.cred.id);
+      this.cred.timedOut = true;
+      this.ctx.stats.handoffsFinishTimeout++;
       this.finish('rollback').catch(() => {});
-    }, Math.max(0, cred.expiresAt - Date.now()));
+    }, ms);
     this.expiry.unref();
   }
 
@@ -183,7 +188,9 @@ export class GrantTx implements BackendOwner, GrantLike {
     return new Promise((resolve, reject) => {
       if (this.closed) return resolve({ id: this.cred.id, outcome, result: 'unused' });
       this.closed = true;
-      clearTimeout(this.expiry);
+      if (this.expiry) clearTimeout(this.expiry);
+      // Work being rolled back need not finish first: cancel what a member still runs.
+      if (outcome === 'rollback' && this.user && !this.user.quiet) this.backend?.cancel();
       this.sealed = true;
       this.finishing = { outcome, resolve, reject };
       if (outcome === 'commit') this.ctx.stats.handoffsFinishCommit++;
@@ -305,7 +312,12 @@ export class GrantTx implements BackendOwner, GrantLike {
       return this.run('SET CONSTRAINTS ALL IMMEDIATE', (err) => {
         if (err) this.failed = err;
         if (err) p.reject(ProxyErrors.HANDOFF_COMMIT_FAILED(err));
-        else p.resolve();
+        else {
+          // Prepared: the agent's finish follows at once; a whole lifetime more before the rollback
+          // keeps an expiry from racing a commit that prepare has just promised.
+          this.armExpiry(this.cred.ttlMs);
+          p.resolve();
+        }
         this.maybeApply();
       });
     }

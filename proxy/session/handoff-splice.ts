@@ -56,9 +56,11 @@ export class Hold implements HoldLike {
     return new Promise((resolve, reject) => {
       if (this.done) return resolve({ id: this.cred.id, outcome, result: 'unused' });
       this.pending = { outcome, resolve, reject };
-      if (this.parked) this.apply(outcome);
+      if (this.parked) return this.apply(outcome);
+      // Work being rolled back need not finish first: cancel what the worker still runs.
+      if (outcome === 'rollback' && !this.w.quiet) this.w.backend?.cancel();
       // The invocation is over: a worker still connected is closed (once its in-flight work ends).
-      else this.w.fatal(ProxyErrors.HANDOFF_FINISHED());
+      this.w.fatal(ProxyErrors.HANDOFF_FINISHED());
     });
   }
 

@@ -165,6 +165,35 @@ describe('deferred pool grants: a worker pool is one transaction, committed at t
     await pool.end();
   });
 
+  it("finish('rollback') cancels a statement a worker still runs (a hung worker does not hold the rollback)", async () => {
+    const { g, pool } = grantPool();
+    await pool.query("INSERT INTO g VALUES (360, 'before the hang')");
+    const hung = pool.query('SELECT pg_sleep(600)').then(
+      () => 'finished',
+      (e: Error & { code?: string }) => e.code ?? e.message,
+    );
+    // The statement is running once the grant's backend shows it active.
+    const direct = await connected(proxy);
+    while ((await direct.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'")).rows[0].n === 0);
+    expect(await proxy.finishPoolGrant({ id: g.id, outcome: 'rollback' })).toMatchObject({ result: 'rolled-back' });
+    expect(await hung).not.toBe('finished');
+    expect(await committed(360)).toEqual([]);
+    // The same for a client hand-off.
+    const app = await connected(proxy);
+    const t = proxy.prepareHandoff({ processId: app.processID!, secretKey: app.secretKey!, deferCommit: true });
+    const w = new pg.Client({ connectionString: `postgres://${t.user}:none@127.0.0.1:${proxy.address.port}/postgres` });
+    w.on('error', () => {});
+    await w.connect();
+    const hung2 = w.query('SELECT pg_sleep(601)').then(() => 'finished', () => 'failed');
+    while ((await direct.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(601)' AND state = 'active'")).rows[0].n === 0);
+    expect(await proxy.finishHandoff({ id: t.id, outcome: 'rollback' })).toMatchObject({ result: 'rolled-back' });
+    expect(await hung2).toBe('failed');
+    expect((await app.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    await app.end();
+    await direct.end();
+    await pool.end();
+  });
+
   it('the backends of finished grants return to the pool', async () => {
     for (let i = 0; i < 12; i++) {
       const { g, pool } = grantPool();
