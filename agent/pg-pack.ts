@@ -4,9 +4,6 @@ import type { Packer } from './capture/closure';
 import { CaptureErrors } from './capture/errors';
 import { debug } from './debug';
 
-/** finish('commit') calls that failed after their prepare succeeded (in the agent's stats). */
-export let commitFailures = 0;
-
 /** A control failure as a coded error (the dispatcher then runs the request locally). */
 function coded(err: unknown, what: string): Error {
   const e = err as { code?: string; message?: string };
@@ -98,7 +95,7 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
         const held = (await Promise.all(handoffs)).filter((h): h is Held => !!h);
         // A failed finish('rollback') is harmless: the proxy rolls back on its own (finish timeout,
         // grant expiry, or the server connection closing when the proxy dies). A failed
-        // finish('commit') after a successful prepare is logged and counted: the worker's database
+        // finish('commit') after a successful prepare is a process warning: the worker's database
         // work may be lost (docs/guarantees.md, "Database").
         await Promise.all(
           held.map((h) =>
@@ -107,8 +104,10 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
               .then(
                 (res) => debug('agent', `${h.kind} ${h.id.slice(0, 8)}… finished: ${res.result}`),
                 (err: Error) => {
-                  if (outcome === 'commit') commitFailures++;
-                  debug('agent', `${h.kind} ${h.id.slice(0, 8)}… finish(${outcome}) failed: ${(err as { code?: string }).code ?? ''} ${err.message}`);
+                  const what = `${h.kind} ${h.id.slice(0, 8)}… finish(${outcome}) failed: ${(err as { code?: string }).code ?? ''} ${err.message}`;
+                  // A commit that fails after its prepare succeeded may have lost the worker's database work: say so always.
+                  if (outcome === 'commit') process.emitWarning(`BeeHive: ${what}; the invocation's database work may not be committed`, { code: 'BEEHIVE_DB_COMMIT' });
+                  else debug('agent', what);
                 },
               ),
           ),
