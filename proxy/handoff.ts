@@ -61,6 +61,8 @@ export interface GrantLike {
   prepare(): Promise<void>;
   /** prepare or finish began: no new connection. */
   readonly sealed: boolean;
+  /** finish (or the expiry rollback) began. */
+  readonly closed: boolean;
 }
 
 export interface HandoffTicket {
@@ -262,6 +264,7 @@ export class HandoffRegistry {
   private sweep(): void {
     const now = Date.now();
     // A deferred hand-off waiting for its finish stays (its hold times out on its own).
-    for (const [id, c] of this.records) if (now > c.expiresAt + 60_000 && !(c.hold && !c.finished && !c.timedOut)) this.records.delete(id);
+    // So does a grant whose transaction is still open (prepared, waiting for its finish).
+    for (const [id, c] of this.records) if (now > c.expiresAt + 60_000 && !(c.hold && !c.finished && !c.timedOut) && !(c.grantTx && !c.grantTx.closed)) this.records.delete(id);
   }
 }
