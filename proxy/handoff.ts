@@ -63,6 +63,8 @@ export interface GrantLike {
   readonly sealed: boolean;
   /** finish (or the expiry rollback) began. */
   readonly closed: boolean;
+  /** Why the grant's work cannot commit (a connection of it was refused or broken), or null. */
+  failed: string | null;
 }
 
 export interface HandoffTicket {

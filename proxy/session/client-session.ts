@@ -366,6 +366,13 @@ export class ClientSession implements BackendOwner {
   fatal(err: Error, sqlstate = sqlstateOf(err)): void {
     if (this.phase === Phase.Closed) return;
     debug('client %d fatal: %s', this.processId, err.message);
+    // A worker's connection refused or broken (not closed at its invocation's end): its work is
+    // not what the worker's handler saw succeed, so the invocation must not commit.
+    const c = this.credential;
+    if (c && !ProxyErrors.HANDOFF_FINISHED.is(err)) {
+      if (c.grantTx) c.grantTx.failed ??= err.message;
+      else c.refused ??= err.message;
+    }
     this.ctx.stats.error(sqlstate === '08P01' ? 'protocol' : 'fatal');
     this.send(be.errorResponse({ severity: 'FATAL', code: sqlstate, message: err.message }));
     this.socket.end();

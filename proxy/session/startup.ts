@@ -69,16 +69,17 @@ function startupPacket(s: ClientSession, buf: Buffer, start: number, end: number
   s.params = params;
   s.user = params.user ?? '';
   if (!s.user) throw ProxyErrors.AUTH_FAILED('no user name in the startup packet');
-  if (ctx.closing) throw ProxyErrors.SHUTDOWN();
-  if (ctx.sessions.size >= ctx.options.maxClients) throw ProxyErrors.TOO_MANY_CLIENTS(`limit ${ctx.options.maxClients}`);
 
   let verifier: ScramVerifier | null;
   const dot = s.user.indexOf('.');
   const prefix = dot > 0 ? s.user.slice(0, dot) : '';
-  if (prefix === 'handoff' || prefix === 'grant') {
-    s.credential = ctx.handoffs.take(prefix, s.user.slice(dot + 1));
-    verifier = s.credential.verifier;
-  } else if (ctx.options.auth === 'trust') verifier = null;
+  // The credential first: a worker connection refused from here on is recorded on it (fatal()), so
+  // that the invocation's prepare refuses to commit what its worker did without it.
+  if (prefix === 'handoff' || prefix === 'grant') s.credential = ctx.handoffs.take(prefix, s.user.slice(dot + 1));
+  if (ctx.closing) throw ProxyErrors.SHUTDOWN();
+  if (ctx.sessions.size >= ctx.options.maxClients) throw ProxyErrors.TOO_MANY_CLIENTS(`limit ${ctx.options.maxClients}`);
+  if (s.credential) verifier = s.credential.verifier;
+  else if (ctx.options.auth === 'trust') verifier = null;
   else {
     verifier = ctx.verifiers.get(s.user) ?? null;
     if (!verifier) throw ProxyErrors.AUTH_FAILED(`password authentication failed for user "${s.user}"`);

@@ -134,6 +134,21 @@ describe('deferred pool grants: a worker pool is one transaction, committed at t
     await pool.end();
   });
 
+  it("a worker connection refused at login (here a wrong capability) makes prepare refuse the grant, as for a hand-off", async () => {
+    const { g, pool } = grantPool({ capability: 'the-right-capability' });
+    const bad = new pg.Client({ connectionString: `postgres://${g.user}:wrong@127.0.0.1:${proxy.address.port}/postgres` });
+    await expect(bad.connect()).rejects.toMatchObject({ code: '28P01' });
+    await expect(proxy.preparePoolGrantCommit({ id: g.id })).rejects.toMatchObject({ code: 'BEEHIVE_ERR_PROXY_HANDOFF_COMMIT_FAILED' });
+    await proxy.finishPoolGrant({ id: g.id, outcome: 'rollback' });
+    await pool.end();
+    const app = await connected(proxy);
+    const t = proxy.prepareHandoff({ processId: app.processID!, secretKey: app.secretKey!, deferCommit: true, capability: 'the-right-capability' });
+    const w = new pg.Client({ connectionString: `postgres://${t.user}:wrong@127.0.0.1:${proxy.address.port}/postgres` });
+    await expect(w.connect()).rejects.toMatchObject({ code: '28P01' });
+    await expect(proxy.prepareHandoffCommit({ id: t.id })).rejects.toMatchObject({ code: 'BEEHIVE_ERR_PROXY_HANDOFF_COMMIT_FAILED' });
+    await app.end();
+  });
+
   it('a grant never finished is rolled back when it expires (its connections closed)', async () => {
     const { g, pool } = grantPool({ ttlMs: 400 });
     await pool.query("INSERT INTO g VALUES (340, 'never finished')");
