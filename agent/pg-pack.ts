@@ -31,7 +31,7 @@ export interface InvocationPacker {
 
 const NONE: InvocationPacker = { pack: () => undefined, finish: async () => {}, prepare: async () => {} };
 
-type Held = { kind: 'handoff' | 'grant'; id: string };
+type Held = { kind: 'handoff' | 'grant'; id: string } | { kind: 'failed'; id: ''; err: unknown };
 
 /**
  * pg clients and pools in a closure become proxy hand-offs (DESIGN.md §4 "Packageable"): through
@@ -74,7 +74,9 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
           handoffs.push(
             Promise.resolve(r).then(
               (rec): Held | undefined => ('handoffId' in rec && rec.handoffId ? { kind: 'handoff', id: rec.handoffId } : 'grantId' in rec && rec.grantId ? { kind: 'grant', id: rec.grantId } : undefined),
-              () => undefined, // never prepared: nothing to finish (the worker's unpack fails instead)
+              // Never prepared: nothing to finish, but the worker may have met the failure (its
+              // unpack fails), so the invocation must not commit: prepare refuses.
+              (err: unknown): Held => ({ kind: 'failed', id: '', err }),
             ),
           );
         }
@@ -84,6 +86,7 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
         const held = (await Promise.all(handoffs)).filter((h): h is Held => !!h);
         // Sequential keeps it simple to say which one refused; invocations rarely hold more than one.
         for (const h of held) {
+          if (h.kind === 'failed') throw coded(h.err, 'a pg object could not be handed to the worker');
           try {
             await (h.kind === 'grant' ? control.preparePoolGrantCommit({ id: h.id }) : control.prepareHandoffCommit({ id: h.id }));
           } catch (err) {
@@ -92,7 +95,7 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
         }
       },
       async finish(outcome) {
-        const held = (await Promise.all(handoffs)).filter((h): h is Held => !!h);
+        const held = (await Promise.all(handoffs)).filter((h): h is Held => !!h && h.kind !== 'failed');
         // A failed finish('rollback') is harmless: the proxy rolls back on its own (finish timeout,
         // grant expiry, or the server connection closing when the proxy dies). A failed
         // finish('commit') after a successful prepare is a process warning: the worker's database
