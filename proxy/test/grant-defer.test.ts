@@ -209,6 +209,47 @@ describe('deferred pool grants: a worker pool is one transaction, committed at t
     await pool.end();
   });
 
+  it('seven grants at once (one backend each, within maxBackends), each with concurrent autocommit statements, own transactions and failures: exactly the committed grants’ work persists', async () => {
+    const grants = Array.from({ length: 7 }, (_, k) => ({ k, ...grantPool({}, 3), commit: k % 3 !== 0 }));
+    const expected: number[] = [];
+    await Promise.all(
+      grants.map(async ({ k, pool, g, commit }) => {
+        const base = 1000 + k * 100;
+        const work: Array<Promise<unknown>> = [];
+        for (let j = 0; j < 6; j++) work.push(pool.query('INSERT INTO g VALUES ($1, $2)', [base + j, 'auto']));
+        work.push(
+          (async () => {
+            const c = await pool.connect();
+            try {
+              await c.query('BEGIN');
+              await c.query('INSERT INTO g VALUES ($1, $2)', [base + 50, 'tx kept']);
+              await c.query('COMMIT');
+              await c.query('BEGIN');
+              await c.query('INSERT INTO g VALUES ($1, $2)', [base + 60, 'tx undone']);
+              await c.query('ROLLBACK');
+            } finally {
+              c.release();
+            }
+          })(),
+        );
+        work.push(pool.query('INSERT INTO g VALUES ($1, $2)', [base, 'duplicate key']).catch(() => 'failed as expected'));
+        await Promise.all(work);
+        const { rows } = await pool.query('SELECT count(*)::int AS n FROM g WHERE id BETWEEN $1 AND $2', [base, base + 99]);
+        expect(rows[0].n).toBe(7);
+        if (commit) expected.push(...[0, 1, 2, 3, 4, 5, 50].map((j) => base + j));
+        await proxy.preparePoolGrantCommit({ id: g.id });
+        await proxy.finishPoolGrant({ id: g.id, outcome: commit ? 'commit' : 'rollback' });
+        await pool.end();
+      }),
+    );
+    const direct = await connected(proxy);
+    const { rows } = await direct.query('SELECT id FROM g WHERE id BETWEEN 1000 AND 2999 ORDER BY id');
+    expect(rows.map((r) => r.id)).toEqual(expected.sort((a, b) => a - b));
+    const stuck = await direct.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'");
+    expect(stuck.rows[0].n).toBe(0);
+    await direct.end();
+  });
+
   it('the backends of finished grants return to the pool', async () => {
     for (let i = 0; i < 12; i++) {
       const { g, pool } = grantPool();
