@@ -150,7 +150,7 @@ describe('deferred pool grants: a worker pool is one transaction, committed at t
   });
 
   it('a grant never finished is rolled back when it expires (its connections closed)', async () => {
-    const { g, pool } = grantPool({ ttlMs: 400 });
+    const { g, pool } = grantPool({ ttlMs: 2500 });
     await pool.query("INSERT INTO g VALUES (340, 'never finished')");
     const c = await pool.connect();
     const closed = new Promise<Error>((resolve) => c.once('error', resolve));
