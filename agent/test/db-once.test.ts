@@ -10,7 +10,7 @@ import { call, startApp, type RunningApp } from './harness';
 const APP = path.join(__dirname, 'fixtures/once-app.cjs');
 const server = usePg();
 const token = 'control-token-0123456789abcdef';
-const N = 160;
+const N = 120;
 
 /** `n` POSTs to `route/<prefix>-<i>`, at most `inFlight` at a time; the statuses in order. */
 async function drive(base: string, route: string, prefix: string, n: number, inFlight: number): Promise<number[]> {
@@ -97,9 +97,11 @@ describe('exactly once through the proxy: every request writes its row once, wit
         resolve();
       });
     });
+    await db.query('SELECT pg_advisory_lock(4242)');
     const pending = call(app.url, 'POST', '/pool-conflict/x-1', {});
     await waiting;
     await call(app.url, 'GET', '/__bump');
+    await db.query('SELECT pg_advisory_unlock(4242)');
     const r = await pending;
     expect(JSON.parse(r.body)).toEqual({ where: 'server' });
     expect(await rows('x')).toEqual([{ id: 'x-1', n: 1, at: 'server' }]);
