@@ -27,8 +27,8 @@ export class Agent implements AgentControl {
   readonly options: AgentOptions;
   readonly registry = new Registry();
   readonly exports = new ExportTable();
-  readonly invocations = new Invocations();
   readonly locks = new LockManager();
+  readonly invocations = new Invocations(this.locks);
   readonly dispatcher: Dispatcher;
   private ratioNow: number;
   private channel?: ChannelServer;
@@ -139,7 +139,6 @@ export class Agent implements AgentControl {
         port,
         invocations: this.invocations,
         exports: this.exports,
-        locks: this.locks,
         budget: this.options.closureBudget,
         appRoot: this.options.appRoot,
         maxFrameBytes: 64 * 1024 * 1024,

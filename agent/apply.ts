@@ -11,18 +11,28 @@ import type { Change, Op } from '../offload-worker';
  * undo log in case a setter throws half-way.
  */
 export function applyChanges(changes: unknown, resolve: (id: number) => object | undefined): number {
-  if (!Array.isArray(changes)) throw ChannelErrors.MALFORMED('changes must be a list');
-  const plan: Array<{ obj: object; ops: Op[] }> = [];
-  for (const c of changes as Change[]) {
-    if (!c || typeof c.id !== 'number' || !Array.isArray(c.ops)) throw ChannelErrors.MALFORMED('change without id or ops');
-    const obj = resolve(c.id);
-    if (!obj) throw ChannelErrors.FORBIDDEN(`object ${c.id}`);
-    for (const op of c.ops) validate(obj, op);
-    plan.push({ obj, ops: c.ops });
-  }
+  return applyChangeSets([changes], resolve);
+}
+
+/**
+ * Applies several dirty sets in order, all or nothing: each set is validated against the state the
+ * sets before it left (a lock's changes, then the changes made after it), and a refusal or a
+ * throwing setter anywhere undoes every set already applied.
+ */
+export function applyChangeSets(sets: unknown[], resolve: (id: number) => object | undefined): number {
   const undo: Array<() => void> = [];
+  let n = 0;
   try {
-    for (const { obj, ops } of plan) for (const op of ops) undo.push(apply(obj, op));
+    for (const changes of sets) {
+      const plan = planChanges(changes, resolve);
+      for (const { obj, ops } of plan) for (const op of ops) validate(obj, op);
+      try {
+        for (const { obj, ops } of plan) for (const op of ops) undo.push(apply(obj, op));
+      } catch (err) {
+        throw ChannelErrors.CONFLICT(`applying the dirty set failed: ${(err as Error).message}`, { cause: err });
+      }
+      n += plan.reduce((k, p) => k + p.ops.length, 0);
+    }
   } catch (err) {
     for (let i = undo.length - 1; i >= 0; i--) {
       try {
@@ -31,9 +41,31 @@ export function applyChanges(changes: unknown, resolve: (id: number) => object |
         /* best effort: the original error is what matters */
       }
     }
-    throw ChannelErrors.CONFLICT(`applying the dirty set failed: ${(err as Error).message}`, { cause: err });
+    throw err;
   }
-  return plan.reduce((n, p) => n + p.ops.length, 0);
+  return n;
+}
+
+/**
+ * Checks a dirty set's shape and that it names only objects `resolve` knows, without applying it
+ * (a lock release is checked when it arrives, applied at the commit point).
+ */
+export function checkChanges(changes: unknown, resolve: (id: number) => object | undefined): void {
+  for (const { ops } of planChanges(changes, resolve)) {
+    for (const op of ops) if (!Array.isArray(op) || typeof op[0] !== 'string') throw ChannelErrors.MALFORMED('operation is not a list');
+  }
+}
+
+function planChanges(changes: unknown, resolve: (id: number) => object | undefined): Array<{ obj: object; ops: Op[] }> {
+  if (!Array.isArray(changes)) throw ChannelErrors.MALFORMED('changes must be a list');
+  const plan: Array<{ obj: object; ops: Op[] }> = [];
+  for (const c of changes as Change[]) {
+    if (!c || typeof c.id !== 'number' || !Array.isArray(c.ops)) throw ChannelErrors.MALFORMED('change without id or ops');
+    const obj = resolve(c.id);
+    if (!obj) throw ChannelErrors.FORBIDDEN(`object ${c.id}`);
+    plan.push({ obj, ops: c.ops });
+  }
+  return plan;
 }
 
 const same = (a: unknown, b: unknown) => Object.is(a, b);

@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
-import { decode, INVOCATION_VERSION, type InvocationEvent, type Provider } from '../protocol';
+import { ChannelErrors, decode, INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Provider } from '../protocol';
 import type { ExportTable } from '../gc';
 import type { Outcome } from '../offload-worker';
 import type { AgentOptions } from './config';
-import { applyChanges } from './apply';
+import { invokeError } from './providers/errors';
 import { captureClosure, markStructural } from './capture/closure';
 import type { InvocationPacker } from './pg-pack';
 import { serverDecodeHooks } from './channel/decode-hooks';
@@ -82,9 +82,10 @@ export class Dispatcher {
    * Captures and invokes once. Resolves with the worker's outcome, decoded against the invocation's
    * lease (still open: the caller commits or discards, then closes it).
    */
-  private invoke(entry: HandlerEntry, self: unknown, req: Request, res: Response, shadow: boolean): Promise<Invoked> {
+  private invoke(entry: HandlerEntry, self: unknown, req: Request, res: Response, shadow: boolean, deadline: number): Promise<Invoked> {
     return this.invokeRoot(
       entry,
+      deadline,
       () => {
         const root = { handler: entry.fn, self, req: snapshotRequest(req), res: snapshotResponse(res), awaitPromise: entry.expressMajor >= 5, style: 'express' };
         markStructural(root, root.req, root.req.props, root.req.app, root.res);
@@ -94,11 +95,36 @@ export class Dispatcher {
     );
   }
 
-  private async invokeRoot(entry: HandlerEntry, makeRoot: () => object, shadow: boolean): Promise<Invoked> {
+  /**
+   * Opens, captures and invokes; resolves with the outcome while the invocation is still open (the
+   * caller commits or discards it, through `Invoked`, the one way an invocation ends). `deadline`
+   * (a `performance.now()` time, set when the offload was decided) bounds everything: the wait for
+   * a worker slot, its start, the run and the channel calls.
+   */
+  private async invokeRoot(entry: HandlerEntry, deadline: number, makeRoot: () => object, shadow: boolean): Promise<Invoked> {
     const lease = this.ctx.exports.lease();
     const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined, shadow);
-    const close = () => this.ctx.invocations.close(record.id);
     const packer = this.ctx.packer(cap, shadow);
+    let ended = false;
+    // Memory first (its keys are released there), then the database: a refused memory commit
+    // rolls the database work back, so the local re-run starts from the same state.
+    const discard = async () => {
+      if (ended) return;
+      ended = true;
+      this.ctx.invocations.close(record.id);
+      await packer.finish('rollback');
+    };
+    const commit = async (changes: unknown) => {
+      if (ended) throw ChannelErrors.ENDED(`invocation ${record.id}`);
+      ended = true;
+      try {
+        this.ctx.invocations.commit(record.id, changes);
+      } catch (err) {
+        await packer.finish('rollback');
+        throw err;
+      }
+      await packer.finish('commit');
+    };
     try {
       const root = makeRoot();
       const tc = now();
@@ -127,7 +153,7 @@ export class Dispatcher {
         inv: record.id,
         cap,
         channel: await this.ctx.channelUrl(),
-        timeoutMs: this.ctx.options.timeoutMs,
+        timeoutMs: Math.max(1, Math.floor(deadline - now())),
         ...(shadow ? { shadow: true } : {}),
       };
       const b64 = bytes.toString('base64');
@@ -136,7 +162,7 @@ export class Dispatcher {
         event.closureRef = record.id;
       } else event.closure = b64;
       const ti = now();
-      const result = await provider.invoke(event, { timeoutMs: this.ctx.options.timeoutMs });
+      const result = await withDeadline(provider, event, deadline);
       const tr = now();
       if (result.billing) {
         entry.cost.billedMs += result.billing.billedMs;
@@ -151,11 +177,10 @@ export class Dispatcher {
       if (debugEnabled('timing')) debug('timing', `${entry.id}: capture ${(ti - tc).toFixed(2)} ms, invoke ${(tr - ti).toFixed(2)} ms (worker ${JSON.stringify(result.timings)}), decode ${(now() - tr).toFixed(2)} ms`);
       // The worker's database work must be able to commit before anything of it is applied here.
       await packer.prepare();
-      return { outcome, lease, fetched: () => record.fetched, close, finish: (o) => packer.finish(o) };
+      return { outcome, fetched: () => record.fetched, commit: () => commit(outcome.changes), discard };
     } catch (err) {
-      close();
-      // The worker's database work is undone before the request runs again here.
-      await packer.finish('rollback');
+      // The worker's work is undone (memory and database) before the request runs again here.
+      await discard();
       throw err;
     }
   }
@@ -164,11 +189,11 @@ export class Dispatcher {
     const t0 = now();
     let inv: Invoked;
     try {
-      inv = await this.invoke(entry, self, req, res, false);
-      await this.commit(inv);
+      inv = await this.invoke(entry, self, req, res, false, t0 + this.ctx.options.timeoutMs);
+      await inv.commit();
     } catch (err) {
       this.failed(entry, err);
-      this.runLocal(entry, self, req, res, next);
+      this.rerunLocal(entry, self, req, res, next);
       return;
     }
     const outcome = inv.outcome;
@@ -185,6 +210,21 @@ export class Dispatcher {
     const ms = now() - t0;
     entry.offloadLatency.add(ms);
     this.ctx.onRequestDone(entry, 'offloaded', ms);
+  }
+
+  /**
+   * The local re-run of a failed offload. Nobody else holds its promise, so its rejection (or a
+   * synchronous throw) goes to next(err) as Express 5 would route it — on Express 4 too, where the
+   * app would otherwise die of an unhandled rejection that only the agent's re-run caused.
+   */
+  private rerunLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): void {
+    let ret: unknown;
+    try {
+      ret = this.runLocal(entry, self, req, res, next);
+    } catch (err) {
+      return safeNext(next, err);
+    }
+    if (ret && typeof (ret as Promise<unknown>).then === 'function') (ret as Promise<unknown>).then(undefined, (err) => safeNext(next, err));
   }
 
   /** A method-style handler (Nest) run here, timed until its promise settles. */
@@ -209,6 +249,7 @@ export class Dispatcher {
     try {
       inv = await this.invokeRoot(
         entry,
+        t0 + this.ctx.options.timeoutMs,
         () => {
           const root = { handler: entry.fn, self, args, style: 'call', awaitPromise: true, req: { props: {}, headers: {}, app: { locals: {}, settings: {} } }, res: { locals: {}, statusCode: 200, headers: {} } };
           markStructural(root, root.args, root.req, root.res);
@@ -216,9 +257,10 @@ export class Dispatcher {
         },
         false,
       );
-      await this.commit(inv);
+      await inv.commit();
     } catch (err) {
       this.failed(entry, err);
+      // Returned to the caller (Nest awaits it): its rejection is the method's own.
       return this.callLocal(entry, self, args);
     }
     entry.offloaded++;
@@ -229,22 +271,6 @@ export class Dispatcher {
     this.ctx.onRequestDone(entry, 'offloaded', ms);
     if (inv.outcome.thrown !== undefined) throw inv.outcome.thrown;
     return inv.outcome.value;
-  }
-
-  /**
-   * The commit point: the dirty set is applied all or nothing, then the database hand-offs commit.
-   * A refused dirty set rolls the hand-offs back, so the local re-run starts from the same state.
-   */
-  private async commit(inv: Invoked): Promise<void> {
-    try {
-      applyChanges(inv.outcome.changes, (id) => inv.lease.get(id));
-    } catch (err) {
-      inv.close();
-      await inv.finish('rollback');
-      throw err;
-    }
-    inv.close();
-    await inv.finish('commit');
   }
 
   private failed(entry: HandlerEntry, err: unknown): void {
@@ -289,14 +315,18 @@ export class Dispatcher {
    * that reads rows the local run is writing may differ; DESIGN.md notes it.)
    */
   private async shadowThenLocal(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
-    const all = Promise.allSettled([this.invoke(entry, self, req, res, true), this.invoke(entry, self, req, res, true)]);
+    const deadline = now() + this.ctx.options.timeoutMs;
+    const shadows = [this.invoke(entry, self, req, res, true, deadline), this.invoke(entry, self, req, res, true, deadline)];
+    // Each shadow ends (is discarded) as soon as it returns: it must not keep its lease meanwhile.
+    for (const p of shadows) p.then((inv) => inv.discard(), () => {});
+    const all = Promise.allSettled(shadows);
     const rec = recordResponse(res);
     const localDone = new Promise<void>((resolve) => res.once('finish', () => resolve()));
     try {
       const ret = this.runLocal(entry, self, req, res, next) as Promise<unknown> | undefined;
-      if (ret && typeof ret.then === 'function') ret.then(undefined, (err) => next(err));
+      if (ret && typeof ret.then === 'function') ret.then(undefined, (err) => safeNext(next, err));
     } catch (err) {
-      next(err);
+      safeNext(next, err);
     }
     const settled = await all;
     await Promise.race([localDone, new Promise((r) => setTimeout(r, this.ctx.options.timeoutMs).unref())]);
@@ -304,10 +334,8 @@ export class Dispatcher {
     entry.shadowInFlight = false;
     const got: Outcome[] = [];
     for (const s of settled) {
-      if (s.status === 'fulfilled') {
-        s.value.close();
-        got.push(s.value.outcome);
-      } else this.failed(entry, s.reason);
+      if (s.status === 'fulfilled') got.push(s.value.outcome);
+      else this.failed(entry, s.reason);
     }
     if (got.length < 2) return;
     entry.shadow++;
@@ -328,8 +356,36 @@ export class Dispatcher {
 
 interface Invoked {
   outcome: Outcome;
-  lease: import('../gc').Lease;
   fetched(): number;
-  close(): void;
-  finish(outcome: 'commit' | 'rollback'): Promise<void>;
+  /** The commit point: memory (lock changes, then the final changes), then the database. */
+  commit(): Promise<void>;
+  /** Ends the invocation with nothing applied. Idempotent. */
+  discard(): Promise<void>;
+}
+
+/** next(err) that cannot throw into a promise chain of the agent's. */
+function safeNext(next: NextFunction, err: unknown): void {
+  try {
+    next(err);
+  } catch (e) {
+    debug('agent', `next(err) threw: ${(e as Error)?.message ?? e}`);
+  }
+}
+
+/**
+ * The provider's invoke bounded by the invocation's deadline, whatever the provider does: a
+ * provider that overruns it is abandoned (its late answer is dropped; the invocation is discarded,
+ * so nothing it did can commit) and the request runs locally.
+ */
+function withDeadline(provider: Provider, event: InvocationEvent, deadline: number): Promise<InvocationResult> {
+  const left = Math.floor(deadline - now());
+  if (left <= 0) return Promise.reject(invokeError('TIMEOUT', 'the deadline passed before the invoke'));
+  const p = provider.invoke(event, { timeoutMs: left });
+  return new Promise<InvocationResult>((resolve, reject) => {
+    const t = setTimeout(() => reject(invokeError('TIMEOUT', `no result within the ${left} ms left of the deadline`)), left);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
 }

@@ -215,17 +215,25 @@ export class Invocation {
     return this.space.diff();
   }
 
-  /** beehive.lock on the worker: acquire pulls fresh copies, release pushes the dirty set. */
+  /**
+   * beehive.lock on the worker: acquire pulls fresh copies, release pushes the dirty set. The server
+   * keeps the key and the dirty set until the invocation's commit point (two-phase locking); a key
+   * this invocation already holds, or any key once one of its releases is pending, comes without a
+   * refresh (`refresh: false`): the copies here are then newer than the server's, and the changes
+   * since the last snapshot stay in the next dirty set.
+   */
   async lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
     const acq = await this.channel.call(MsgType.LockAcquire, { ...this.auth(), key }, undefined, this.event.timeoutMs);
-    // Fresh copies are decoded into the objects the handler already holds.
-    this.refreshing = true;
-    try {
-      this.decode(acq.body);
-    } finally {
-      this.refreshing = false;
+    if (acq.header.refresh !== false) {
+      // Fresh copies are decoded into the objects the handler already holds.
+      this.refreshing = true;
+      try {
+        this.decode(acq.body);
+      } finally {
+        this.refreshing = false;
+      }
+      this.space.resnapshot();
     }
-    this.space.resnapshot();
     let result: T;
     let failed: unknown;
     try {

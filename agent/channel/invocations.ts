@@ -1,5 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Lease } from '../../gc';
+import { ChannelErrors } from '../../protocol';
+import { applyChangeSets } from '../apply';
+import { LockManager } from '../locks';
 
 /** What the server knows of one in-flight invocation. */
 export interface InvocationRecord {
@@ -11,40 +14,110 @@ export interface InvocationRecord {
   closure?: Buffer;
   refined: Set<number>;
   fetched: number;
+  /** Keys of beehive.lock this invocation holds: until it commits or is discarded. */
   locks: Set<string>;
+  /**
+   * Dirty sets pushed at each lock release, in order, not yet applied: they become visible at the
+   * commit point, after which the keys are released (strict two-phase locking).
+   */
+  pendingLocks: unknown[];
+  /** Set when a channel operation failed in a way the handler may have seen: the commit is refused. */
+  doomed?: Error;
   shadow: boolean;
   /** Pack records still being prepared when the closure was captured. */
   packs: Array<Promise<{ unpacker: string }>>;
 }
 
-/** The table of live invocations and their capabilities. */
+/** How many ended invocations are remembered, to refuse their late messages with ENDED. */
+const ENDED_MEMORY = 4096;
+
+/**
+ * The table of live invocations and their capabilities, and the one place an invocation ends:
+ * `commit` (its lock changes, then its final changes, all or nothing) or `close` (discarded), both
+ * idempotent and keyed by the invocation id. Either releases everything the invocation held: its
+ * lease, its lock keys and waits, its parked closure, its pending lock changes and its packs.
+ */
 export class Invocations {
   private readonly live = new Map<string, InvocationRecord>();
+  /** Ended invocations (id → capability), oldest first, so that a late message gets a precise refusal. */
+  private readonly ended = new Map<string, Buffer>();
   private seq = 0;
+
+  constructor(readonly locks: LockManager = new LockManager()) {}
 
   open(handlerId: string, lease: Lease, refined: Set<number>, shadow = false): { record: InvocationRecord; cap: string } {
     const cap = randomBytes(24);
     const id = `${process.pid.toString(36)}-${(++this.seq).toString(36)}-${randomBytes(4).toString('hex')}`;
-    const record: InvocationRecord = { id, cap, lease, handlerId, refined, fetched: 0, locks: new Set(), shadow, packs: [] };
+    const record: InvocationRecord = { id, cap, lease, handlerId, refined, fetched: 0, locks: new Set(), pendingLocks: [], shadow, packs: [] };
     this.live.set(id, record);
     return { record, cap: cap.toString('base64url') };
   }
 
-  /** The invocation if `cap` is its capability (constant-time compare), else undefined. */
+  /**
+   * The invocation if `cap` is its capability (constant-time compare), else undefined. A correct
+   * capability for an invocation that has ended throws ENDED: its late work is refused, not lost.
+   */
   authorize(inv: unknown, cap: unknown): InvocationRecord | undefined {
     if (typeof inv !== 'string' || typeof cap !== 'string') return undefined;
-    const r = this.live.get(inv);
-    if (!r) return undefined;
     const given = Buffer.from(cap, 'base64url');
+    const r = this.live.get(inv);
+    if (!r) {
+      const old = this.ended.get(inv);
+      if (old && given.length === old.length && timingSafeEqual(given, old)) throw ChannelErrors.ENDED(`invocation ${inv}`);
+      return undefined;
+    }
     if (given.length !== r.cap.length || !timingSafeEqual(given, r.cap)) return undefined;
     return r;
   }
 
+  /**
+   * The commit point of the server's memory: the lock releases' dirty sets in order, then `changes`,
+   * validated and applied all or nothing; then the invocation ends (its keys are released only now,
+   * so nobody saw its lock changes before they were final). Refused with ENDED when it has already
+   * ended, and with the doom reason when a channel operation of it failed. Ends the invocation
+   * whatever the result.
+   */
+  commit(id: string, changes: unknown): number {
+    const r = this.live.get(id);
+    if (!r) throw ChannelErrors.ENDED(`invocation ${id}`);
+    try {
+      if (r.doomed) throw r.doomed;
+      if (r.shadow) return 0;
+      return applyChangeSets([...r.pendingLocks, changes], (oid) => r.lease.get(oid));
+    } finally {
+      this.close(id);
+    }
+  }
+
+  /**
+   * Marks an invocation as unable to commit and releases its keys at once: nothing it did under
+   * them will ever be applied, so the next holder need not wait for it.
+   */
+  doom(r: InvocationRecord, err: Error): void {
+    r.doomed ??= err;
+    r.pendingLocks = [];
+    r.locks.clear();
+    this.locks.releaseAll(r.id);
+  }
+
+  /** Ends an invocation without applying anything. Idempotent; returns the record the first time. */
   close(id: string): InvocationRecord | undefined {
     const r = this.live.get(id);
+    if (!r) return undefined;
     this.live.delete(id);
-    r?.lease.release();
+    this.ended.set(id, r.cap);
+    if (this.ended.size > ENDED_MEMORY) this.ended.delete(this.ended.keys().next().value as string);
+    r.lease.release();
+    r.locks.clear();
+    this.locks.releaseAll(id);
+    r.pendingLocks = [];
+    r.closure = undefined;
+    r.packs.length = 0;
     return r;
+  }
+
+  isLive(id: string): boolean {
+    return this.live.has(id);
   }
 
   get size(): number {

@@ -2,12 +2,12 @@ import http from 'node:http';
 import https from 'node:https';
 import Module from 'node:module';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, MsgType, type Frame } from '../../protocol';
 import { serverEncodeHooks } from '../capture/closure';
 import type { ExportTable } from '../../gc';
-import { applyChanges } from '../apply';
-import type { LockManager } from '../locks';
+import { checkChanges } from '../apply';
 import { serverDecodeHooks } from './decode-hooks';
 import { debug } from '../debug';
 import type { InvocationRecord, Invocations } from './invocations';
@@ -18,33 +18,99 @@ const MAX_REFINED = 20_000;
 export interface ChannelServerOptions {
   host: string;
   port: number;
+  /** The live invocations; their lock manager serves LockAcquire and LockRelease. */
   invocations: Invocations;
   exports: ExportTable;
-  locks: LockManager;
   budget: number;
   appRoot: string;
+  /** Largest frame from a connection that has authenticated. */
   maxFrameBytes: number;
+  /** How long a connection may stay open without authenticating. Default 10 s. */
+  authTimeoutMs?: number;
   tls?: { key: string | Buffer; cert: string | Buffer };
   onRefused?(code: string): void;
 }
+
+/** Headers of the WebSocket upgrade naming a live invocation and its capability. */
+export const AUTH_HEADERS = { inv: 'x-beehive-inv', cap: 'x-beehive-cap' } as const;
+/** Bound on the upgrade request's headers: a peer that has not authenticated sends no more. */
+const MAX_UPGRADE_HEADER_BYTES = 8 * 1024;
 
 /**
  * The server's end of the channel (DESIGN.md §3 steps 6-7): serves object fetches, module
  * fallbacks, closures too large for the invoke payload, and locks — only to a worker that presents
  * the invocation's capability, and only objects leased to that invocation.
+ *
+ * Limits before trust: a connection authenticates at the WebSocket upgrade with the capability of
+ * a live invocation (a worker connects while it runs one); before that it can send only an HTTP
+ * request head of at most 8 KiB, and it is closed if it has not upgraded within `authTimeoutMs`.
+ * Frames up to `maxFrameBytes` are accepted only on an authenticated connection, and every frame
+ * still carries its own invocation's capability.
  */
 export class ChannelServer {
   private readonly server: http.Server | https.Server;
   private readonly wss: WebSocketServer;
+  private readonly authTimeoutMs: number;
+  private readonly unauthenticated = new Map<Duplex, NodeJS.Timeout>();
   refused = 0;
 
   constructor(private readonly o: ChannelServerOptions) {
-    this.server = o.tls ? https.createServer({ key: o.tls.key, cert: o.tls.cert }) : http.createServer();
+    this.authTimeoutMs = o.authTimeoutMs ?? 10_000;
+    if (!(this.authTimeoutMs > 0)) throw new RangeError('authTimeoutMs must be a positive number');
+    const common = { maxHeaderSize: MAX_UPGRADE_HEADER_BYTES, headersTimeout: this.authTimeoutMs, requestTimeout: this.authTimeoutMs };
+    this.server = o.tls
+      ? https.createServer({ ...common, key: o.tls.key, cert: o.tls.cert, handshakeTimeout: this.authTimeoutMs })
+      : http.createServer(common);
+    this.server.on(o.tls ? 'secureConnection' : 'connection', (socket: Duplex) => this.unauthenticatedSocket(socket));
     this.server.on('request', (_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('BeeHive channel: WebSocket only\n');
+      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('BeeHive channel: WebSocket only\n');
     });
-    this.wss = new WebSocketServer({ server: this.server, maxPayload: o.maxFrameBytes, perMessageDeflate: false });
-    this.wss.on('connection', (ws) => this.connection(ws));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes, perMessageDeflate: false });
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  /** Closes a connection that has not authenticated in time. */
+  private unauthenticatedSocket(socket: Duplex): void {
+    (socket as unknown as { unref?: () => void }).unref?.();
+    const timer = setTimeout(() => {
+      this.unauthenticated.delete(socket);
+      this.refused++;
+      this.o.onRefused?.(ChannelErrors.AUTH.code);
+      socket.destroy();
+    }, this.authTimeoutMs);
+    timer.unref();
+    this.unauthenticated.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.unauthenticated.delete(socket);
+    });
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    let ok = false;
+    let err: Error = ChannelErrors.AUTH('the upgrade names no live invocation and capability');
+    try {
+      ok = this.o.invocations.authorize(req.headers[AUTH_HEADERS.inv], req.headers[AUTH_HEADERS.cap]) !== undefined;
+    } catch (e) {
+      err = e as Error;
+    }
+    if (!ok) {
+      this.refused++;
+      const code = (err as { code?: string }).code ?? ChannelErrors.AUTH.code;
+      this.o.onRefused?.(code);
+      const body = JSON.stringify({ code, message: err.message });
+      // The answer, and nothing more is read: the peer's bytes stay in the kernel's buffers (TCP
+      // back-pressure stops it) until the unauthenticated timer closes the connection. Destroying
+      // it at once with data unread would reset it and could lose the answer.
+      socket.pause();
+      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    const timer = this.unauthenticated.get(socket);
+    if (timer) clearTimeout(timer);
+    this.unauthenticated.delete(socket);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connection(ws));
   }
 
   listen(): Promise<{ host: string; port: number }> {
@@ -60,6 +126,10 @@ export class ChannelServer {
 
   close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
+    for (const [socket, timer] of this.unauthenticated) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
     this.wss.close();
     return new Promise((r) => this.server.close(() => r()));
   }
@@ -122,23 +192,42 @@ export class ChannelServer {
         return this.reply(ws, f.id, this.encodeFor(inv, this.moduleExports(headerString(f, 'from'), headerString(f, 'spec'))));
       case MsgType.LockAcquire: {
         const key = headerString(f, 'key', 256);
-        await this.o.locks.acquire(key, inv.id);
+        // A key this invocation still holds (two-phase: held until its commit) is granted at once,
+        // without a refresh: the worker's copies are newer than the server's.
+        if (inv.locks.has(key)) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
+        await this.o.invocations.locks.acquire(key, inv.id);
+        if (!this.o.invocations.isLive(inv.id) || inv.doomed) {
+          // Ended (or doomed) while it waited: the key goes to the next in line.
+          this.o.invocations.locks.release(key, inv.id);
+          throw inv.doomed ?? ChannelErrors.ENDED(`invocation ${inv.id}`);
+        }
         inv.locks.add(key);
+        // Once a release of this invocation is pending, the server's copies lack its own writes:
+        // the worker keeps its copies (a stale one is caught at the commit and re-run locally).
+        if (inv.pendingLocks.length > 0) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
         // Fresh copies of everything the worker holds: the release-consistency acquire.
         const all = [...inv.lease.entries()].map(([, o]) => o);
-        return this.reply(ws, f.id, encode(all, { ...serverEncodeHooks({ lease: inv.lease, budget: Infinity }), budget: undefined }).bytes);
+        return this.reply(ws, f.id, encode(all, { ...serverEncodeHooks({ lease: inv.lease, budget: Infinity }), budget: undefined }).bytes, { refresh: true });
       }
       case MsgType.LockRelease: {
         const key = headerString(f, 'key', 256);
         if (!inv.locks.has(key)) throw ChannelErrors.LOCK(`'${key}' is not held by this invocation`);
-        try {
-          if (!inv.shadow) {
-            const body = decode(f.body, serverDecodeHooks(inv.lease)) as { changes?: unknown };
-            applyChanges(body?.changes ?? [], (id) => inv.lease.get(id));
-          }
-        } finally {
+        if (inv.shadow) {
+          // A shadow's changes are discarded: it need not keep the key.
           inv.locks.delete(key);
-          this.o.locks.release(key, inv.id);
+          this.o.invocations.locks.release(key, inv.id);
+          return this.reply(ws, f.id, new Uint8Array(0));
+        }
+        try {
+          const body = decode(f.body, serverDecodeHooks(inv.lease)) as { changes?: unknown };
+          const changes = body?.changes ?? [];
+          checkChanges(changes, (id) => inv.lease.get(id));
+          // Kept, with the key, until the commit point: applied once there, or never.
+          inv.pendingLocks.push(changes);
+        } catch (err) {
+          // The handler saw its release fail: this invocation must not commit.
+          this.o.invocations.doom(inv, err as Error);
+          throw err;
         }
         return this.reply(ws, f.id, new Uint8Array(0));
       }

@@ -7,6 +7,8 @@ export const LocalErrors = defineErrors('LOCAL', {
   CRASH: 'local worker exited during the invocation',
   CLOSED: 'local provider is closed',
   MALFORMED_RESPONSE: 'local worker answered something that is not an invocation result',
+  START: 'local worker exited or was stopped before it was ready',
+  SEND: 'the invocation could not be sent to the local worker',
 });
 
 export interface LocalProviderOptions {
@@ -16,6 +18,23 @@ export interface LocalProviderOptions {
   env?: NodeJS.ProcessEnv;
   /** Node flags for the workers. */
   execArgv?: string[];
+  /**
+   * A worker not ready this long after its fork is killed (a stopped or wedged start must not hold
+   * a pool slot for good). Requests waiting for it are bounded by their own deadlines. Default 30 s.
+   */
+  startTimeoutMs?: number;
+}
+
+/** One invoke: waits in line for a worker, then runs on one; settles exactly once. */
+interface Job {
+  id: number;
+  event: InvocationEvent;
+  resolve: (r: InvocationResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  done: boolean;
+  slot?: Slot;
+  t0: number;
 }
 
 interface Slot {
@@ -23,83 +42,126 @@ interface Slot {
   child: ChildProcess;
   state: 'starting' | 'idle' | 'busy';
   invocations: number;
+  /** Resolves when the worker is ready, or when it is gone (then `state` says it never was). */
   ready: Promise<void>;
-  current?: { id: number; resolve: (r: InvocationResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+  onReady: () => void;
+  /** The job whose arrival forked this worker: told at once if the worker dies starting. */
+  startedFor?: Job;
+  startTimer?: NodeJS.Timeout;
+  job?: Job;
+  gone: boolean;
 }
 
 /**
  * The local platform: a pool of worker processes on this machine, each running one invocation at a
  * time like a Lambda instance; warm reuse, a cold start (fork + init) when none is idle, waiting in
  * line when all are busy and the pool is full. A worker that dies is replaced on demand.
+ *
+ * Every invoke is bounded by its `timeoutMs` from the moment it is called, covering the wait in
+ * line and the worker's start: the app never waits on a worker that is stopped, wedged or dead.
+ * Every IPC failure (a send to a worker that has just died, an 'error' on the child) ends the
+ * invocation on that worker with a coded error instead of escaping into the app.
  */
 export class LocalProvider implements Provider {
   readonly name = 'local' as const;
   readonly maxPayloadBytes = 64 * 1024 * 1024;
   private readonly slots: Slot[] = [];
-  private readonly waiting: Array<(s: Slot) => void> = [];
+  private readonly queue: Job[] = [];
   private seq = 0;
   private reqSeq = 0;
   private closed = false;
+  private readonly startTimeoutMs: number;
   private readonly counters = { invocations: 0, cold: 0, warm: 0, failures: {} as Record<string, number>, billedMs: 0 };
 
   constructor(private readonly opts: LocalProviderOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('options.workers must be a positive integer');
+    this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+    if (!(this.startTimeoutMs > 0)) throw new RangeError('options.startTimeoutMs must be a positive number');
   }
 
-  async invoke(event: InvocationEvent, { timeoutMs }: { timeoutMs: number }): Promise<InvocationResult> {
-    if (this.closed) throw LocalErrors.CLOSED();
-    const slot = await this.acquire();
-    const t0 = performance.now();
+  invoke(event: InvocationEvent, { timeoutMs }: { timeoutMs: number }): Promise<InvocationResult> {
+    if (this.closed) return Promise.reject(Object.assign(LocalErrors.CLOSED(), { kind: 'platform' }));
+    return new Promise<InvocationResult>((resolve, reject) => {
+      const job: Job = { id: ++this.reqSeq, event, resolve, reject, done: false, t0: 0, timer: undefined as unknown as NodeJS.Timeout };
+      job.timer = setTimeout(() => this.expire(job, timeoutMs), timeoutMs);
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Hands queued jobs to idle workers, forking one per job that no starting worker will take. */
+  private pump(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0) {
+      const idle = this.slots.find((s) => s.state === 'idle');
+      if (idle) {
+        this.run(idle, this.queue.shift()!);
+        continue;
+      }
+      const starting = this.slots.filter((s) => s.state === 'starting').length;
+      if (this.queue.length > starting && this.slots.length < this.opts.workers) {
+        this.spawn(this.queue[starting]);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private run(slot: Slot, job: Job): void {
+    slot.state = 'busy';
+    slot.job = job;
+    job.slot = slot;
+    job.t0 = performance.now();
     this.counters.invocations++;
     if (slot.invocations === 0) this.counters.cold++;
     else this.counters.warm++;
     slot.invocations++;
+    const sendFailed = (err: unknown) => {
+      this.fail('crash');
+      this.settle(job, Object.assign(LocalErrors.SEND(String((err as Error)?.message ?? err)), { kind: 'crash' }));
+      this.retire(slot);
+    };
+    if (!slot.child.connected) return sendFailed('the IPC channel is closed');
     try {
-      return await new Promise<InvocationResult>((resolve, reject) => {
-        const id = ++this.reqSeq;
-        const timer = setTimeout(() => {
-          this.fail('timeout');
-          reject(Object.assign(LocalErrors.TIMEOUT(`${timeoutMs} ms`), { kind: 'timeout' }));
-          slot.current = undefined;
-          // A worker stuck in a loop cannot be trusted with the next request.
-          this.retire(slot);
-        }, timeoutMs);
-        slot.current = { id, resolve, reject, timer };
-        slot.child.send({ type: 'invoke', id, event });
+      // The callback receives EPIPE / ERR_IPC_CHANNEL_CLOSED of a worker that died just now.
+      slot.child.send({ type: 'invoke', id: job.id, event: job.event }, (err) => {
+        if (err && slot.job === job) sendFailed(err);
       });
-    } finally {
-      this.counters.billedMs += Math.ceil(performance.now() - t0);
-      if (!slot.child.killed && slot.child.connected && this.slots.includes(slot)) this.releaseSlot(slot);
+    } catch (err) {
+      sendFailed(err);
     }
+  }
+
+  /** Settles a job once: the result or error, its timer cleared, its slot freed of it. */
+  private settle(job: Job, err: Error | undefined, result?: InvocationResult): void {
+    if (job.done) return;
+    job.done = true;
+    clearTimeout(job.timer);
+    const i = this.queue.indexOf(job);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (job.slot) {
+      this.counters.billedMs += Math.ceil(performance.now() - job.t0);
+      if (job.slot.job === job) job.slot.job = undefined;
+    }
+    if (err) job.reject(err);
+    else job.resolve(result!);
+  }
+
+  private expire(job: Job, timeoutMs: number): void {
+    if (job.done) return;
+    this.fail('timeout');
+    const slot = job.slot;
+    const where = slot ? 'running' : 'waiting for a worker';
+    this.settle(job, Object.assign(LocalErrors.TIMEOUT(`${timeoutMs} ms (${where})`), { kind: 'timeout' }));
+    // A worker stuck in a loop (or stopped) cannot be trusted with the next request.
+    if (slot) this.retire(slot);
   }
 
   private fail(kind: string): void {
     this.counters.failures[kind] = (this.counters.failures[kind] ?? 0) + 1;
   }
 
-  private acquire(): Promise<Slot> {
-    const idle = this.slots.find((s) => s.state === 'idle');
-    if (idle) {
-      idle.state = 'busy';
-      return Promise.resolve(idle);
-    }
-    if (this.slots.length < this.opts.workers) {
-      const s = this.spawn();
-      s.state = 'busy';
-      return s.ready.then(() => s);
-    }
-    return new Promise<Slot>((resolve) => this.waiting.push(resolve));
-  }
-
-  private releaseSlot(s: Slot): void {
-    const next = this.waiting.shift();
-    if (next) {
-      s.state = 'busy';
-      next(s);
-    } else s.state = 'idle';
-  }
-
-  private spawn(): Slot {
+  private spawn(startedFor?: Job): Slot {
     const id = `local-${++this.seq}`;
     // Workers must not load the agent themselves: drop -r/--import of beehive from NODE_OPTIONS.
     const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace(/(?:-r|--require|--import)[ =]\S*beehive\S*/g, '').trim();
@@ -110,37 +172,37 @@ export class LocalProvider implements Provider {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let onReady!: () => void;
-    const slot: Slot = { id, child, state: 'starting', invocations: 0, ready: new Promise<void>((r) => (onReady = r)) };
+    const ready = new Promise<void>((r) => (onReady = r));
+    const slot: Slot = { id, child, state: 'starting', invocations: 0, ready, onReady, startedFor, gone: false };
+    slot.startTimer = setTimeout(() => {
+      if (slot.state !== 'starting') return;
+      this.fail('start');
+      this.retire(slot);
+    }, this.startTimeoutMs);
+    slot.startTimer.unref();
     child.on('message', (m: { type?: string; id?: number; result?: InvocationResult }) => {
-      if (m?.type === 'ready') return onReady();
-      if (m?.type !== 'result' || !slot.current || m.id !== slot.current.id) return;
-      const cur = slot.current;
-      slot.current = undefined;
-      clearTimeout(cur.timer);
+      if (m?.type === 'ready') {
+        if (slot.state !== 'starting' || slot.gone) return;
+        clearTimeout(slot.startTimer);
+        slot.state = 'idle';
+        slot.startedFor = undefined;
+        onReady();
+        return this.pump();
+      }
+      const job = slot.job;
+      if (m?.type !== 'result' || !job || m.id !== job.id) return;
       if (!m.result || typeof m.result !== 'object' || typeof m.result.ok !== 'boolean') {
         this.fail('malformed');
-        return cur.reject(Object.assign(LocalErrors.MALFORMED_RESPONSE(), { kind: 'platform' }));
-      }
-      cur.resolve(m.result);
-    });
-    child.on('exit', (code, signal) => {
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots.splice(i, 1);
-      onReady();
-      if (slot.current) {
-        clearTimeout(slot.current.timer);
-        this.fail('crash');
-        slot.current.reject(Object.assign(LocalErrors.CRASH(`exit ${code ?? signal}`), { kind: 'crash' }));
-        slot.current = undefined;
-      }
-      // Someone waiting for a slot gets a fresh worker instead of this one.
-      if (this.waiting.length && !this.closed) {
-        const s = this.spawn();
-        s.state = 'busy';
-        const next = this.waiting.shift()!;
-        void s.ready.then(() => next(s));
+        this.settle(job, Object.assign(LocalErrors.MALFORMED_RESPONSE(), { kind: 'platform' }));
+      } else this.settle(job, undefined, m.result);
+      if (!slot.gone) {
+        slot.state = 'idle';
+        this.pump();
       }
     });
+    // Without a listener an IPC error would be thrown into the app.
+    child.on('error', () => this.retire(slot));
+    child.on('exit', (code, signal) => this.gone(slot, `exit ${code ?? signal}`));
     // The pool must never keep the app alive on its own.
     child.unref();
     (child as unknown as { channel?: { unref(): void } }).channel?.unref();
@@ -148,22 +210,52 @@ export class LocalProvider implements Provider {
     return slot;
   }
 
-  private retire(s: Slot): void {
-    const i = this.slots.indexOf(s);
+  /** A worker that is gone: its invocation (or the job it was started for) fails now. */
+  private gone(slot: Slot, why: string): void {
+    const wasStarting = slot.state === 'starting';
+    this.remove(slot);
+    if (slot.job) {
+      this.fail('crash');
+      this.settle(slot.job, Object.assign(LocalErrors.CRASH(why), { kind: 'crash' }));
+    } else if (wasStarting && waitsInLine(slot.startedFor)) {
+      this.fail('start');
+      this.settle(slot.startedFor!, Object.assign(LocalErrors.START(why), { kind: 'crash' }));
+    }
+    // Whoever still waits gets a fresh worker.
+    this.pump();
+  }
+
+  private remove(slot: Slot): void {
+    if (slot.gone) return;
+    slot.gone = true;
+    clearTimeout(slot.startTimer);
+    const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    s.child.kill('SIGKILL');
+    slot.onReady();
+  }
+
+  /** Kills a worker (SIGKILL also ends a stopped one); its 'exit' settles what it still had. */
+  private retire(s: Slot): void {
+    const wasStarting = s.state === 'starting';
+    this.remove(s);
+    try {
+      s.child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    if (s.job) {
+      this.fail('crash');
+      this.settle(s.job, Object.assign(LocalErrors.CRASH('the worker was killed'), { kind: 'crash' }));
+    } else if (wasStarting && waitsInLine(s.startedFor)) {
+      this.settle(s.startedFor!, Object.assign(LocalErrors.START('the worker did not start in time'), { kind: 'crash' }));
+    }
+    this.pump();
   }
 
   async prewarm(n: number): Promise<void> {
     const want = Math.min(n, this.opts.workers) - this.slots.length;
     const started: Slot[] = [];
-    for (let i = 0; i < want; i++) {
-      const s = this.spawn();
-      started.push(s);
-      void s.ready.then(() => {
-        if (s.state === 'starting') this.releaseSlot(s);
-      });
-    }
+    for (let i = 0; i < want; i++) started.push(this.spawn());
     await Promise.all(started.map((s) => s.ready));
   }
 
@@ -181,12 +273,22 @@ export class LocalProvider implements Provider {
       billedMs: this.counters.billedMs,
       gbSeconds: 0,
       workers: this.slots.map((s) => ({ id: s.id, state: s.state, invocations: s.invocations, pid: s.child.pid })),
-      queued: this.waiting.length,
+      queued: this.queue.length,
     } as ProviderStats;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const s of this.slots.splice(0)) s.child.kill();
+    for (const j of [...this.queue]) this.settle(j, Object.assign(LocalErrors.CLOSED(), { kind: 'platform' }));
+    for (const s of [...this.slots]) {
+      this.remove(s);
+      s.child.kill();
+      if (s.job) this.settle(s.job, Object.assign(LocalErrors.CLOSED(), { kind: 'platform' }));
+    }
   }
+}
+
+/** A job still waiting for a worker (not running on another one, not settled). */
+function waitsInLine(job: Job | undefined): boolean {
+  return !!job && !job.done && !job.slot;
 }

@@ -10,8 +10,8 @@ import { LockManager } from '../locks';
 /** The channel against hostile peers: a real ws server, real clients, forged and broken frames. */
 describe('channel server: authentication, authorisation and bad input', () => {
   const exportsTable = new ExportTable();
-  const invocations = new Invocations();
   const locks = new LockManager();
+  const invocations = new Invocations(locks);
   const secret = { password: 'hunter2' };
   const shipped = { visible: 1, nested: { deep: true } };
   let server: ChannelServer;
@@ -19,7 +19,7 @@ describe('channel server: authentication, authorisation and bad input', () => {
   let inv: { id: string; cap: string; leasedId: number };
 
   beforeAll(async () => {
-    server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, locks, budget: 1 << 20, appRoot: __dirname, maxFrameBytes: 64 * 1024 });
+    server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, budget: 1 << 20, appRoot: __dirname, maxFrameBytes: 64 * 1024 });
     const a = await server.listen();
     url = `ws://127.0.0.1:${a.port}`;
     const lease = exportsTable.lease();
@@ -32,8 +32,9 @@ describe('channel server: authentication, authorisation and bad input', () => {
     await server.close();
   });
 
-  async function client(): Promise<WebSocket> {
-    const ws = new WebSocket(url);
+  /** A connection authenticated at the upgrade with `as` (the test's invocation by default). */
+  async function client(as: { id: string; cap: string } = inv): Promise<WebSocket> {
+    const ws = new WebSocket(url, { headers: { 'x-beehive-inv': as.id, 'x-beehive-cap': as.cap } });
     await once(ws, 'open');
     return ws;
   }
@@ -121,11 +122,23 @@ describe('channel server: authentication, authorisation and bad input', () => {
   });
 
   it('refuses a forged commit body with a coded codec error', async () => {
-    const ws = await client();
-    await request(ws, encodeFrame(MsgType.LockAcquire, 12, { inv: inv.id, cap: inv.cap, key: 'j' }));
-    const f = await request(ws, encodeFrame(MsgType.LockRelease, 13, { inv: inv.id, cap: inv.cap, key: 'j' }, Buffer.from([0xbe, 1, 0x10, 0xff])));
+    // The commit above doomed that invocation (it may never commit): a fresh one here.
+    const { record, cap } = invocations.open('GET /y', exportsTable.lease(), new Set());
+    const ws = await client({ id: record.id, cap });
+    await request(ws, encodeFrame(MsgType.LockAcquire, 12, { inv: record.id, cap, key: 'j' }));
+    const f = await request(ws, encodeFrame(MsgType.LockRelease, 13, { inv: record.id, cap, key: 'j' }, Buffer.from([0xbe, 1, 0x10, 0xff])));
     expect(String(f.header.code)).toMatch(/^BEEHIVE_ERR_CODEC_/);
     expect(locks.holder('j')).toBeUndefined();
+    expect(() => invocations.commit(record.id, [])).toThrow(expect.objectContaining({ code: expect.stringMatching(/^BEEHIVE_ERR_CODEC_/) }));
+    ws.close();
+  });
+
+  it('refuses a lock on an invocation whose release failed (it can no longer commit)', async () => {
+    const ws = await client();
+    const f = await request(ws, encodeFrame(MsgType.LockAcquire, 14, { inv: inv.id, cap: inv.cap, key: 'after-doom' }));
+    expect(f.type).toBe(MsgType.Error);
+    expect(f.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect(locks.holder('after-doom')).toBeUndefined();
     ws.close();
   });
 
@@ -137,11 +150,13 @@ describe('channel server: authentication, authorisation and bad input', () => {
     ws.close();
   });
 
-  it('stops serving an invocation once it has ended', async () => {
+  it('stops serving an invocation once it has ended: its capability gets ENDED, others AUTH', async () => {
     const ws = await client();
     invocations.close(inv.id);
     const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
-    expect(f.header.code).toBe(ChannelErrors.AUTH.code);
+    expect(f.header.code).toBe(ChannelErrors.ENDED.code);
+    const g = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: 'B'.repeat(32) }));
+    expect(g.header.code).toBe(ChannelErrors.AUTH.code);
     expect(exportsTable.size).toBe(0);
     ws.close();
   });

@@ -43,7 +43,7 @@ export class ChannelClient {
   callSync(type: MsgType, header: Record<string, unknown>, body?: Uint8Array, timeoutMs = 30_000): Reply {
     const id = this.nextId++;
     Atomics.store(this.flag, 0, 0);
-    this.thread.postMessage({ id, frame: encodeFrame(type, id, header, body), sync: true });
+    this.thread.postMessage({ id, frame: encodeFrame(type, id, header, body), sync: true, auth: authOf(header) });
     this.syncCalls++;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -71,7 +71,7 @@ export class ChannelClient {
           reject(err);
         }
       });
-      this.thread.postMessage({ id, frame: encodeFrame(type, id, header, body), sync: false });
+      this.thread.postMessage({ id, frame: encodeFrame(type, id, header, body), sync: false, auth: authOf(header) });
     });
   }
 
@@ -91,6 +91,11 @@ export class ChannelClient {
     this.thread.postMessage({ close: true });
     void this.thread.terminate();
   }
+}
+
+/** The credentials a call carries, for the connection's upgrade when it opens one. */
+function authOf(header: Record<string, unknown>): { inv: string; cap: string } {
+  return { inv: String(header.inv ?? ''), cap: String(header.cap ?? '') };
 }
 
 const clients = new Map<string, ChannelClient>();
