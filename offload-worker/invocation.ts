@@ -217,13 +217,18 @@ export class Invocation {
 
   /**
    * beehive.lock on the worker: acquire pulls fresh copies, release pushes the dirty set. The server
-   * keeps the key and the dirty set until the invocation's commit point (two-phase locking); a key
-   * this invocation already holds, or any key once one of its releases is pending, comes without a
-   * refresh (`refresh: false`): the copies here are then newer than the server's, and the changes
-   * since the last snapshot stay in the next dirty set.
+   * keeps the key and the dirty sets until the invocation's commit point (two-phase locking).
+   * Changes made before the acquire travel with it (a refresh must not overwrite them); once the
+   * server holds any of this invocation's changes, or for a key it already holds, the acquire comes
+   * without a refresh (`refresh: false`): the copies here are then newer than the server's.
+   * Each dirty set is snapshotted when it is computed, before the await, so that nothing the
+   * handler changes meanwhile is lost or sent twice.
    */
   async lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
-    const acq = await this.channel.call(MsgType.LockAcquire, { ...this.auth(), key }, undefined, this.event.timeoutMs);
+    const before = this.diff();
+    const beforeBody = before.length ? this.encode({ changes: before }) : undefined;
+    if (before.length) this.space.resnapshot();
+    const acq = await this.channel.call(MsgType.LockAcquire, { ...this.auth(), key }, beforeBody, this.event.timeoutMs);
     if (acq.header.refresh !== false) {
       // Fresh copies are decoded into the objects the handler already holds.
       this.refreshing = true;
@@ -243,8 +248,8 @@ export class Invocation {
     }
     // As locally: what fn changed before it threw stays changed.
     const body = this.encode({ changes: this.diff() });
-    await this.channel.call(MsgType.LockRelease, { ...this.auth(), key }, body, this.event.timeoutMs);
     this.space.resnapshot();
+    await this.channel.call(MsgType.LockRelease, { ...this.auth(), key }, body, this.event.timeoutMs);
     if (failed) throw failed;
     return result!;
   }

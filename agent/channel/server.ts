@@ -194,7 +194,10 @@ export class ChannelServer {
         const key = headerString(f, 'key', 256);
         // A key this invocation still holds (two-phase: held until its commit) is granted at once,
         // without a refresh: the worker's copies are newer than the server's.
-        if (inv.locks.has(key)) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
+        if (inv.locks.has(key)) {
+          this.keepChanges(inv, f.body);
+          return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
+        }
         await this.o.invocations.locks.acquire(key, inv.id);
         if (!this.o.invocations.isLive(inv.id) || inv.doomed) {
           // Ended (or doomed) while it waited: the key goes to the next in line.
@@ -202,9 +205,11 @@ export class ChannelServer {
           throw inv.doomed ?? ChannelErrors.ENDED(`invocation ${inv.id}`);
         }
         inv.locks.add(key);
-        // Once a release of this invocation is pending, the server's copies lack its own writes:
-        // the worker keeps its copies (a stale one is caught at the commit and re-run locally).
-        if (inv.pendingLocks.length > 0) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
+        // Changes the worker made before this acquire: kept in order, like a release's.
+        const sent = this.keepChanges(inv, f.body);
+        // Once this invocation has changes pending, the server's copies lack its own writes: the
+        // worker keeps its copies (a stale one is caught at the commit and re-run locally).
+        if (sent || inv.pendingLocks.length > 0) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
         // Fresh copies of everything the worker holds: the release-consistency acquire.
         const all = [...inv.lease.entries()].map(([, o]) => o);
         return this.reply(ws, f.id, encode(all, { ...serverEncodeHooks({ lease: inv.lease, budget: Infinity }), budget: undefined }).bytes, { refresh: true });
@@ -218,22 +223,32 @@ export class ChannelServer {
           this.o.invocations.locks.release(key, inv.id);
           return this.reply(ws, f.id, new Uint8Array(0));
         }
-        try {
-          const body = decode(f.body, serverDecodeHooks(inv.lease)) as { changes?: unknown };
-          const changes = body?.changes ?? [];
-          checkChanges(changes, (id) => inv.lease.get(id));
-          // Kept, with the key, until the commit point: applied once there, or never.
-          inv.pendingLocks.push(changes);
-        } catch (err) {
-          // The handler saw its release fail: this invocation must not commit.
-          this.o.invocations.doom(inv, err as Error);
-          throw err;
-        }
+        this.keepChanges(inv, f.body);
         return this.reply(ws, f.id, new Uint8Array(0));
       }
       default:
         throw ChannelErrors.UNKNOWN_TYPE(`type ${f.type}`);
     }
+  }
+
+  /**
+   * A dirty set sent with a lock message, checked (shape, leased objects only) and kept until the
+   * commit point: applied once there, or never. A shadow's are dropped. False when there was none.
+   * A set that fails its check dooms the invocation: its handler saw the failure, so it must not
+   * commit, and its keys are released at once.
+   */
+  private keepChanges(inv: InvocationRecord, body: Uint8Array): boolean {
+    if (body.length === 0) return false;
+    if (inv.shadow) return true;
+    try {
+      const changes = (decode(body, serverDecodeHooks(inv.lease)) as { changes?: unknown })?.changes ?? [];
+      checkChanges(changes, (id) => inv.lease.get(id));
+      if ((changes as unknown[]).length > 0) inv.pendingLocks.push(changes);
+    } catch (err) {
+      this.o.invocations.doom(inv, err as Error);
+      throw err;
+    }
+    return true;
   }
 
   private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown): Uint8Array {

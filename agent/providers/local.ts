@@ -217,12 +217,25 @@ export class LocalProvider implements Provider {
     if (slot.job) {
       this.fail('crash');
       this.settle(slot.job, Object.assign(LocalErrors.CRASH(why), { kind: 'crash' }));
-    } else if (wasStarting && waitsInLine(slot.startedFor)) {
-      this.fail('start');
-      this.settle(slot.startedFor!, Object.assign(LocalErrors.START(why), { kind: 'crash' }));
+    } else if (wasStarting) {
+      const waiting = this.waitingFor(slot);
+      if (waiting) {
+        this.fail('start');
+        this.settle(waiting, Object.assign(LocalErrors.START(why), { kind: 'crash' }));
+      }
     }
     // Whoever still waits gets a fresh worker.
     this.pump();
+  }
+
+  /**
+   * The job a starting worker would have served: the one it was forked for if that one still waits,
+   * else the first in line that no other starting worker was forked for (a prewarmed worker).
+   */
+  private waitingFor(slot: Slot): Job | undefined {
+    if (waitsInLine(slot.startedFor)) return slot.startedFor;
+    const claimed = new Set(this.slots.filter((s) => s.state === 'starting').map((s) => s.startedFor));
+    return this.queue.find((j) => !claimed.has(j));
   }
 
   private remove(slot: Slot): void {
@@ -246,8 +259,9 @@ export class LocalProvider implements Provider {
     if (s.job) {
       this.fail('crash');
       this.settle(s.job, Object.assign(LocalErrors.CRASH('the worker was killed'), { kind: 'crash' }));
-    } else if (wasStarting && waitsInLine(s.startedFor)) {
-      this.settle(s.startedFor!, Object.assign(LocalErrors.START('the worker did not start in time'), { kind: 'crash' }));
+    } else if (wasStarting) {
+      const waiting = this.waitingFor(s);
+      if (waiting) this.settle(waiting, Object.assign(LocalErrors.START('the worker did not start in time'), { kind: 'crash' }));
     }
     this.pump();
   }
