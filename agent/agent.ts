@@ -120,7 +120,14 @@ export class Agent implements AgentControl {
     this.inFlight++;
     res.once('close', this.inFlightDone);
     if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowRun(entry, self, req, res, next);
-    void this.dispatcher.offload(entry, self, req, res, next).catch((err) => next(err));
+    // offload() routes its own failures; this only catches a bug in it, and must not throw itself.
+    void this.dispatcher.offload(entry, self, req, res, next).catch((err) => {
+      try {
+        next(err);
+      } catch (e) {
+        debug('agent', `next(err) threw: ${(e as Error)?.message ?? e}`);
+      }
+    });
     return undefined;
   }
 

@@ -32,6 +32,31 @@ export class Invocation {
     return { inv: this.event.inv, cap: this.event.cap };
   }
 
+  /**
+   * The first channel call of this invocation that failed (lost connection, timeout, refusal). The
+   * handler may have caught the error and carried on with a guess; such an outcome must not
+   * commit, so the runtime reports the invocation failed and the request runs again locally.
+   */
+  failure?: Error;
+
+  private callSync(type: MsgType, header: Record<string, unknown>, body?: Uint8Array) {
+    try {
+      return this.channel.callSync(type, header, body, this.event.timeoutMs);
+    } catch (err) {
+      this.failure ??= err as Error;
+      throw err;
+    }
+  }
+
+  private async call(type: MsgType, header: Record<string, unknown>, body?: Uint8Array) {
+    try {
+      return await this.channel.call(type, header, body, this.event.timeoutMs);
+    } catch (err) {
+      this.failure ??= err as Error;
+      throw err;
+    }
+  }
+
   private decoding = 0;
   private refreshing = false;
 
@@ -95,7 +120,7 @@ export class Invocation {
     this.fetched.push(id);
     let reply;
     try {
-      reply = this.channel.callSync(MsgType.Fetch, { ...this.auth(), id }, undefined, this.event.timeoutMs);
+      reply = this.callSync(MsgType.Fetch, { ...this.auth(), id });
     } catch (err) {
       throw WorkerErrors.REMOTE_FETCH(`object ${id}: ${(err as Error).message}`, { cause: err });
     }
@@ -106,7 +131,7 @@ export class Invocation {
   }
 
   async fetchClosure(): Promise<Uint8Array> {
-    const reply = await this.channel.call(MsgType.Closure, this.auth(), undefined, this.event.timeoutMs);
+    const reply = await this.call(MsgType.Closure, this.auth());
     return reply.body;
   }
 
@@ -141,7 +166,7 @@ export class Invocation {
         let rec = data as { unpacker: string; record?: unknown; pack?: number };
         if (rec?.unpacker === 'deferred') {
           // Prepared by the server while the closure travelled: ask for it.
-          const reply = this.channel.callSync(MsgType.Pack, { ...this.auth(), pack: rec.pack }, undefined, this.event.timeoutMs);
+          const reply = this.callSync(MsgType.Pack, { ...this.auth(), pack: rec.pack });
           rec = JSON.parse(Buffer.from(reply.body).toString('utf8'));
         }
         v = unpack(
@@ -192,7 +217,7 @@ export class Invocation {
       if (typeof spec !== 'string') throw new TypeError('require() takes a string');
       const isFile = spec.startsWith('.') || spec.startsWith('/');
       if (!isFile) return inv.requirePackage(spec, from);
-      const reply = inv.channel.callSync(MsgType.Module, { ...inv.auth(), from, spec }, undefined, inv.event.timeoutMs);
+      const reply = inv.callSync(MsgType.Module, { ...inv.auth(), from, spec });
       inv.fallbacks++;
       return inv.decode(reply.body);
     } as NodeJS.Require;
@@ -228,7 +253,7 @@ export class Invocation {
     const before = this.diff();
     const beforeBody = before.length ? this.encode({ changes: before }) : undefined;
     if (before.length) this.space.resnapshot();
-    const acq = await this.channel.call(MsgType.LockAcquire, { ...this.auth(), key }, beforeBody, this.event.timeoutMs);
+    const acq = await this.call(MsgType.LockAcquire, { ...this.auth(), key }, beforeBody);
     if (acq.header.refresh !== false) {
       // Fresh copies are decoded into the objects the handler already holds.
       this.refreshing = true;
@@ -249,7 +274,7 @@ export class Invocation {
     // As locally: what fn changed before it threw stays changed.
     const body = this.encode({ changes: this.diff() });
     this.space.resnapshot();
-    await this.channel.call(MsgType.LockRelease, { ...this.auth(), key }, body, this.event.timeoutMs);
+    await this.call(MsgType.LockRelease, { ...this.auth(), key }, body);
     if (failed) throw failed;
     return result!;
   }

@@ -69,6 +69,8 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
       // The hand-off ends before the server replays: the server's client is its own again.
       await invocation.closeUnpacked();
     }
+    // A channel call failed during the run: whatever the handler made of it, it is not the outcome.
+    if (invocation.failure) throw invocation.failure;
     const t2 = performance.now();
     const bytesOut = invocation.encode(outcome);
     return {

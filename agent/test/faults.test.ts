@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +197,30 @@ describe('local workers killed or stopped mid-invocation, and holding beehive.lo
     await warm(app, '/slow');
     expect(app.child.exitCode).toBeNull();
     expect(app.stderr()).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE|UnhandledPromiseRejection|ERR_HTTP_HEADERS_SENT/);
+  });
+});
+
+describe('a worker whose channel is lost', () => {
+  let app: RunningApp;
+  let closedPort: number;
+  beforeAll(async () => {
+    // A port nobody listens on: every channel call of the workers fails to connect.
+    const srv = net.createServer().listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    closedPort = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    app = await startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', BEEHIVE_CALLBACK_URL: `ws://127.0.0.1:${closedPort}` });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('does not commit an outcome built on a failed channel call the handler swallowed: it re-runs locally', async () => {
+    const r = await json(`${app.url}/lock-or-guess`);
+    expect(r.body).toEqual({ how: 'locked', pid: 'server' });
+    const h = (await state(app)).agent.handlers.find((x) => x.id === 'GET /lock-or-guess')!;
+    expect(h.reexecuted).toBe(1);
+    expect((await state(app)).stats.locked).toBe(1);
   });
 });
 
