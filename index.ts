@@ -21,8 +21,10 @@ export function configure(options: Partial<AgentOptions> = {}): import('./agent/
 
 /**
  * A distributed lock through the server, with release consistency (paper §4.2): on a worker,
- * acquiring pulls fresh copies of the objects it holds and releasing pushes its changes; on the
- * server it is a plain FIFO mutex shared with the workers.
+ * acquiring pulls fresh copies of the objects it holds and releasing pushes its changes, which the
+ * server keeps, with the key, until the invocation commits (strict two-phase locking: applied once,
+ * or dropped with the key released if the invocation fails); on the server it is a plain FIFO mutex
+ * shared with the workers. docs/guarantees.md says what it promises under faults.
  */
 export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
   if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new TypeError('lock key must be a string of 1 to 256 characters');
