@@ -123,7 +123,8 @@ export class Dispatcher {
         await packer.finish('rollback');
         throw err;
       }
-      await packer.finish('commit');
+      // Memory has committed: from here on the request must not run again, whatever happens.
+      await packer.finish('commit').catch((err: Error) => debug('agent', `${entry.id}: database commit: ${err?.message ?? err}`));
     };
     try {
       const root = makeRoot();
@@ -318,7 +319,7 @@ export class Dispatcher {
     const deadline = now() + this.ctx.options.timeoutMs;
     const shadows = [this.invoke(entry, self, req, res, true, deadline), this.invoke(entry, self, req, res, true, deadline)];
     // Each shadow ends (is discarded) as soon as it returns: it must not keep its lease meanwhile.
-    for (const p of shadows) p.then((inv) => inv.discard(), () => {});
+    for (const p of shadows) p.then((inv) => inv.discard()).catch(() => {});
     const all = Promise.allSettled(shadows);
     const rec = recordResponse(res);
     const localDone = new Promise<void>((resolve) => res.once('finish', () => resolve()));

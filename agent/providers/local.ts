@@ -212,6 +212,8 @@ export class LocalProvider implements Provider {
 
   /** A worker that is gone: its invocation (or the job it was started for) fails now. */
   private gone(slot: Slot, why: string): void {
+    // Retired by the pool: what it had was settled then.
+    if (slot.gone) return this.pump();
     const wasStarting = slot.state === 'starting';
     this.remove(slot);
     if (slot.job) {

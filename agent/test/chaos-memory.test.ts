@@ -13,7 +13,7 @@ import { startApp, type RunningApp } from './harness';
  */
 
 const APP = path.join(__dirname, 'fixtures/counter-app.cjs');
-const N = 200;
+const N = 150;
 const IN_FLIGHT = 8;
 
 /** Mulberry32: a small seeded generator, so that a failing drill can be replayed. */
@@ -89,8 +89,9 @@ describe('chaos: workers killed and stopped while starting, running and holding 
 
   it(`answers ${N} requests once each with a 2xx and applies each change exactly once (seed ${seed})`, async () => {
     const seen = new Set<string>();
+    let stoppedStarting = false;
     // Per kind of event: [kill probability, stop probability]; stops are few (each costs a deadline).
-    const odds: Record<string, [number, number]> = { starting: [0.35, 0.1], busy: [0.06, 0.01], lock: [0.1, 0.02] };
+    const odds: Record<string, [number, number]> = { starting: [0.3, 0.05], busy: [0.04, 0.01], lock: [0.07, 0.02] };
     watcher = fs.watch(dir, (_ev, name) => {
       const m = name && /^(starting|busy|lock)-(\d+)-[0-9a-z]+$/.exec(name);
       if (!m || seen.has(name!)) return;
@@ -101,7 +102,7 @@ describe('chaos: workers killed and stopped while starting, running and holding 
       const x = random();
       let sig: NodeJS.Signals | undefined;
       if (x < pk) sig = 'SIGKILL';
-      else if (x < pk + ps && faults.stops < 3) sig = 'SIGSTOP';
+      else if (x < pk + ps && faults.stops < 3 && !(kind === 'starting' && stoppedStarting)) sig = 'SIGSTOP';
       if (!sig) return;
       try {
         process.kill(pid, sig);
@@ -113,6 +114,8 @@ describe('chaos: workers killed and stopped while starting, running and holding 
       else {
         faults.stops++;
         stopped.push(pid);
+        // A stopped start holds its slot until the pool's start timeout: one is enough.
+        if (kind === 'starting') stoppedStarting = true;
       }
     });
     const results = await drive(app, N);
@@ -129,7 +132,8 @@ describe('chaos: workers killed and stopped while starting, running and holding 
     const byPid = results.reduce((m, r) => ((m[r.body.pid] = (m[r.body.pid] ?? 0) + 1), m), {} as Record<string, number>);
     expect(byPid.worker).toBeGreaterThan(0);
     expect(byPid.server).toBeGreaterThan(0);
-  });
+    // Alone it takes well under a minute; the suite runs files side by side on two cores.
+  }, 180_000);
 });
 
 describe('no faults: 8 in flight, zero duplicates', () => {

@@ -32,12 +32,11 @@ if (process.argv[2] === '--child') {
   const { values: a } = parseArgs({ options: { calls: { type: 'string', default: '2000' } } });
   const { ChannelServer } = require(`${DIST}/agent/channel/server`);
   const { Invocations } = require(`${DIST}/agent/channel/invocations`);
-  const { LockManager } = require(`${DIST}/agent/locks`);
   const { ExportTable } = require(`${DIST}/gc`);
   (async () => {
     const exportsTable = new ExportTable();
     const invocations = new Invocations();
-    const server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, locks: new LockManager(), budget: 64 * 1024, appRoot: __dirname, maxFrameBytes: 8 << 20 });
+    const server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, budget: 64 * 1024, appRoot: __dirname, maxFrameBytes: 8 << 20 });
     const addr = await server.listen();
     // A typical fetched object: a user record with a few nested fields.
     const user = { id: 42, name: 'Ada Lovelace', email: 'ada@example.org', roles: ['admin', 'editor'], prefs: { theme: 'dark', lang: 'en' }, created: new Date(0) };
