@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../../infra';
 import { ROOT, startApp, type RunningApp } from './harness';
 
 /**
@@ -197,6 +198,34 @@ describe('local workers killed or stopped mid-invocation, and holding beehive.lo
     await warm(app, '/slow');
     expect(app.child.exitCode).toBeNull();
     expect(app.stderr()).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE|UnhandledPromiseRejection|ERR_HTTP_HEADERS_SENT/);
+  });
+});
+
+describe.each(['lambda', 'openwhisk'] as const)('a FaaS worker stopped mid-invocation (%s emulator)', (platform) => {
+  let app: RunningApp;
+  let faas: TestPlatform;
+  const dir = tmp('bh-faas-');
+  let stopped = 0;
+  beforeAll(async () => {
+    faas = await startTestPlatform(platform);
+    app = await startApp(APP, { ...faas.env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', BEEHIVE_TIMEOUT_MS: '5000', MARKER_DIR: dir });
+  });
+  afterAll(async () => {
+    if (stopped) kill(stopped, 'SIGKILL');
+    await app?.stop();
+    await faas?.close();
+  });
+
+  it('answers once by a local re-run at the deadline, state changed once', async () => {
+    await warm(app, '/slow');
+    const before = (await state(app)).stats.slow;
+    const busy = nextMarker(dir, 'busy-');
+    const pending = json(`${app.url}/slow?spin=1`);
+    stopped = await busy;
+    kill(stopped, 'SIGSTOP');
+    expect(await pending).toEqual({ status: 200, body: { slow: before + 1, pid: 'server' } });
+    expect((await state(app)).stats.slow).toBe(before + 1);
+    expect(app.child.exitCode).toBeNull();
   });
 });
 
