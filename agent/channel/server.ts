@@ -27,6 +27,8 @@ export interface ChannelServerOptions {
   maxFrameBytes: number;
   /** How long a connection may stay open without authenticating. Default 10 s. */
   authTimeoutMs?: number;
+  /** Connections open at once without having authenticated; more are closed at once. Default 256. */
+  maxUnauthenticated?: number;
   tls?: { key: string | Buffer; cert: string | Buffer };
   onRefused?(code: string): void;
 }
@@ -43,7 +45,8 @@ const MAX_UPGRADE_HEADER_BYTES = 8 * 1024;
  *
  * Limits before trust: a connection authenticates at the WebSocket upgrade with the capability of
  * a live invocation (a worker connects while it runs one); before that it can send only an HTTP
- * request head of at most 8 KiB, and it is closed if it has not upgraded within `authTimeoutMs`.
+ * request head of at most 8 KiB, it is closed if it has not upgraded within `authTimeoutMs`, and at
+ * most `maxUnauthenticated` such connections are open at once.
  * Frames up to `maxFrameBytes` are accepted only on an authenticated connection, and every frame
  * still carries its own invocation's capability.
  */
@@ -51,12 +54,15 @@ export class ChannelServer {
   private readonly server: http.Server | https.Server;
   private readonly wss: WebSocketServer;
   private readonly authTimeoutMs: number;
+  private readonly maxUnauthenticated: number;
   private readonly unauthenticated = new Map<Duplex, NodeJS.Timeout>();
   refused = 0;
 
   constructor(private readonly o: ChannelServerOptions) {
     this.authTimeoutMs = o.authTimeoutMs ?? 10_000;
     if (!(this.authTimeoutMs > 0)) throw new RangeError('authTimeoutMs must be a positive number');
+    this.maxUnauthenticated = o.maxUnauthenticated ?? 256;
+    if (!Number.isInteger(this.maxUnauthenticated) || this.maxUnauthenticated < 1) throw new RangeError('maxUnauthenticated must be a positive integer');
     const common = { maxHeaderSize: MAX_UPGRADE_HEADER_BYTES, headersTimeout: this.authTimeoutMs, requestTimeout: this.authTimeoutMs };
     this.server = o.tls
       ? https.createServer({ ...common, key: o.tls.key, cert: o.tls.cert, handshakeTimeout: this.authTimeoutMs })
@@ -69,9 +75,18 @@ export class ChannelServer {
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 
-  /** Closes a connection that has not authenticated in time. */
+  /**
+   * Closes a connection that has not authenticated in time, and one too many: peers that have not
+   * proved a capability cannot hold more than `maxUnauthenticated` sockets of the process.
+   */
   private unauthenticatedSocket(socket: Duplex): void {
     (socket as unknown as { unref?: () => void }).unref?.();
+    if (this.unauthenticated.size >= this.maxUnauthenticated) {
+      this.refused++;
+      this.o.onRefused?.(ChannelErrors.AUTH.code);
+      socket.destroy();
+      return;
+    }
     const timer = setTimeout(() => {
       this.unauthenticated.delete(socket);
       this.refused++;

@@ -132,6 +132,25 @@ describe('channel limits before trust', () => {
     await Promise.all([once(silent, 'close'), once(partial, 'close')]);
   });
 
+  it('closes connections beyond the unauthenticated limit at once, keeping the others', async () => {
+    const small = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: table, budget: 1 << 20, appRoot: __dirname, maxFrameBytes: 1 << 20, authTimeoutMs: 60_000, maxUnauthenticated: 3 });
+    const p = (await small.listen()).port;
+    const open = async () => {
+      const s = net.connect(p, '127.0.0.1');
+      s.on('error', () => {});
+      await once(s, 'connect');
+      return s;
+    };
+    const first = [await open(), await open(), await open()];
+    let firstClosed = false;
+    for (const s of first) s.on('close', () => (firstClosed = true));
+    const extra = await open();
+    await once(extra, 'close');
+    expect(firstClosed).toBe(false);
+    for (const s of first) s.destroy();
+    await small.close();
+  });
+
   it('keeps an authenticated connection (and its large frames) working after its invocation ends', async () => {
     const lease = table.lease();
     const big = { blob: 'x'.repeat(2 * 1024 * 1024) };
