@@ -89,6 +89,14 @@ function validate(obj: object, op: Op): void {
       if (!cur.equals(Buffer.from(op[2]))) conflict('buffer changed');
       return;
     }
+    case 'href':
+      if (!(obj instanceof URL) || typeof op[1] !== 'string' || !URL.canParse(op[1])) throw ChannelErrors.MALFORMED('href on a non-URL or a bad URL');
+      if (obj.href !== op[2]) conflict('URL changed');
+      return;
+    case 'query':
+      if (!(obj instanceof URLSearchParams) || typeof op[1] !== 'string') throw ChannelErrors.MALFORMED('query on a non-URLSearchParams');
+      if (String(obj) !== op[2]) conflict('search params changed');
+      return;
     default:
       throw ChannelErrors.MALFORMED(`unknown operation '${String(op[0])}'`);
   }
@@ -147,10 +155,26 @@ function apply(obj: object, op: Op): () => void {
       d.setTime(op[1]);
       return () => d.setTime(op[2]);
     }
+    case 'href': {
+      const u = obj as URL;
+      u.href = op[1];
+      return () => (u.href = op[2]);
+    }
+    case 'query': {
+      const p = obj as URLSearchParams;
+      setQuery(p, op[1]);
+      return () => setQuery(p, op[2]);
+    }
     case 'bytes': {
       const target = ArrayBuffer.isView(obj) ? new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength) : new Uint8Array(obj as ArrayBuffer);
       target.set(op[1]);
       return () => target.set(op[2]);
     }
   }
+}
+
+/** Replaces a URLSearchParams' entries in place: a URL's own searchParams updates its URL too. */
+function setQuery(p: URLSearchParams, query: string): void {
+  for (const k of new Set(p.keys())) p.delete(k);
+  for (const [k, v] of new URLSearchParams(query)) p.append(k, v);
 }

@@ -10,6 +10,22 @@ import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
 
+/**
+ * Symbols the server identified (neither registered nor well-known): one local symbol per server
+ * identity for the life of the worker, so that keys made in one invocation match the next.
+ */
+const symbols = new Map<number, symbol>();
+const symbolIds = new Map<symbol, number>();
+function workerSymbol(id: number, desc: string): symbol {
+  let s = symbols.get(id);
+  if (!s) {
+    s = Symbol(desc);
+    symbols.set(id, s);
+    symbolIds.set(s, id);
+  }
+  return s;
+}
+
 /** Values that came as custom records (modules, require functions) re-encode as the same records. */
 const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
 
@@ -61,6 +77,7 @@ export class Invocation {
       },
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
+      symbol: (id, desc) => workerSymbol(id, desc),
       reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,
     });
     return v;
@@ -78,6 +95,7 @@ export class Invocation {
         if (typeof o === 'function') throw WorkerErrors.NEW_FUNCTION(o.name || '(anonymous)');
         return undefined;
       },
+      symbolId: (s) => symbolIds.get(s),
     }).bytes;
   }
 
@@ -132,6 +150,25 @@ export class Invocation {
         const view = Object.create(process) as NodeJS.Process;
         Object.defineProperty(view, 'env', { value: (data as { env: NodeJS.ProcessEnv }).env, enumerable: true, writable: true });
         v = view;
+        break;
+      }
+      case 'promise': {
+        // A promise the server holds settled: settled the same way here.
+        const d = data as { ok: boolean; v: unknown };
+        if (d.ok) v = Promise.resolve(d.v);
+        else {
+          v = Promise.reject(d.v);
+          (v as Promise<unknown>).catch(() => {});
+        }
+        break;
+      }
+      case 'member': {
+        // A method that needs its class (super, #private): taken from the rebuilt class.
+        const d = data as { cls: Function; key: string | symbol; place: 'proto' | 'static'; acc: 'value' | 'get' | 'set' };
+        const holder = d.place === 'static' ? d.cls : (d.cls?.prototype as object);
+        const desc = holder && Object.getOwnPropertyDescriptor(holder, d.key);
+        v = desc?.[d.acc];
+        if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`member ${String(d.key)} missing from its rebuilt class`);
         break;
       }
       case 'express-app':

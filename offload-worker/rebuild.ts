@@ -48,12 +48,21 @@ export function rebuildFunction(header: string, pre: unknown, id = 0): Function 
   return made[0];
 }
 
-/** Fills a rebuilt function's captured variables: `{ vars: { name: value } }`. */
+/**
+ * Fills a rebuilt function's captured variables: `{ vars: { name: value }, proto? }`; `proto` holds
+ * members the app added to a class's prototype after defining it, defined onto the rebuilt one.
+ */
 export function fillFunction(fn: Function, data: unknown): void {
   const s = setters.get(fn);
-  const rec = data as { vars?: Record<string, unknown> } | null;
+  const rec = data as { vars?: Record<string, unknown>; proto?: object } | null;
   if (!s || !rec || typeof rec !== 'object' || !rec.vars || typeof rec.vars !== 'object') return;
   s.set(rec.vars);
+  if (rec.proto && typeof rec.proto === 'object' && fn.prototype && typeof fn.prototype === 'object') {
+    for (const k of Reflect.ownKeys(rec.proto)) {
+      if (k === 'constructor' || k === '__proto__') continue;
+      Object.defineProperty(fn.prototype, k, Object.getOwnPropertyDescriptor(rec.proto, k)!);
+    }
+  }
 }
 
 /**

@@ -1,6 +1,11 @@
 import Module from 'node:module';
 import type { EncodeHooks, Replacement } from '../../protocol';
-import { encode, isCodecBuiltin, refKindOf } from '../../protocol';
+import { types } from 'node:util';
+import { encode, isCarriedProto, isNativeCode, refKindOf } from '../../protocol';
+import { analyzeFunction } from './analysis';
+import { promiseState } from './inspector';
+import { installPackageStateHook, packageDrift } from './package-state';
+import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
 import { encodeFunction, functionInfo } from './function-record';
@@ -82,6 +87,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
       packFor(o, opts) ??
       libraryFunctionRef(o, opts) ??
       replaceForWorker(o),
+    symbolId,
   };
 }
 
@@ -95,6 +101,8 @@ function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
   }
   return { custom: 'pack', data: r };
 }
+
+installPackageStateHook();
 
 /** Functions of node_modules packages that are not reachable as module members. */
 const libraryFn = new WeakMap<Function, boolean>();
@@ -119,7 +127,13 @@ function replaceForWorker(o: object): Replacement | undefined {
   if (o instanceof RequireOf) return { custom: 'require', data: o.file };
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
   const origin = originOf(o);
-  if (origin) return origin;
+  if (origin) {
+    if (origin.custom === 'module') {
+      const drift = packageDrift(origin.data.spec);
+      if (drift) throw CaptureErrors.PACKAGE_STATE(drift);
+    }
+    return origin;
+  }
   if (isExpressApp(o)) {
     // The app itself stays on the server: the worker gets its view of it, settings and locals.
     markLazy(o.settings as object);
@@ -131,34 +145,149 @@ function replaceForWorker(o: object): Replacement | undefined {
     if (!rec || typeof rec.unpacker !== 'string') throw CaptureErrors.UNSUPPORTED(`[Symbol.for('beehive.pack')]() of ${o.constructor?.name} did not return { unpacker, record }`);
     return { custom: 'pack', data: rec };
   }
-  if (typeof o === 'function') {
-    if (isRequireFn(o)) throw CaptureErrors.UNSUPPORTED('a require function reached through data');
-    const info = functionInfo(o);
-    if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
-    const enc = encodeFunction(o, info);
-    const vars = (enc.data as { vars: Record<string, unknown> }).vars;
-    markStructural(enc.data, vars);
-    for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
-    if (info.globals.includes('process')) vars.process = new ProcessView();
-    return { fn: enc };
-  }
-  const kind = refKindOf(o);
-  if (kind === 'instance' && !isCodecBuiltin(o)) {
-    const ctor = Object.getPrototypeOf(o).constructor as Function;
-    if (!originOf(ctor)) {
-      let info;
-      try {
-        info = functionInfo(ctor);
-      } catch (err) {
-        throw CaptureErrors.UNSUPPORTED(`an instance of ${ctor.name} holds native state: ${(err as Error).message}`);
-      }
-      if (info.analysis.hasPrivate) throw CaptureErrors.PRIVATE(`class ${ctor.name}${info.file ? ` (${info.file})` : ''}`);
-    }
-  }
+  if (typeof o === 'function') return functionRecord(o);
+  if (types.isPromise(o)) return settledPromise(o);
+  const proto = Object.getPrototypeOf(o);
+  if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
+  const why = classRefusal(proto);
+  if (why) throw CaptureErrors.PRIVATE(why);
+  noteArrowFields(o);
+  noteHomes(o);
   return undefined;
 }
 
+function functionRecord(o: Function): Replacement {
+  if (isRequireFn(o)) throw CaptureErrors.UNSUPPORTED('a require function reached through data');
+  const info = functionInfo(o);
+  if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
+  const a = info.analysis;
+  const at = info.file ? ` (${info.file}:${(info.location?.line ?? 0) + 1})` : '';
+  if (a.needsHome) {
+    // A method using super or #private works only as part of its class: it travels as a member of it.
+    const home = homes.get(o);
+    if (!home) throw CaptureErrors.UNSUPPORTED(`the method ${a.name ?? '(anonymous)'}${at} uses ${a.needsHome === 'super' ? 'super' : 'a private name'} and was reached apart from its class`);
+    return { custom: 'member', data: home };
+  }
+  let self: unknown;
+  if (a.arrowThis) {
+    if (!arrowOwners.has(o)) throw CaptureErrors.UNSUPPORTED(`the arrow function ${a.name ?? a.fieldOf ?? '(anonymous)'}${at} uses \`this\` and was reached apart from the object it was created for`);
+    self = arrowOwners.get(o);
+  }
+  const enc = encodeFunction(o, info, self);
+  const data = enc.data as { vars: Record<string, unknown>; proto?: object };
+  const vars = data.vars;
+  markStructural(enc.data, vars, data.proto);
+  for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
+  if (info.globals.includes('process')) vars.process = new ProcessView();
+  return { fn: enc };
+}
+
+/**
+ * A class-field arrow function's `this` is the instance whose construction created it: an arrow
+ * that is the initial value of field `k` of its class, found as the own property `k` of an instance
+ * of that class, belongs to that instance. (The inspector does not list an arrow's `this`.)
+ */
+const arrowOwners = new WeakMap<Function, object>();
+function noteArrowFields(o: object): void {
+  for (const k of Object.keys(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, k);
+    const f = d && 'value' in d ? d.value : undefined;
+    if (typeof f !== 'function' || arrowOwners.has(f) || originOf(f) || isNativeCode(f)) continue;
+    let info;
+    try {
+      info = functionInfo(f);
+    } catch {
+      continue;
+    }
+    if (info.analysis.arrowThis && info.analysis.fieldOf === k) arrowOwners.set(f, o);
+  }
+}
+
+/** Where a method that needs its class lives: the class, and the key on its prototype or on itself. */
+export interface Home {
+  cls: Function;
+  key: string | symbol;
+  place: 'proto' | 'static';
+  acc: 'value' | 'get' | 'set';
+}
+const homes = new WeakMap<Function, Home>();
+
+/** Registers the methods of `o`'s class chain (and their statics) with their homes, once per prototype. */
+const homesNoted = new WeakSet<object>();
+export function noteHomes(o: unknown): void {
+  if (o === null || typeof o !== 'object') return;
+  for (let p = Object.getPrototypeOf(o); p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if (homesNoted.has(p)) continue;
+    homesNoted.add(p);
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value;
+    if (typeof cls !== 'function' || cls.prototype !== p) continue;
+    for (const [holder, place] of [[p, 'proto'], [cls, 'static']] as const) {
+      for (const key of Reflect.ownKeys(holder)) {
+        const d = Object.getOwnPropertyDescriptor(holder, key)!;
+        for (const acc of ['value', 'get', 'set'] as const) {
+          const f = d[acc];
+          if (typeof f === 'function' && f !== cls && !homes.has(f)) homes.set(f, { cls, key, place, acc });
+        }
+      }
+    }
+  }
+}
+
+/** A settled promise travels as its outcome; a pending one is refused by the codec. */
+function settledPromise(p: Promise<unknown>): Replacement | undefined {
+  const s = promiseState(p);
+  if (s.state === 'pending') return undefined;
+  return { custom: 'promise', data: { ok: s.state === 'fulfilled', v: s.value } };
+}
+
+/**
+ * Why instances of a class chain cannot be copied, or undefined. Decided once per prototype: a class
+ * (app, package or Node's own) that declares private fields or methods keeps state no copy of its
+ * own properties carries.
+ */
+const classVerdicts = new WeakMap<object, string | null>();
+function classRefusal(proto: object): string | undefined {
+  let v = classVerdicts.get(proto);
+  if (v !== undefined) return v ?? undefined;
+  v = null;
+  for (let p: object | null = proto; p !== null && !isCarriedProto(p); p = Object.getPrototypeOf(p)) {
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as Function | undefined;
+    if (typeof cls !== 'function' || cls.prototype !== p || isNativeCode(cls)) continue;
+    let hasPrivate = false;
+    try {
+      const origin = originOf(cls);
+      hasPrivate = origin || isLibraryFunction(cls) ? analyzeFunction(cls).hasPrivate : functionInfo(cls).analysis.hasPrivate;
+    } catch {
+      hasPrivate = /#[A-Za-z_$]/.test(Function.prototype.toString.call(cls));
+    }
+    if (hasPrivate) {
+      const where = originOf(cls) ?? (isLibraryFunction(cls) ? { custom: 'module', data: { spec: libraryName(cls) } } : undefined);
+      const pkg = where && where.custom === 'module' ? ` (${where.data.spec.split('/')[0]})` : '';
+      v = `an instance of ${cls.name || 'a class'}${pkg} has private fields or methods, which a copy on a worker cannot carry`;
+      break;
+    }
+  }
+  classVerdicts.set(proto, v);
+  return v ?? undefined;
+}
+
+function isLibraryFunction(f: Function): boolean {
+  const url = functionLocation(f)?.url ?? '';
+  return url.includes('/node_modules/') || url.startsWith('node:');
+}
+function libraryName(f: Function): string {
+  const url = functionLocation(f)?.url ?? '';
+  const i = url.lastIndexOf('/node_modules/');
+  return i >= 0 ? url.slice(i + '/node_modules/'.length) : url;
+}
+
 export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
+  // A Nest controller method runs on its instance: its class chain's methods know their homes (super).
+  const r = root as { self?: unknown } | null;
+  if (r && typeof r === 'object') {
+    noteHomes(r.self);
+    if (r.self && typeof r.self === 'object') noteArrowFields(r.self);
+  }
   const res = encode(root, serverEncodeHooks(opts));
   return { bytes: res.bytes, objects: res.objects, refs: res.refs };
 }

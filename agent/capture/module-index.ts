@@ -38,6 +38,11 @@ function add(v: unknown, origin: Origin, depth: number): void {
   if (typeof v === 'function' && v.prototype && typeof v.prototype === 'object') {
     const protoOrigin: Origin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, 'prototype'] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), 'prototype'] } };
     if (!origins.has(v.prototype)) add(v.prototype, protoOrigin, 1);
+    // A class reachable only as an exported prototype's constructor (dayjs's Dayjs behind `dayjs.prototype`).
+    const ctor = Object.getOwnPropertyDescriptor(v.prototype, 'constructor')?.value;
+    if (typeof ctor === 'function' && ctor !== v && ctor.prototype === v.prototype && !origins.has(ctor) && protoOrigin.custom === 'module') {
+      origins.set(ctor, { custom: 'module', data: { spec: protoOrigin.data.spec, path: [...(protoOrigin.data.path ?? []), 'constructor'] } });
+    }
   }
   for (const k of keys) {
     if (k === 'prototype' || k === 'constructor' || k === 'caller' || k === 'arguments') continue;

@@ -1,7 +1,7 @@
 import { ByteReader } from './bytes';
 import { CodecErrors } from './errors';
 import type { DecodeHooks } from './hooks';
-import { CODEC_MAGIC, CODEC_VERSION, ERROR_KINDS, Integrity, PropFlag, REF_KINDS, type RefKind, Tag, TYPED_ARRAY_KINDS } from './tags';
+import { CODEC_MAGIC, CODEC_VERSION, ERROR_KINDS, INTL_KINDS, Integrity, PropFlag, REF_KINDS, type RefKind, Tag, TYPED_ARRAY_KINDS } from './tags';
 
 /** Decodes a closure codec stream. Any malformed, truncated or hostile input throws a coded CodecError. */
 export function decode(bytes: Uint8Array, hooks: DecodeHooks = {}): unknown {
@@ -68,6 +68,20 @@ class Decoder {
       }
       case Tag.Symbol:
         return Symbol.for(r.str());
+      case Tag.WellKnownSymbol: {
+        const name = r.str();
+        const sym = (Symbol as unknown as Record<string, unknown>)[name];
+        if (typeof sym !== 'symbol' || Symbol.keyFor(sym) !== undefined) throw CodecErrors.MALFORMED(`unknown well-known symbol '${name}'`);
+        return sym;
+      }
+      case Tag.UniqueSymbol: {
+        const id = r.varint();
+        const desc = r.str();
+        if (!this.hooks.symbol) throw CodecErrors.BAD_REF(`no resolver for symbol ${id}`);
+        return this.hooks.symbol(id, desc);
+      }
+      case Tag.Sub:
+        return this.sub(d);
       case Tag.Backref: {
         const i = r.varint();
         if (i >= this.objects.length) throw CodecErrors.MALFORMED(`back-reference ${i} to an object not yet seen`);
@@ -153,8 +167,47 @@ class Decoder {
           throw CodecErrors.MALFORMED('bad URL', { cause: err });
         }
       }
-      case Tag.UrlSearchParams:
-        return this.register(new URLSearchParams(r.str()), id);
+      case Tag.UrlSearchParams: {
+        if (r.u8() === 0) return this.register(new URLSearchParams(r.str()), id);
+        // A URL's own searchParams: linked to its URL, as on the other side.
+        const i = this.objects.length;
+        this.register(PENDING as unknown, 0);
+        const url = this.value(d);
+        if (!(url instanceof URL)) throw CodecErrors.MALFORMED('search params of a value that is not a URL');
+        this.objects[i] = url.searchParams;
+        if (id !== 0) this.hooks.onObject?.(url.searchParams, id);
+        return url.searchParams;
+      }
+      case Tag.View: {
+        const kind = r.str();
+        const i = this.objects.length;
+        this.register(PENDING as unknown, 0);
+        const buf = this.value(d);
+        const offset = r.varint();
+        const length = r.varint();
+        if (!(buf instanceof ArrayBuffer)) throw CodecErrors.MALFORMED('view onto a value that is not an ArrayBuffer');
+        const view = makeViewOn(kind, buf, offset, length);
+        this.objects[i] = view;
+        if (id !== 0) this.hooks.onObject?.(view, id);
+        return view;
+      }
+      case Tag.Intl: {
+        const name = r.str();
+        if (!(INTL_KINDS as readonly string[]).includes(name)) throw CodecErrors.MALFORMED(`unknown Intl kind '${name}'`);
+        const i = this.objects.length;
+        this.register(PENDING as unknown, 0);
+        const opts = this.value(d);
+        const C = (Intl as unknown as Record<string, new (...a: unknown[]) => object>)[name];
+        let v: object;
+        try {
+          v = name === 'Locale' ? new C(String(opts)) : new C((opts as { locale?: string })?.locale, opts);
+        } catch (err) {
+          throw CodecErrors.MALFORMED(`bad Intl.${name} options`, { cause: err });
+        }
+        this.objects[i] = v;
+        if (id !== 0) this.hooks.onObject?.(v, id);
+        return v;
+      }
       case Tag.Boxed: {
         const slot = this.register(PENDING as unknown, id);
         const i = this.objects.length - 1;
@@ -221,6 +274,22 @@ class Decoder {
     }
   }
 
+  /** A built-in with a class and own properties: the inner value first, then its class, then its properties. */
+  private sub(d: number): unknown {
+    const tag = this.r.u8();
+    if (tag < Tag.Object || tag === Tag.Instance || tag === Tag.Function || tag === Tag.Custom || tag === Tag.Object) throw CodecErrors.MALFORMED(`sub-classed value of tag 0x${tag.toString(16)}`);
+    const v = this.object(tag, d) as object;
+    const cls = this.value(d);
+    if (cls !== null) {
+      if (typeof cls !== 'function' || cls.prototype === null || (typeof cls.prototype !== 'object' && typeof cls.prototype !== 'function')) {
+        throw CodecErrors.MALFORMED('built-in of a value that is not a class');
+      }
+      Object.setPrototypeOf(v, cls.prototype);
+    }
+    this.props(v, d);
+    return v;
+  }
+
   /** An existing object to decode into, emptied; only when the kinds agree. */
   private reused(id: number, kind: 'object' | 'array' | 'map' | 'set' | 'instance'): object | undefined {
     if (id === 0 || !this.hooks.reuse) return undefined;
@@ -249,12 +318,18 @@ class Decoder {
     const assignable = proto === Object.prototype || proto === null || proto === Array.prototype;
     for (let i = 0; i < n; i++) {
       const flags = r.u8();
-      const name = r.str();
-      if (flags === 0 && assignable && name !== '__proto__') {
-        (o as Record<string, unknown>)[name] = this.value(d);
-        continue;
+      let key: string | symbol;
+      if (flags & PropFlag.SymbolKey) {
+        const k = this.value(d);
+        if (typeof k !== 'symbol') throw CodecErrors.MALFORMED('symbol key that is not a symbol');
+        key = k;
+      } else {
+        key = r.str();
+        if (flags === 0 && assignable && key !== '__proto__') {
+          (o as Record<string, unknown>)[key] = this.value(d);
+          continue;
+        }
       }
-      const key: string | symbol = flags & PropFlag.SymbolKey ? Symbol.for(name) : name;
       if (key === '__proto__' && !(flags & PropFlag.Accessor)) {
         // Defined, never assigned: assignment would change the prototype.
       }
@@ -286,6 +361,18 @@ class Decoder {
     else if (level === Integrity.NonExtensible) Object.preventExtensions(o);
     else if (level !== Integrity.None) throw CodecErrors.MALFORMED('bad integrity level');
     return o;
+  }
+}
+
+function makeViewOn(kind: string, buf: ArrayBuffer, offset: number, length: number): ArrayBufferView {
+  if (!(TYPED_ARRAY_KINDS as readonly string[]).includes(kind)) throw CodecErrors.MALFORMED(`unknown typed array kind '${kind}'`);
+  try {
+    if (kind === 'Buffer') return Buffer.from(buf, offset, length);
+    if (kind === 'DataView') return new DataView(buf, offset, length);
+    const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBuffer, o: number, l: number) => ArrayBufferView>)[kind];
+    return new Ctor(buf, offset, length);
+  } catch (err) {
+    throw CodecErrors.MALFORMED(`${kind} view out of its buffer's bounds`, { cause: err });
   }
 }
 

@@ -28,6 +28,8 @@ export interface EncodeHooks {
   overBudget?(value: object, kind: RefKind): { ref: number; kind: RefKind };
   /** Private fields of a class instance, as [name, value] pairs. */
   privates?(value: object): Array<[string, unknown]> | undefined;
+  /** An identity for a symbol that is neither registered nor well-known; undefined refuses it. */
+  symbolId?(s: symbol): number | undefined;
   /** Nesting beyond which objects become remote references (or an error without overBudget). Default 1000. */
   maxDepth?: number;
 }
@@ -36,6 +38,8 @@ export interface DecodeHooks {
   /** Resolves a remote reference: a Proxy on the worker, the real object on the server. */
   ref?(ref: number, kind: RefKind): unknown;
   custom?(tag: string, data: unknown): unknown;
+  /** The symbol the other side identified as `id` (see EncodeHooks.symbolId). */
+  symbol?(id: number, description: string): symbol;
   createFunction?(header: string, pre: unknown, id: number): Function;
   fillFunction?(fn: Function, data: unknown): void;
   setPrivates?(obj: object, entries: Array<[string, unknown]>): void;
