@@ -89,6 +89,14 @@ function validate(obj: object, op: Op): void {
       if (!cur.equals(Buffer.from(op[2]))) conflict('buffer changed');
       return;
     }
+    case 'mre':
+      if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mre on a non-Map');
+      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[3])) conflict('map entry changed');
+      return;
+    case 'sre':
+      if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sre on a non-Set');
+      if (!obj.has(op[1])) conflict('set lost the value');
+      return;
     case 'href':
       if (!(obj instanceof URL) || typeof op[1] !== 'string' || !URL.canParse(op[1])) throw ChannelErrors.MALFORMED('href on a non-URL or a bad URL');
       if (obj.href !== op[2]) conflict('URL changed');
@@ -154,6 +162,27 @@ function apply(obj: object, op: Op): () => void {
       const d = obj as Date;
       d.setTime(op[1]);
       return () => d.setTime(op[2]);
+    }
+    case 'mre': {
+      // Moves the entry to the end (insertion order is state); undone by restoring the whole order.
+      const m = obj as Map<unknown, unknown>;
+      const before = [...m];
+      m.delete(op[1]);
+      m.set(op[1], op[2]);
+      return () => {
+        m.clear();
+        for (const [k, v] of before) m.set(k, v);
+      };
+    }
+    case 'sre': {
+      const st = obj as Set<unknown>;
+      const before = [...st];
+      st.delete(op[1]);
+      st.add(op[1]);
+      return () => {
+        st.clear();
+        for (const v of before) st.add(v);
+      };
     }
     case 'href': {
       const u = obj as URL;

@@ -17,6 +17,8 @@ export type Op =
   | ['sdel', unknown]
   | ['time', number, number]
   | ['bytes', Uint8Array, Uint8Array]
+  | ['mre', unknown, unknown, unknown]
+  | ['sre', unknown]
   | ['href', string, string]
   | ['query', string, string];
 
@@ -34,6 +36,7 @@ type Inner =
   | { k: 'date'; time: number }
   | { k: 'bytes'; bytes: Uint8Array }
   | { k: 'href'; href: string }
+  | { k: 're'; lastIndex: number }
   | { k: 'query'; query: string }
   | { k: 'none' };
 
@@ -111,6 +114,8 @@ function innerSnapshot(o: object, kind: BuiltinName | undefined, known: WeakMap<
       return { k: 'bytes', bytes: new Uint8Array(o as ArrayBuffer).slice() };
     case 'URL':
       return { k: 'href', href: (o as URL).href };
+    case 'RegExp':
+      return { k: 're', lastIndex: (o as RegExp).lastIndex };
     case 'URLSearchParams':
       return { k: 'query', query: String(o) };
     case undefined:
@@ -132,6 +137,11 @@ function diffInner(o: object, s: Snapshot): Op[] {
     case 'none':
     case 'props':
       return ops;
+    case 're': {
+      const now = (o as RegExp).lastIndex;
+      if (!Object.is(now, s.lastIndex)) ops.push(['set', 'lastIndex', now, s.lastIndex, true]);
+      return ops;
+    }
     case 'href': {
       const now = (o as URL).href;
       if (now !== s.href) ops.push(['href', now, s.href]);
@@ -150,13 +160,20 @@ function diffInner(o: object, s: Snapshot): Op[] {
         if (!had || !Object.is(old, v)) ops.push(['mset', k, v, old, had]);
       }
       for (const [k, old] of s.entries) if (!m.has(k)) ops.push(['mdel', k, old]);
-      return ops;
+      return reorder([...m.keys()], [...s.entries.keys()], ops, (k) => {
+        const i = ops.findIndex((op) => op[0] === 'mset' && Object.is(op[1], k));
+        if (i >= 0) ops.splice(i, 1);
+        return s.entries.has(k) ? ['mre', k, m.get(k), s.entries.get(k)] : ['mset', k, m.get(k), undefined, false];
+      });
     }
     case 'set': {
       const set = o as Set<unknown>;
-      for (const v of set) if (!s.values.has(v)) ops.push(['sadd', v]);
       for (const v of s.values) if (!set.has(v)) ops.push(['sdel', v]);
-      return ops;
+      return reorder([...set], [...s.values], ops, (v) => {
+        const i = ops.findIndex((op) => op[0] === 'sadd' && Object.is(op[1], v));
+        if (i >= 0) ops.splice(i, 1);
+        return s.values.has(v) ? ['sre', v] : ['sadd', v];
+      }, (v) => ops.push(['sadd', v]), (v) => !s.values.has(v));
     }
     case 'date': {
       const t = (o as Date).getTime();
@@ -188,4 +205,33 @@ function diffProps(o: object, props: Map<string | symbol, unknown>, length: numb
   }
   for (const [k, old] of props) if (!seen.has(k)) ops.push(['del', k, old]);
   if (isArr && (o as unknown[]).length > (length ?? 0)) ops.push(['len', (o as unknown[]).length, length!]);
+}
+
+/**
+ * Maps and Sets keep insertion order, and apps rely on it (a Map used as an LRU: delete + set moves a
+ * key to the end). The server's result of the plain ops is the surviving old keys in their old order,
+ * then the new keys; from the first place where the worker's order differs, every key is re-appended
+ * in the worker's order ('mre'/'sre' move an existing entry to the end).
+ */
+function reorder(
+  now: unknown[],
+  before: unknown[],
+  ops: Op[],
+  tail: (k: unknown) => Op,
+  addNew?: (k: unknown) => void,
+  isNew?: (k: unknown) => boolean,
+): Op[] {
+  const present = new Set(now);
+  const expected = before.filter((k) => present.has(k));
+  const old = new Set(before);
+  for (const k of now) if (!old.has(k)) expected.push(k);
+  let i = 0;
+  while (i < now.length && Object.is(now[i], expected[i])) i++;
+  if (addNew && isNew) for (let j = 0; j < i; j++) if (isNew(now[j])) addNew(now[j]);
+  if (i === now.length) {
+    if (addNew && isNew) for (let j = i; j < now.length; j++) if (isNew(now[j])) addNew(now[j]);
+    return ops;
+  }
+  for (let j = i; j < now.length; j++) ops.push(tail(now[j]));
+  return ops;
 }

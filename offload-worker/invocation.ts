@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decode, encode, MsgType, refKindOf, type InvocationEvent, type RefKind } from '../protocol';
+import { decode, encode, MsgType, nodeSymbolByName, nodeSymbolName, refKindOf, type InvocationEvent, type RefKind } from '../protocol';
 import type { ChannelClient } from './channel/client';
 import { ClosureSpace, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
@@ -78,7 +78,9 @@ export class Invocation {
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
       symbol: (id, desc) => workerSymbol(id, desc),
+      namedSymbol: nodeSymbolByName,
       reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,
+      existing: this.refreshing ? undefined : (id) => this.space.byId.get(id),
     });
     return v;
   }
@@ -96,6 +98,7 @@ export class Invocation {
         return undefined;
       },
       symbolId: (s) => symbolIds.get(s),
+      symbolName: nodeSymbolName,
     }).bytes;
   }
 
@@ -140,6 +143,12 @@ export class Invocation {
       case 'global': {
         v = globalThis;
         for (const k of data as string[]) v = (v as Record<string, unknown>)[k];
+        break;
+      }
+      case 'global-accessor': {
+        const [name, acc] = data as [string, 'get' | 'set'];
+        v = Object.getOwnPropertyDescriptor(globalThis, String(name))?.[acc === 'set' ? 'set' : 'get'];
+        if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`global accessor ${String(name)}`);
         break;
       }
       case 'require':
@@ -240,7 +249,13 @@ export class Invocation {
   private readonly rebuilt = new Set<Function>();
 
   release(): void {
-    for (const fn of this.rebuilt) releaseFunction(fn);
+    for (const fn of this.rebuilt) {
+      try {
+        releaseFunction(fn);
+      } catch {
+        /* a function whose captured values cannot be reset keeps them until it is rebuilt */
+      }
+    }
     this.rebuilt.clear();
   }
 

@@ -1,7 +1,8 @@
 import Module from 'node:module';
 import type { EncodeHooks, Replacement } from '../../protocol';
+import { EventEmitter } from 'node:events';
 import { types } from 'node:util';
-import { encode, isCarriedProto, isNativeCode, refKindOf } from '../../protocol';
+import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf } from '../../protocol';
 import { analyzeFunction } from './analysis';
 import { promiseState } from './inspector';
 import { installPackageStateHook, packageDrift } from './package-state';
@@ -88,6 +89,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
       libraryFunctionRef(o, opts) ??
       replaceForWorker(o),
     symbolId,
+    symbolName: nodeSymbolName,
   };
 }
 
@@ -151,6 +153,8 @@ function replaceForWorker(o: object): Replacement | undefined {
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
   const why = classRefusal(proto);
   if (why) throw CaptureErrors.PRIVATE(why);
+  const hidden = byNameSymbolState(o, proto);
+  if (hidden) throw CaptureErrors.UNSUPPORTED(hidden);
   noteArrowFields(o);
   noteHomes(o);
   return undefined;
@@ -253,6 +257,12 @@ function classRefusal(proto: object): string | undefined {
   for (let p: object | null = proto; p !== null && !isCarriedProto(p); p = Object.getPrototypeOf(p)) {
     const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as Function | undefined;
     if (typeof cls !== 'function' || cls.prototype !== p || isNativeCode(cls)) continue;
+    const url = functionLocation(cls)?.url ?? '';
+    if (url.startsWith('node:') && !NODE_CLASSES_BY_VALUE.has(cls)) {
+      // Node's own classes keep their real state in handles, timers and C++ (a Timeout, a Socket).
+      v = `an instance of ${cls.name || 'a class'}, a Node.js internal class (${url}) whose state is not all in its properties`;
+      break;
+    }
     let hasPrivate = false;
     try {
       const origin = originOf(cls);
@@ -263,13 +273,41 @@ function classRefusal(proto: object): string | undefined {
     if (hasPrivate) {
       const where = originOf(cls) ?? (isLibraryFunction(cls) ? { custom: 'module', data: { spec: libraryName(cls) } } : undefined);
       const pkg = where && where.custom === 'module' ? ` (${where.data.spec.split('/')[0]})` : '';
-      v = `an instance of ${cls.name || 'a class'}${pkg} has private fields or methods, which a copy on a worker cannot carry`;
+      const named = where && where.custom === 'module' ? where.data.path?.filter((k) => k !== 'prototype' && k !== 'constructor').pop() : undefined;
+      v = `an instance of ${named ?? (cls.name || 'a class')}${pkg} has private fields or methods, which a copy on a worker cannot carry`;
       break;
     }
   }
   classVerdicts.set(proto, v);
   return v ?? undefined;
 }
+
+/**
+ * An instance of a class that travels by name (a package's, Node's) runs on the worker's copy of
+ * that class's code, which keys its state by its own symbols: state under a symbol private to the
+ * package could not be found there.
+ */
+function byNameSymbolState(o: object, proto: object): string | undefined {
+  const syms = Object.getOwnPropertySymbols(o);
+  if (syms.length === 0) return undefined;
+  let byName: Function | undefined;
+  for (let p: object | null = proto; p !== null && !isCarriedProto(p); p = Object.getPrototypeOf(p)) {
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as Function | undefined;
+    if (typeof cls === 'function' && (originOf(cls) || isLibraryFunction(cls))) {
+      byName = cls;
+      break;
+    }
+  }
+  if (!byName) return undefined;
+  for (const s of syms) {
+    if (Symbol.keyFor(s) !== undefined || nodeSymbolName(s) || [...Object.getOwnPropertyNames(Symbol)].some((k) => (Symbol as unknown as Record<string, unknown>)[k] === s)) continue;
+    return `an instance of ${byName.name || 'a package class'} keeps state under ${String(s)}, a symbol private to its package, which the worker's copy of the package would not find`;
+  }
+  return undefined;
+}
+
+/** Node classes whose instances are all in their own properties. */
+const NODE_CLASSES_BY_VALUE = new Set<Function>([EventEmitter, TextEncoder]);
 
 function isLibraryFunction(f: Function): boolean {
   const url = functionLocation(f)?.url ?? '';

@@ -1,6 +1,6 @@
 import Module from 'node:module';
 import path from 'node:path';
-import { ChannelErrors, type DecodeHooks } from '../../protocol';
+import { ChannelErrors, nodeSymbolByName, type DecodeHooks } from '../../protocol';
 import type { Lease } from '../../gc';
 import { symbolById } from '../capture/symbols';
 
@@ -33,6 +33,7 @@ export function serverDecodeHooks(lease: Lease): DecodeHooks {
       if (tag === 'process') return process;
       throw ChannelErrors.MALFORMED(`record '${tag}' cannot come from a worker`);
     },
+    namedSymbol: nodeSymbolByName,
     symbol: (id) => {
       const s = symbolById(id);
       if (!s) throw ChannelErrors.FORBIDDEN(`symbol ${id}`);

@@ -312,3 +312,30 @@ export function intlOptions(o: object, name: string): unknown {
   intlVerified.set(o, opts);
   return opts;
 }
+
+/**
+ * Symbols Node's by-value classes keep their own state under (EventEmitter's kCapture): each side
+ * finds its own by probing a fresh instance, so they travel by name.
+ */
+let nodeSymbols: Map<symbol, string> | undefined;
+let nodeSymbolsByName: Map<string, symbol> | undefined;
+function probeNodeSymbols(): void {
+  if (nodeSymbols) return;
+  nodeSymbols = new Map();
+  nodeSymbolsByName = new Map();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { EventEmitter } = require('node:events') as typeof import('node:events');
+  for (const s of Object.getOwnPropertySymbols(new EventEmitter())) {
+    if (Symbol.keyFor(s) !== undefined || !s.description) continue;
+    nodeSymbols.set(s, `events:${s.description}`);
+    nodeSymbolsByName.set(`events:${s.description}`, s);
+  }
+}
+export function nodeSymbolName(s: symbol): string | undefined {
+  probeNodeSymbols();
+  return nodeSymbols!.get(s);
+}
+export function nodeSymbolByName(name: string): symbol | undefined {
+  probeNodeSymbols();
+  return nodeSymbolsByName!.get(name);
+}

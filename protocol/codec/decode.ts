@@ -34,9 +34,18 @@ class Decoder {
 
   private register<T>(o: T, id: number): T {
     if (this.objects.length >= this.maxObjects) throw CodecErrors.TOO_LARGE(`more than ${this.maxObjects} objects`);
-    this.objects.push(o);
-    if (id !== 0 && o !== PENDING && ((typeof o === 'object' && o !== null) || typeof o === 'function')) this.hooks.onObject?.(o as object, id);
+    // An object this side already holds: back-references resolve to it, and the copy being decoded
+    // is scratch (see DecodeHooks.existing).
+    const known = id !== 0 && o !== PENDING ? this.hooks.existing?.(id) : undefined;
+    this.objects.push(known ?? o);
+    if (!known && id !== 0 && o !== PENDING && ((typeof o === 'object' && o !== null) || typeof o === 'function')) this.hooks.onObject?.(o as object, id);
     return o;
+  }
+
+  /** The object a value with `id` stands for: the one this side already holds, if any. */
+  private held<T>(v: T, id: number): T {
+    if (id === 0 || !this.hooks.existing) return v;
+    return (this.hooks.existing(id) as T | undefined) ?? v;
   }
 
   private value(depth: number): unknown {
@@ -70,7 +79,8 @@ class Decoder {
         return Symbol.for(r.str());
       case Tag.WellKnownSymbol: {
         const name = r.str();
-        const sym = (Symbol as unknown as Record<string, unknown>)[name];
+        const own = Object.prototype.hasOwnProperty.call(Symbol, name) ? (Symbol as unknown as Record<string, unknown>)[name] : undefined;
+        const sym = typeof own === 'symbol' ? own : this.hooks.namedSymbol?.(name);
         if (typeof sym !== 'symbol' || Symbol.keyFor(sym) !== undefined) throw CodecErrors.MALFORMED(`unknown well-known symbol '${name}'`);
         return sym;
       }
@@ -102,8 +112,12 @@ class Decoder {
   }
 
   private object(tag: number, d: number): unknown {
+    const id = this.r.varint();
+    return this.held(this.objectInner(tag, d, id), id);
+  }
+
+  private objectInner(tag: number, d: number, id: number): unknown {
     const r = this.r;
-    const id = r.varint();
     switch (tag) {
       case Tag.Object: {
         const nullProto = r.u8() === 1;
@@ -174,8 +188,7 @@ class Decoder {
         this.register(PENDING as unknown, 0);
         const url = this.value(d);
         if (!(url instanceof URL)) throw CodecErrors.MALFORMED('search params of a value that is not a URL');
-        this.objects[i] = url.searchParams;
-        if (id !== 0) this.hooks.onObject?.(url.searchParams, id);
+        this.settle(i, url.searchParams, id);
         return url.searchParams;
       }
       case Tag.View: {
@@ -187,8 +200,7 @@ class Decoder {
         const length = r.varint();
         if (!(buf instanceof ArrayBuffer)) throw CodecErrors.MALFORMED('view onto a value that is not an ArrayBuffer');
         const view = makeViewOn(kind, buf, offset, length);
-        this.objects[i] = view;
-        if (id !== 0) this.hooks.onObject?.(view, id);
+        this.settle(i, view, id);
         return view;
       }
       case Tag.Intl: {
@@ -204,8 +216,7 @@ class Decoder {
         } catch (err) {
           throw CodecErrors.MALFORMED(`bad Intl.${name} options`, { cause: err });
         }
-        this.objects[i] = v;
-        if (id !== 0) this.hooks.onObject?.(v, id);
+        this.settle(i, v, id);
         return v;
       }
       case Tag.Boxed: {
@@ -214,7 +225,7 @@ class Decoder {
         const v = this.value(d);
         if (!['string', 'number', 'boolean', 'bigint', 'symbol'].includes(typeof v)) throw CodecErrors.MALFORMED('boxed non-primitive');
         const boxed = Object(v);
-        this.objects[i] = boxed;
+        this.settle(i, boxed, id);
         void slot;
         return boxed;
       }
@@ -265,13 +276,19 @@ class Decoder {
         const data = this.value(d);
         if (!this.hooks.custom) throw CodecErrors.UNSUPPORTED(`custom record '${name}' without a hook`);
         const v = this.hooks.custom(name, data);
-        this.objects[i] = v;
-        if (id !== 0 && v !== null && (typeof v === 'object' || typeof v === 'function')) this.hooks.onObject?.(v, id);
+        this.settle(i, v, id);
         return v;
       }
       default:
         throw CodecErrors.MALFORMED(`unknown tag 0x${tag.toString(16)}`);
     }
+  }
+
+  /** Fills a slot registered as pending, as `register` would have. */
+  private settle(i: number, v: unknown, id: number): void {
+    const known = id !== 0 ? this.hooks.existing?.(id) : undefined;
+    this.objects[i] = known ?? v;
+    if (!known && id !== 0 && v !== null && (typeof v === 'object' || typeof v === 'function')) this.hooks.onObject?.(v as object, id);
   }
 
   /** A built-in with a class and own properties: the inner value first, then its class, then its properties. */

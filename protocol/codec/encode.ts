@@ -72,7 +72,7 @@ class Encoder {
           w.u8(Tag.Symbol);
           return w.str(key);
         }
-        const wk = WELL_KNOWN_SYMBOLS.get(v);
+        const wk = WELL_KNOWN_SYMBOLS.get(v) ?? this.hooks.symbolName?.(v);
         if (wk !== undefined) {
           w.u8(Tag.WellKnownSymbol);
           return w.str(wk);
