@@ -92,6 +92,9 @@ class Decoder {
       }
       case Tag.Sub:
         return this.sub(d);
+      case Tag.Before:
+        this.value(d);
+        return this.value(d);
       case Tag.Backref: {
         const i = r.varint();
         if (i >= this.objects.length) throw CodecErrors.MALFORMED(`back-reference ${i} to an object not yet seen`);
@@ -294,8 +297,17 @@ class Decoder {
   /** A built-in with a class and own properties: the inner value first, then its class, then its properties. */
   private sub(d: number): unknown {
     const tag = this.r.u8();
+    if (tag === Tag.Before) {
+      // The inner value's buffer came first (see Tag.Before); the inner value follows.
+      this.value(d);
+      return this.subOf(this.value(d) as object, d);
+    }
     if (tag < Tag.Object || tag === Tag.Instance || tag === Tag.Function || tag === Tag.Custom || tag === Tag.Object) throw CodecErrors.MALFORMED(`sub-classed value of tag 0x${tag.toString(16)}`);
-    const v = this.object(tag, d) as object;
+    return this.subOf(this.object(tag, d) as object, d);
+  }
+
+  private subOf(v: object, d: number): unknown {
+    if (v === null || typeof v !== 'object') throw CodecErrors.MALFORMED('sub-classed value that is not an object');
     const cls = this.value(d);
     if (cls !== null) {
       if (typeof cls !== 'function' || cls.prototype === null || (typeof cls.prototype !== 'object' && typeof cls.prototype !== 'function')) {

@@ -225,6 +225,16 @@ class Encoder {
         const buf = view.buffer as ArrayBuffer;
         // Views onto one buffer stay views onto one buffer: the buffer travels once, with identity.
         if (this.sharedBuffers?.has(buf) || this.index.has(buf) || (view.byteOffset === 0 && view.byteLength === buf.byteLength)) {
+          if (!this.index.has(buf)) {
+            // The buffer first, with its identity: its own properties may hold this very view.
+            w.u8(Tag.Before);
+            this.value(buf, d);
+            const seen = this.index.get(o);
+            if (seen !== undefined) {
+              w.u8(Tag.Backref);
+              return w.varint(seen);
+            }
+          }
           begin(Tag.View);
           w.str(ta);
           this.value(buf, d);

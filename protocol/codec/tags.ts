@@ -44,6 +44,8 @@ export const enum Tag {
   WellKnownSymbol = 0x22,
   /** a symbol neither registered nor well-known, by the identity the hooks give it: id, description */
   UniqueSymbol = 0x23,
+  /** a value decoded first for its identity, then the value proper: a buffer before the view onto it */
+  Before = 0x24,
 }
 
 /** Property flags in an object's property list. */
