@@ -1,11 +1,14 @@
 import Module from 'node:module';
 import type { EncodeHooks, Replacement } from '../../protocol';
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
 import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf } from '../../protocol';
 import { analyzeFunction } from './analysis';
 import { promiseState } from './inspector';
-import { installPackageStateHook, packageDrift } from './package-state';
+import { packageDrift } from './package-state';
+export { installPackageStateHook } from './package-state';
 import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
@@ -104,7 +107,8 @@ function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
   return { custom: 'pack', data: r };
 }
 
-installPackageStateHook();
+/** BeeHive's own code (the agent's hooks a framework holds): never shipped as code. */
+const OWN_CODE = pathToFileURL(path.resolve(__dirname, '../..') + path.sep).href;
 
 /** Functions of node_modules packages that are not reachable as module members. */
 const libraryFn = new WeakMap<Function, boolean>();
@@ -119,7 +123,7 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
   let lib = libraryFn.get(o);
   if (lib === undefined) {
     const url = functionLocation(o)?.url ?? '';
-    lib = url.includes('/node_modules/');
+    lib = url.includes('/node_modules/') || url.startsWith(OWN_CODE);
     libraryFn.set(o, lib);
   }
   return lib ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined;
@@ -131,7 +135,7 @@ function replaceForWorker(o: object): Replacement | undefined {
   const origin = originOf(o);
   if (origin) {
     if (origin.custom === 'module') {
-      const drift = packageDrift(origin.data.spec);
+      const drift = packageDrift(origin.data.spec, origin.data.path, o);
       if (drift) throw CaptureErrors.PACKAGE_STATE(drift);
     }
     return origin;

@@ -14,19 +14,17 @@ import { readScopes } from './inspector';
 interface Entry {
   file: string;
   exports: unknown;
-  /** The values seen at load, in walk order. */
-  baseline: unknown[];
-  /** Labels of the baseline's values, for the reason. */
-  labels: string[];
+  /** Each object met at load, with its own keys and values then. */
+  objects: Map<object, unknown[]>;
+  /** The module-scope variables at load, by name. */
+  scope: Map<string, unknown>;
   /** An exported function whose scopes are the module's (undefined: none to read). */
   scopeFn?: Function;
-  /** The verdict once a difference was seen: it does not go back. */
-  drift?: string;
 }
 
 const byFile = new Map<string, Entry>();
 const MAX_DEPTH = 3;
-const MAX_VALUES = 20_000;
+const MAX_OBJECTS = 2_000;
 
 let installed = false;
 /** Records each package file's state as it finishes loading. Idempotent. */
@@ -46,131 +44,130 @@ export function installPackageStateHook(): void {
 }
 
 function record(file: string, exports: unknown): void {
-  const scopeFn = findScopeFunction(exports);
-  const { values, labels } = walk(exports, scopeFn);
-  byFile.set(file, { file, exports, baseline: values, labels, scopeFn });
+  // Module variables are read (through the inspector, the costly part) for a file that exports a
+  // function — dayjs, a package whose state is its module's variables; an object's exports carry
+  // their state in their properties.
+  const scopeFn = typeof exports === 'function' ? exports : undefined;
+  const objects = new Map<object, unknown[]>();
+  const note = (o: object) => {
+    if (!objects.has(o)) objects.set(o, shape(o));
+  };
+  walk(exports, note);
+  const scope = moduleScope(scopeFn);
+  for (const v of scope.values()) walk(v, note);
+  byFile.set(file, { file, exports, objects, scope, scopeFn });
 }
 
-/** An exported function defined in this module: its innermost non-global scope is the module's. */
-function findScopeFunction(exports: unknown): Function | undefined {
-  if (typeof exports === 'function') return exports;
-  if (exports === null || typeof exports !== 'object') return undefined;
-  for (const k of Object.keys(exports)) {
-    let v: unknown;
+function moduleScope(fn: Function | undefined): Map<string, unknown> {
+  if (!fn) return new Map();
+  try {
+    const scopes = readScopes(fn);
+    // The outermost non-global scope of an exported function is its module's (or its bundle's IIFE).
+    return scopes[scopes.length - 1]?.values ?? new Map();
+  } catch {
+    return new Map();
+  }
+}
+
+/** Own keys and values (accessors as their functions), in order: what "changed" means for one object. */
+function shape(o: object): unknown[] {
+  const out: unknown[] = [];
+  let keys: Array<string | symbol>;
+  try {
+    keys = Reflect.ownKeys(o);
+  } catch {
+    return out;
+  }
+  for (const k of keys) {
+    if (typeof o === 'function' && (k === 'caller' || k === 'arguments')) continue;
+    let d: PropertyDescriptor | undefined;
     try {
-      const d = Object.getOwnPropertyDescriptor(exports, k);
-      v = d && 'value' in d ? d.value : undefined;
+      d = Object.getOwnPropertyDescriptor(o, k);
     } catch {
       continue;
     }
-    if (typeof v === 'function') return v as Function;
+    if (!d) continue;
+    out.push(k);
+    if ('value' in d) out.push(d.value);
+    else out.push(d.get, d.set);
   }
-  return undefined;
+  return out;
 }
 
-function walk(exports: unknown, scopeFn: Function | undefined): { values: unknown[]; labels: string[] } {
-  const values: unknown[] = [];
-  const labels: string[] = [];
+/** Objects reachable through own properties, a few levels deep, breadth first. */
+function walk(root: unknown, visit: (o: object, label: string) => boolean | void): void {
   const seen = new Set<object>();
-  const visit = (v: unknown, label: string, depth: number): void => {
-    if (values.length >= MAX_VALUES) return;
-    values.push(v);
-    labels.push(label);
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || depth >= MAX_DEPTH || seen.has(v)) return;
-    seen.add(v);
-    let keys: Array<string | symbol>;
-    try {
-      keys = Reflect.ownKeys(v);
-    } catch {
-      return;
+  let level: Array<[unknown, string]> = [[root, 'exports']];
+  for (let depth = 0; depth <= MAX_DEPTH && level.length; depth++) {
+    const next: Array<[unknown, string]> = [];
+    for (const [v, label] of level) {
+      if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || seen.size >= MAX_OBJECTS) continue;
+      seen.add(v);
+      if (visit(v, label) === false) return;
+      const sh = shape(v);
+      for (let i = 0; i < sh.length; i += 2) if (typeof sh[i] === 'string' || typeof sh[i] === 'symbol') next.push([sh[i + 1], `${label}.${String(sh[i])}`]);
     }
-    values.push(keys.length);
-    labels.push(`${label} (its number of properties)`);
-    for (const k of keys) {
-      if (typeof v === 'function' && (k === 'caller' || k === 'arguments')) continue;
-      let d: PropertyDescriptor | undefined;
-      try {
-        d = Object.getOwnPropertyDescriptor(v, k);
-      } catch {
-        continue;
-      }
-      if (!d) continue;
-      const name = `${label}.${String(k)}`;
-      if ('value' in d) visit(d.value, name, depth + 1);
-      else {
-        values.push(d.get, d.set);
-        labels.push(name, name);
-      }
-    }
-  };
-  visit(exports, 'exports', 0);
-  if (scopeFn) {
-    let scopes: ReturnType<typeof readScopes> = [];
-    try {
-      scopes = readScopes(scopeFn);
-    } catch {
-      scopes = [];
-    }
-    // The outermost non-global scope of an exported function is its module's (or its bundle's IIFE).
-    const mod = scopes[scopes.length - 1];
-    if (mod) for (const [name, v] of [...mod.values].sort((a, b) => (a[0] < b[0] ? -1 : 1))) visit(v, `module variable ${name}`, 1);
+    level = next;
   }
-  return { values, labels };
 }
 
-/** The package directory of a file in node_modules (`…/node_modules/@scope/name`). */
-function packageDir(file: string): string | undefined {
+function same(a: unknown[], b: unknown[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** The package's name for a reason (`@nestjs/common`, `dayjs`). */
+function packageName(file: string): string {
   const marker = `${path.sep}node_modules${path.sep}`;
-  const i = file.lastIndexOf(marker);
-  if (i < 0) return undefined;
-  const rest = file.slice(i + marker.length).split(path.sep);
-  const n = rest[0].startsWith('@') ? 2 : 1;
-  return file.slice(0, i + marker.length) + rest.slice(0, n).join(path.sep);
+  const rest = file.slice(file.lastIndexOf(marker) + marker.length).split(path.sep);
+  return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
 }
 
-const filesByPackage = new Map<string, Entry[]>();
+const verdicts = new Map<string, string>();
 
 /**
- * Why a package member of `spec` (a path inside node_modules) cannot travel by name, or undefined.
- * Every file of its package that the server loaded is compared with what it was at load.
+ * Why a package member (`spec`, a path inside node_modules, then `memberPath` inside its exports)
+ * cannot travel by name, or undefined. What the member reaches through its own properties is
+ * compared with the package file's record from load; for the file's exports themselves (dayjs), so
+ * are the module's variables (its current locale). A difference, once seen, stays.
  */
-export function packageDrift(spec: string): string | undefined {
+export function packageDrift(spec: string, memberPath: string[] | undefined, member: unknown): string | undefined {
   const file = findLoaded(spec);
   if (!file) {
     // Loaded before the hook (a dependency the agent itself loaded first), or not through require.
     if (isLoaded(spec)) return `the package file ${spec} loaded before its state could be recorded, so a difference from a pristine copy cannot be ruled out`;
     return undefined;
   }
-  const dir = packageDir(file);
-  if (!dir) return undefined;
-  let entries = filesByPackage.get(dir);
-  if (!entries || entries.length !== countIn(dir)) {
-    entries = [...byFile.values()].filter((e) => e.file.startsWith(dir + path.sep));
-    filesByPackage.set(dir, entries);
-  }
-  for (const e of entries) {
-    if (e.drift) return e.drift;
-    const now = walk(e.exports, e.scopeFn);
-    const at = firstDifference(e.baseline, now.values);
-    if (at >= 0) {
-      const label = e.labels[Math.min(at, e.labels.length - 1)] ?? now.labels[at];
-      e.drift = `the package ${path.basename(dir)} was changed after it loaded (${path.relative(dir, e.file)}: ${label} differs), and a worker would run a pristine copy of it`;
-      return e.drift;
+  const key = `${file}\0${(memberPath ?? []).join('.')}`;
+  const known = verdicts.get(key);
+  if (known) return known;
+  const e = byFile.get(file)!;
+  const name = packageName(file);
+  const where = ['exports', ...(memberPath ?? [])].join('.');
+  let why: string | undefined;
+  const compare = (prefix: string) => (o: object, label: string) => {
+    const base = e.objects.get(o);
+    if (base === undefined) return true; // new since load: its holder's record differs
+    if (!same(shape(o), base)) {
+      why = `${prefix}${label.slice('exports'.length)} differs`;
+      return false;
+    }
+    return true;
+  };
+  walk(member, compare(where));
+  if (!why && member === e.exports && e.scopeFn) {
+    const now = moduleScope(e.scopeFn);
+    for (const [k, v] of e.scope) {
+      if (!Object.is(now.get(k), v)) why = `its module variable ${k} differs`;
+      else walk(v, compare(`its module variable ${k}`));
+      if (why) break;
     }
   }
-  return undefined;
-}
-
-function countIn(dir: string): number {
-  let n = 0;
-  for (const f of byFile.keys()) if (f.startsWith(dir + path.sep)) n++;
-  return n;
-}
-
-function firstDifference(a: unknown[], b: unknown[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
-  return a.length === b.length ? -1 : n;
+  if (!why) return undefined;
+  const reason = `the package ${name} was changed after it loaded (${path.basename(file)}: ${why}), and a worker would run a pristine copy of it`;
+  verdicts.set(key, reason);
+  return reason;
 }
 
 function isLoaded(spec: string): boolean {

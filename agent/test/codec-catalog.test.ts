@@ -7,10 +7,11 @@ const APP = path.join(__dirname, 'fixtures/codec-app.cjs');
 type Req = [method: string, path: string, body?: unknown, headers?: Record<string, string>];
 /**
  * name → requests, and what the handlers they reach must do: `true` offloaded, a RegExp refused
- * with a reason matching it. Each case runs against a local app and an offloading one, in the
+ * with a reason matching it, 'falls back' tried on a worker that refused a value only when it was
+ * fetched, then run locally. Each case runs against a local app and an offloading one, in the
  * same order: same responses, same state dump.
  */
-const CASES: Array<[string, Req[], true | RegExp]> = [
+const CASES: Array<[string, Req[], true | RegExp | 'falls back']> = [
   // values from the issue
   ['lowdb@1 with its memory adapter: read', [['GET', '/lowdb/posts']], true],
   ['lowdb@1 with its memory adapter: write', [['POST', '/lowdb/posts', { title: 'second' }], ['GET', '/lowdb/posts']], true],
@@ -29,7 +30,9 @@ const CASES: Array<[string, Req[], true | RegExp]> = [
   ['a class-field arrow function as the route handler', [['GET', '/arrow-handler']], /`this`/],
   ['a class-field arrow function using this, called through its instance', [['GET', '/arrow-field/2.34']], true],
   ['marked.use() at start-up', [['GET', '/md']], /package marked/],
-  ['new Marked()', [['GET', '/md2']], /Marked|package marked/],
+  // Its parse closures are package functions fetched on first call; one of them is an arrow using
+  // `this`, refused when fetched: the invocation fails and the request runs locally.
+  ['new Marked()', [['GET', '/md2']], 'falls back'],
   ['dayjs.extend(utc)', [['GET', '/utc']], /package dayjs/],
   ["require('dayjs/locale/de')", [['GET', '/de']], /package dayjs/],
   ['URLSearchParams changed by the handler, linked to its URL', [['POST', '/search', { tag: 'green' }], ['POST', '/search', { tag: 'black' }]], true],
@@ -99,13 +102,15 @@ describe('codec catalog: module-scope values of real apps, local and offloaded g
     const problems: unknown[] = [];
     for (const [name, reqs, expected] of CASES) {
       for (const [method, p] of reqs) {
-        const route = ROUTE_OF[p] ?? p.split('?')[0].replace(/\/[^/]*\d[^/]*$|\/(?:a|b|c|x|y|k|abc|hello|home|about|signup|login|t1|t2)$/, (m) => m);
+        const route = ROUTE_OF[p] ?? p;
         const h = [...byRoute.values()].find((x) => matches(x.route, p.split('?')[0]) && x.method === method);
         if (!h) {
           problems.push({ name, route, missing: true });
           continue;
         }
-        if (expected === true) {
+        if (expected === 'falls back') {
+          if (h.offloaded > 0 || h.failures === 0) problems.push({ name, route: h.route, offloaded: h.offloaded, failures: h.failures });
+        } else if (expected === true) {
           if (h.reason || h.local > 0 || h.failures > 0 || h.offloaded === 0) problems.push({ name, route: h.route, reason: h.reason, local: h.local, failures: h.failures, offloaded: h.offloaded });
         } else if (!expected.test(h.reason ?? '') || h.offloaded > 0) problems.push({ name, route: h.route, expected: String(expected), reason: h.reason, offloaded: h.offloaded });
       }
