@@ -145,6 +145,18 @@ export class Invocation {
         for (const k of data as string[]) v = (v as Record<string, unknown>)[k];
         break;
       }
+      case 'untravelled': {
+        // A value the server kept because it cannot travel: any use here fails the invocation.
+        const d = data as { name: string; reason: string; callable: boolean };
+        const fail = (): never => {
+          throw WorkerErrors.UNSUPPORTED(`captured variable '${String(d.name)}' stayed on the server: ${String(d.reason)}`);
+        };
+        v = new Proxy(d.callable ? function () {} : {}, {
+          get: fail, set: fail, has: fail, deleteProperty: fail, ownKeys: fail, getOwnPropertyDescriptor: fail, defineProperty: fail,
+          getPrototypeOf: fail, setPrototypeOf: fail, apply: fail, construct: fail, isExtensible: fail, preventExtensions: fail,
+        });
+        break;
+      }
       case 'global-accessor': {
         const [name, acc] = data as [string, 'get' | 'set'];
         v = Object.getOwnPropertyDescriptor(globalThis, String(name))?.[acc === 'set' ? 'set' : 'get'];

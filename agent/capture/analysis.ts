@@ -36,6 +36,8 @@ export interface FunctionAnalysis {
   needsHome?: 'super' | 'private';
   /** A class: the names of the prototype members its body defines (what a rebuild recreates). */
   protoMembers?: string[];
+  /** A method: the `this.name` properties its own body reads or writes, unless `this` escapes (then undefined). */
+  thisProps?: string[];
 }
 
 /** The captured variable that stands for an arrow function's lexical `this`. */
@@ -180,6 +182,7 @@ function fromNode(node: acorn.Node, parsed: ParsedScript, text: string, isStanda
   if (kind !== 'expr' || pk?.type === 'MethodDefinition') {
     const uses = homeUses(node);
     if (uses) out.needsHome = uses;
+    out.thisProps = thisProperties(node);
   }
   if (/^Class/.test(n.type)) {
     const body = (n as unknown as { body: { body: Array<{ type: string; static?: boolean; computed?: boolean; key?: { type: string; name?: string; value?: unknown } }> } }).body.body;
@@ -204,6 +207,31 @@ function lexicalThis(arrow: acorn.Node): acorn.Node[] {
   };
   visit(arrow);
   return found.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * The names a method reaches as `this.name`; undefined when `this` is used any other way (passed on,
+ * aliased, indexed), since then anything on it may be reached.
+ */
+function thisProperties(fn: acorn.Node): string[] | undefined {
+  const names = new Set<string>();
+  let escapes = false;
+  const visit = (n: unknown, parent: (acorn.Node & Record<string, unknown>) | undefined, top: boolean): void => {
+    if (escapes || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => visit(c, parent, top));
+    const node = n as acorn.Node & Record<string, unknown>;
+    if (typeof node.type !== 'string') return;
+    if (!top && /^(FunctionExpression|FunctionDeclaration|ClassExpression|ClassDeclaration)$/.test(node.type)) return;
+    if (node.type === 'ThisExpression') {
+      const p = parent as (acorn.Node & { object?: unknown; computed?: boolean; property?: { type: string; name?: string } }) | undefined;
+      if (p?.type === 'MemberExpression' && p.object === node && !p.computed && p.property?.type === 'Identifier') names.add(p.property.name!);
+      else escapes = true;
+      return;
+    }
+    for (const k of Object.keys(node)) if (k !== 'range' && node[k] && typeof node[k] === 'object') visit(node[k], node, false);
+  };
+  visit(fn, undefined, true);
+  return escapes ? undefined : [...names];
 }
 
 /** Whether a method's own body uses `super` or a private name (`#x`), which tie it to its class. */

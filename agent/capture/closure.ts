@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
-import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf } from '../../protocol';
+import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
 import { analyzeFunction } from './analysis';
 import { promiseState } from './inspector';
 import { packageDrift } from './package-state';
@@ -50,6 +50,8 @@ export interface CaptureOptions {
   /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
   refined?: Set<number>;
   peekId?(o: object): number | undefined;
+  /** This capture's objects to send as references whatever the budget (unless refined). */
+  remoteOnly?: Set<object>;
 }
 
 export interface Captured {
@@ -87,7 +89,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
     mustInline: (o) => structural.has(o) || isRefined(o),
     replace: (o) =>
-      (lazy.has(o) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
+      ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
       packFor(o, opts) ??
       libraryFunctionRef(o, opts) ??
       replaceForWorker(o),
@@ -132,6 +134,7 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
 function replaceForWorker(o: object): Replacement | undefined {
   if (o instanceof RequireOf) return { custom: 'require', data: o.file };
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
+  if (o instanceof Untravelled) return { custom: 'untravelled', data: { name: o.name, reason: o.reason, callable: o.callable } };
   const origin = originOf(o);
   if (origin) {
     if (origin.custom === 'module') {
@@ -174,6 +177,11 @@ function functionRecord(o: Function): Replacement {
     // A method using super or #private works only as part of its class: it travels as a member of it.
     const home = homes.get(o);
     if (!home) throw CaptureErrors.UNSUPPORTED(`the method ${a.name ?? '(anonymous)'}${at} uses ${a.needsHome === 'super' ? 'super' : 'a private name'} and was reached apart from its class`);
+    // Its class travels whole, with what its other methods capture: what this method does not
+    // read itself and cannot travel stays behind as a stand-in that fails if touched.
+    const needs = homeNeeds.get(home.cls) ?? new Set<string>();
+    for (const v of a.freeVars) needs.add(v.name);
+    homeNeeds.set(home.cls, needs);
     return { custom: 'member', data: home };
   }
   let self: unknown;
@@ -184,6 +192,14 @@ function functionRecord(o: Function): Replacement {
   const enc = encodeFunction(o, info, self);
   const data = enc.data as { vars: Record<string, unknown>; proto?: object };
   const vars = data.vars;
+  const needs = homeNeeds.get(o);
+  if (needs) {
+    for (const [k, v] of Object.entries(vars)) {
+      if (needs.has(k)) continue;
+      const why = shallowRefusal(v);
+      if (why) vars[k] = new Untravelled(k, why, typeof v === 'function');
+    }
+  }
   markStructural(enc.data, vars, data.proto);
   for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
   if (info.globals.includes('process')) vars.process = new ProcessView();
@@ -209,6 +225,27 @@ function noteArrowFields(o: object): void {
     }
     if (info.analysis.arrowThis && info.analysis.fieldOf === k) arrowOwners.set(f, o);
   }
+}
+
+/**
+ * A captured variable of a class shipped as a method's home that the method does not read and that
+ * cannot travel (a WeakMap another method uses): on the worker, a stand-in whose every use throws,
+ * so that the invocation fails and runs locally if some path reaches it after all.
+ */
+export class Untravelled {
+  constructor(readonly name: string, readonly reason: string, readonly callable: boolean) {}
+}
+const homeNeeds = new WeakMap<Function, Set<string>>();
+
+function shallowRefusal(v: unknown): string | undefined {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return undefined;
+  const why = refusalOf(v as object);
+  if (why) return why;
+  if (typeof v === 'object' && !types.isPromise(v)) {
+    const proto = Object.getPrototypeOf(v);
+    if (proto && proto !== Object.prototype && proto !== Array.prototype) return classRefusal(proto);
+  }
+  return undefined;
 }
 
 /** Where a method that needs its class lives: the class, and the key on its prototype or on itself. */
@@ -237,6 +274,45 @@ export function noteHomes(o: unknown): void {
           if (typeof f === 'function' && f !== cls && !homes.has(f)) homes.set(f, { cls, key, place, acc });
         }
       }
+    }
+  }
+}
+
+/**
+ * A method that reaches its receiver only as `this.a`, `this.b`: the receiver's other properties (a
+ * Nest controller's other injected services) go as references, fetched if something reaches them
+ * after all — so that a value only another method needs cannot refuse this one.
+ */
+function leaveUnreached(fn: Function, self: unknown, out: Set<object>): void {
+  if (self === null || typeof self !== 'object' || isNativeCode(fn)) return;
+  let props: string[] | undefined;
+  try {
+    props = functionInfo(fn).analysis.thisProps;
+  } catch {
+    return;
+  }
+  if (!props) return;
+  for (const k of Object.keys(self)) {
+    if (props.includes(k)) continue;
+    const v = (self as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object') out.add(v);
+  }
+}
+
+/**
+ * A framework may keep a wrapper on the prototype and hand the original method over (Nest): the
+ * method's home is the class in the receiver's chain with a member of its name whose source
+ * contains the method's.
+ */
+function noteHandlerHome(fn: Function, self: unknown): void {
+  if (homes.has(fn) || self === null || typeof self !== 'object' || !fn.name) return;
+  const text = Function.prototype.toString.call(fn);
+  for (let p = Object.getPrototypeOf(self); p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value;
+    if (typeof cls !== 'function' || cls.prototype !== p || !Object.prototype.hasOwnProperty.call(p, fn.name)) continue;
+    if (Function.prototype.toString.call(cls).includes(text)) {
+      homes.set(fn, { cls, key: fn.name, place: 'proto', acc: 'value' });
+      return;
     }
   }
 }
@@ -325,12 +401,17 @@ function libraryName(f: Function): string {
 
 export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
   // A Nest controller method runs on its instance: its class chain's methods know their homes (super).
-  const r = root as { self?: unknown } | null;
+  const remoteOnly = new Set<object>();
+  const r = root as { self?: unknown; handler?: unknown } | null;
   if (r && typeof r === 'object') {
     noteHomes(r.self);
     if (r.self && typeof r.self === 'object') noteArrowFields(r.self);
+    if (typeof r.handler === 'function') {
+      noteHandlerHome(r.handler, r.self);
+      leaveUnreached(r.handler, r.self, remoteOnly);
+    }
   }
-  const res = encode(root, serverEncodeHooks(opts));
+  const res = encode(root, serverEncodeHooks({ ...opts, remoteOnly }));
   return { bytes: res.bytes, objects: res.objects, refs: res.refs };
 }
 

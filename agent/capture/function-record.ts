@@ -128,7 +128,9 @@ function prototypeExtras(cls: Function, members: string[]): object | undefined {
     return Array.isArray(v) && Array.isArray(old) ? v[0] === old[0] && v[1] === old[1] : Object.is(v, old);
   })) return seen.extras;
   const text = Function.prototype.toString.call(cls);
-  const inSource = (f: unknown) => typeof f !== 'function' || text.includes(Function.prototype.toString.call(f));
+  // A BeeHive route wrapper (Nest) stands for the method it wraps: the rebuilt class has the original.
+  const unwrap = (f: unknown) => ((f as Record<symbol, { fn?: unknown } | undefined> | undefined)?.[Symbol.for('beehive.wrapped')]?.fn ?? f);
+  const inSource = (f: unknown) => typeof f !== 'function' || text.includes(Function.prototype.toString.call(unwrap(f)));
   let extras: Record<string | symbol, unknown> | undefined;
   const values = new Map<string | symbol, unknown>();
   for (const k of keys) {
