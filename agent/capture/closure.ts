@@ -212,18 +212,21 @@ function functionRecord(o: Function): Replacement {
  * of that class, belongs to that instance. (The inspector does not list an arrow's `this`.)
  */
 const arrowOwners = new WeakMap<Function, object>();
+/** Functions already found not to be class-field arrows using `this`: skipped at every later capture. */
+const notArrowField = new WeakSet<Function>();
 function noteArrowFields(o: object): void {
   for (const k of Object.keys(o)) {
     const d = Object.getOwnPropertyDescriptor(o, k);
     const f = d && 'value' in d ? d.value : undefined;
-    if (typeof f !== 'function' || arrowOwners.has(f) || originOf(f) || isNativeCode(f)) continue;
+    if (typeof f !== 'function' || arrowOwners.has(f) || notArrowField.has(f)) continue;
     let info;
     try {
-      info = functionInfo(f);
+      info = originOf(f) || isNativeCode(f) ? undefined : functionInfo(f);
     } catch {
-      continue;
+      info = undefined;
     }
-    if (info.analysis.arrowThis && info.analysis.fieldOf === k) arrowOwners.set(f, o);
+    if (info?.analysis.arrowThis && info.analysis.fieldOf === k) arrowOwners.set(f, o);
+    else notArrowField.add(f);
   }
 }
 

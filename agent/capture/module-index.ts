@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import path from 'node:path';
+import { notePackageLoad } from './package-state';
 
 /**
  * Where a value comes from when it is not the app's own: a global built-in (`Math.max`), a Node
@@ -14,9 +15,10 @@ export type Origin =
 const origins = new WeakMap<object, Origin>();
 let modulesChanged = true;
 
-/** Called by the loader hook on every module load: the package index is rebuilt lazily. */
-export function markModulesChanged(): void {
+/** Called by the loader hook on every module load: the package index is rebuilt lazily; package state is recorded. */
+export function markModulesChanged(m?: { filename: string; exports: unknown }): void {
   modulesChanged = true;
+  if (m) notePackageLoad(m.filename, m.exports);
 }
 let builtinsIndexed = false;
 /** Globals that exist before the app runs (this module loads with the agent): Node's, which a worker has too. */

@@ -23,24 +23,23 @@ interface Entry {
 }
 
 const byFile = new Map<string, Entry>();
-const MAX_DEPTH = 3;
+const MAX_DEPTH = 2;
 const MAX_OBJECTS = 2_000;
 
-let installed = false;
-/** Records each package file's state as it finishes loading. Idempotent. */
+let enabled = false;
+/** Starts recording package files as they load (the agent calls it before the app loads its packages). */
 export function installPackageStateHook(): void {
-  if (installed) return;
-  installed = true;
-  const proto = Module.prototype as unknown as { load: (filename: string) => void };
-  const orig = proto.load;
-  proto.load = function load(this: { exports: unknown; filename: string }, filename: string) {
-    orig.call(this, filename);
-    try {
-      if (filename.includes(`${path.sep}node_modules${path.sep}`)) record(filename, this.exports);
-    } catch {
-      /* recording must never break the app's require */
-    }
-  };
+  enabled = true;
+}
+
+/** The module loader's report of a file that finished loading (agent/instrument/loader.ts). */
+export function notePackageLoad(filename: string, exports: unknown): void {
+  if (!enabled || !filename.includes(`${path.sep}node_modules${path.sep}`)) return;
+  try {
+    record(filename, exports);
+  } catch {
+    /* recording must never break the app's require */
+  }
 }
 
 function record(file: string, exports: unknown): void {

@@ -159,13 +159,16 @@ export function isNativeCode(fn: Function): boolean {
 }
 
 /** The Intl constructor whose internal slots `o` has, by brand check. */
+const INTL_PROTOS = new Map<object, string>();
+for (const n of INTL_KINDS) {
+  const p = (Intl as unknown as Record<string, { prototype: object } | undefined>)[n]?.prototype;
+  if (p) INTL_PROTOS.set(p, n);
+}
 export function intlKind(o: object): string | undefined {
-  for (const name of INTL_KINDS) {
-    const C = (Intl as unknown as Record<string, { prototype: object } | undefined>)[name];
-    if (!C) continue;
-    let p: object | null = Object.getPrototypeOf(o);
-    while (p !== null && p !== C.prototype) p = Object.getPrototypeOf(p);
-    if (p === null) continue;
+  for (let p = Object.getPrototypeOf(o); p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    const name = INTL_PROTOS.get(p);
+    if (!name) continue;
+    const C = (Intl as unknown as Record<string, { prototype: object }>)[name];
     try {
       if (name === 'Locale') Reflect.apply(Object.getOwnPropertyDescriptor(C.prototype, 'baseName')!.get!, o, []);
       else Reflect.apply((C.prototype as { resolvedOptions: () => unknown }).resolvedOptions, o, []);
@@ -212,6 +215,9 @@ export function builtinKind(o: object): { kind: BuiltinName; proto: object } | u
     })!;
     return { kind: 'Boxed', proto };
   }
+  // URL, URLSearchParams and Intl objects are found by prototype first: plain objects stop here.
+  const own = Object.getPrototypeOf(o);
+  if (own === Object.prototype || own === null || own === Array.prototype || own === Function.prototype) return undefined;
   if (isUrl(o)) return { kind: 'URL', proto: URL.prototype };
   if (isSearchParams(o)) return { kind: 'URLSearchParams', proto: URLSearchParams.prototype };
   const ik = intlKind(o);
