@@ -1,6 +1,5 @@
 import { types } from 'node:util';
-import { ChannelErrors } from '../protocol';
-import type { Change, Op } from '../offload-worker';
+import { ChannelErrors, type Change, type Op } from '../protocol';
 
 /**
  * Applies a worker's dirty set to the real objects, all or nothing (DESIGN.md §3 step 7).

@@ -1,5 +1,7 @@
 import { types } from 'node:util';
-import { builtinKind, extraKeys, functionOwnKeys, ownKeys, type BuiltinName } from '../protocol';
+import { builtinKind, extraKeys, functionOwnKeys, ownKeys, type BuiltinName, type Change, type Op } from '../protocol';
+
+export type { Change, Op } from '../protocol';
 
 /**
  * The objects an invocation received from the server, each with its server id and a shallow
@@ -7,25 +9,6 @@ import { builtinKind, extraKeys, functionOwnKeys, ownKeys, type BuiltinName } fr
  * unlike tracking Proxies it keeps Map/Set internal slots, private fields and `===` intact, and it
  * costs nothing while the handler runs.
  */
-export type Op =
-  | ['set', string | symbol, unknown, unknown, boolean]
-  | ['del', string | symbol, unknown]
-  | ['len', number, number]
-  | ['mset', unknown, unknown, unknown, boolean]
-  | ['mdel', unknown, unknown]
-  | ['sadd', unknown]
-  | ['sdel', unknown]
-  | ['time', number, number]
-  | ['bytes', Uint8Array, Uint8Array]
-  | ['mre', unknown, unknown, unknown]
-  | ['sre', unknown]
-  | ['href', string, string]
-  | ['query', string, string];
-
-export interface Change {
-  id: number;
-  ops: Op[];
-}
 
 /** Built-in state, and the own properties beside it (a Map subclass's fields). */
 type Snapshot = Inner & { props?: Map<string | symbol, unknown>; length?: number };
