@@ -1,6 +1,5 @@
 import { types } from 'node:util';
-import { ChannelErrors } from '../protocol';
-import type { Change, Op } from '../offload-worker';
+import { ChannelErrors, type Change, type Op } from '../protocol';
 
 /**
  * Applies a worker's dirty set to the real objects, all or nothing (DESIGN.md §3 step 7).
@@ -121,6 +120,22 @@ function validate(obj: object, op: Op): void {
       if (!cur.equals(Buffer.from(op[2]))) conflict('buffer changed');
       return;
     }
+    case 'mre':
+      if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mre on a non-Map');
+      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[3])) conflict('map entry changed');
+      return;
+    case 'sre':
+      if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sre on a non-Set');
+      if (!obj.has(op[1])) conflict('set lost the value');
+      return;
+    case 'href':
+      if (!(obj instanceof URL) || typeof op[1] !== 'string' || !URL.canParse(op[1])) throw ChannelErrors.MALFORMED('href on a non-URL or a bad URL');
+      if (obj.href !== op[2]) conflict('URL changed');
+      return;
+    case 'query':
+      if (!(obj instanceof URLSearchParams) || typeof op[1] !== 'string') throw ChannelErrors.MALFORMED('query on a non-URLSearchParams');
+      if (String(obj) !== op[2]) conflict('search params changed');
+      return;
     default:
       throw ChannelErrors.MALFORMED(`unknown operation '${String(op[0])}'`);
   }
@@ -179,10 +194,47 @@ function apply(obj: object, op: Op): () => void {
       d.setTime(op[1]);
       return () => d.setTime(op[2]);
     }
+    case 'mre': {
+      // Moves the entry to the end (insertion order is state); undone by restoring the whole order.
+      const m = obj as Map<unknown, unknown>;
+      const before = [...m];
+      m.delete(op[1]);
+      m.set(op[1], op[2]);
+      return () => {
+        m.clear();
+        for (const [k, v] of before) m.set(k, v);
+      };
+    }
+    case 'sre': {
+      const st = obj as Set<unknown>;
+      const before = [...st];
+      st.delete(op[1]);
+      st.add(op[1]);
+      return () => {
+        st.clear();
+        for (const v of before) st.add(v);
+      };
+    }
+    case 'href': {
+      const u = obj as URL;
+      u.href = op[1];
+      return () => (u.href = op[2]);
+    }
+    case 'query': {
+      const p = obj as URLSearchParams;
+      setQuery(p, op[1]);
+      return () => setQuery(p, op[2]);
+    }
     case 'bytes': {
       const target = ArrayBuffer.isView(obj) ? new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength) : new Uint8Array(obj as ArrayBuffer);
       target.set(op[1]);
       return () => target.set(op[2]);
     }
   }
+}
+
+/** Replaces a URLSearchParams' entries in place: a URL's own searchParams updates its URL too. */
+function setQuery(p: URLSearchParams, query: string): void {
+  for (const k of new Set(p.keys())) p.delete(k);
+  for (const [k, v] of new URLSearchParams(query)) p.append(k, v);
 }

@@ -3,7 +3,7 @@ import { optionsFromEnv, type AgentOptions } from './config';
 import { Agent } from './agent';
 import { registerSelf } from './capture/module-index';
 import { withLock } from './locks';
-import { warmUpCapture } from './capture/closure';
+import { installPackageStateHook, warmUpCapture } from './capture/closure';
 
 export { Agent } from './agent';
 export { resolveOptions, optionsFromEnv, defaults, type AgentOptions } from './config';
@@ -22,6 +22,8 @@ export function start(overrides: Partial<AgentOptions> = {}): Agent {
   if (existing) return existing;
   const agent = new Agent({ ...optionsFromEnv(), ...overrides });
   (globalThis as G)[kAgent] = agent;
+  // Before the app loads its packages: what they are at load is what a worker's copy will be.
+  if (agent.options.mode !== 'off') installPackageStateHook();
   registerSelf(require('../index'));
   agent.instrument();
   const writeStats = () => {

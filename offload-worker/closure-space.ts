@@ -1,5 +1,7 @@
 import { types } from 'node:util';
-import { functionOwnKeys, ownKeys } from '../protocol';
+import { builtinKind, extraKeys, functionOwnKeys, ownKeys, type BuiltinName, type Change, type Op } from '../protocol';
+
+export type { Change, Op } from '../protocol';
 
 /**
  * The objects an invocation received from the server, each with its server id and a shallow
@@ -7,28 +9,18 @@ import { functionOwnKeys, ownKeys } from '../protocol';
  * unlike tracking Proxies it keeps Map/Set internal slots, private fields and `===` intact, and it
  * costs nothing while the handler runs.
  */
-export type Op =
-  | ['set', string | symbol, unknown, unknown, boolean]
-  | ['del', string | symbol, unknown]
-  | ['len', number, number]
-  | ['mset', unknown, unknown, unknown, boolean]
-  | ['mdel', unknown, unknown]
-  | ['sadd', unknown]
-  | ['sdel', unknown]
-  | ['time', number, number]
-  | ['bytes', Uint8Array, Uint8Array];
 
-export interface Change {
-  id: number;
-  ops: Op[];
-}
-
-type Snapshot =
-  | { k: 'props'; props: Map<string | symbol, unknown>; length?: number }
+/** Built-in state, and the own properties beside it (a Map subclass's fields). */
+type Snapshot = Inner & { props?: Map<string | symbol, unknown>; length?: number };
+type Inner =
+  | { k: 'props' }
   | { k: 'map'; entries: Map<unknown, unknown> }
   | { k: 'set'; values: Set<unknown> }
   | { k: 'date'; time: number }
   | { k: 'bytes'; bytes: Uint8Array }
+  | { k: 'href'; href: string }
+  | { k: 're'; lastIndex: number }
+  | { k: 'query'; query: string }
   | { k: 'none' };
 
 export class ClosureSpace {
@@ -51,13 +43,13 @@ export class ClosureSpace {
 
   /** Snapshots what arrived since the last call (after a decode has filled the objects). */
   settle(): void {
-    for (const [id, obj] of this.pending) this.snaps.set(id, snapshot(obj));
+    for (const [id, obj] of this.pending) this.snaps.set(id, snapshot(obj, this.ids));
     this.pending = [];
   }
 
   /** Re-snapshots everything: after a commit the server's state equals ours. */
   resnapshot(): void {
-    for (const [id, obj] of this.byId) if (this.snaps.has(id)) this.snaps.set(id, snapshot(obj));
+    for (const [id, obj] of this.byId) if (this.snaps.has(id)) this.snaps.set(id, snapshot(obj, this.ids));
   }
 
   diff(): Change[] {
@@ -73,28 +65,76 @@ export class ClosureSpace {
   }
 }
 
-function snapshot(o: object): Snapshot {
-  if (types.isMap(o)) return { k: 'map', entries: new Map(o) };
-  if (types.isSet(o)) return { k: 'set', values: new Set(o) };
-  if (types.isDate(o)) return { k: 'date', time: o.getTime() };
-  if (ArrayBuffer.isView(o)) return { k: 'bytes', bytes: new Uint8Array(o.buffer, o.byteOffset, o.byteLength).slice() };
-  if (types.isAnyArrayBuffer(o)) return { k: 'bytes', bytes: new Uint8Array(o).slice() };
+function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
   if (types.isProxy(o)) return { k: 'none' };
+  const b = builtinKind(o);
+  const inner = innerSnapshot(o, b?.kind, known);
+  const keys = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
   const props = new Map<string | symbol, unknown>();
-  const keys = typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
   for (const k of keys) {
     if (k === 'length' && Array.isArray(o)) continue;
     const d = Object.getOwnPropertyDescriptor(o, k);
     if (d && 'value' in d) props.set(k, d.value);
   }
-  return { k: 'props', props, length: Array.isArray(o) ? o.length : undefined };
+  return { ...inner, props, length: Array.isArray(o) ? o.length : undefined };
+}
+
+function innerSnapshot(o: object, kind: BuiltinName | undefined, known: WeakMap<object, number>): Snapshot {
+  switch (kind) {
+    case 'Map':
+      return { k: 'map', entries: new Map(o as Map<unknown, unknown>) };
+    case 'Set':
+      return { k: 'set', values: new Set(o as Set<unknown>) };
+    case 'Date':
+      return { k: 'date', time: (o as Date).getTime() };
+    case 'View': {
+      const v = o as ArrayBufferView;
+      // A view onto a buffer the server shipped: its bytes are the buffer's, diffed there once.
+      if (known.has(v.buffer)) return { k: 'none' };
+      return { k: 'bytes', bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() };
+    }
+    case 'ArrayBuffer':
+      return { k: 'bytes', bytes: new Uint8Array(o as ArrayBuffer).slice() };
+    case 'URL':
+      return { k: 'href', href: (o as URL).href };
+    case 'RegExp':
+      return { k: 're', lastIndex: (o as RegExp).lastIndex };
+    case 'URLSearchParams':
+      return { k: 'query', query: String(o) };
+    case undefined:
+      return { k: 'props' };
+    default:
+      return { k: 'none' };
+  }
 }
 
 function diffOne(o: object, s: Snapshot): Op[] {
+  const ops = diffInner(o, s);
+  if (s.props) diffProps(o, s.props, s.length, ops);
+  return ops;
+}
+
+function diffInner(o: object, s: Snapshot): Op[] {
   const ops: Op[] = [];
   switch (s.k) {
     case 'none':
+    case 'props':
       return ops;
+    case 're': {
+      const now = (o as RegExp).lastIndex;
+      if (!Object.is(now, s.lastIndex)) ops.push(['set', 'lastIndex', now, s.lastIndex, true]);
+      return ops;
+    }
+    case 'href': {
+      const now = (o as URL).href;
+      if (now !== s.href) ops.push(['href', now, s.href]);
+      return ops;
+    }
+    case 'query': {
+      const now = String(o);
+      if (now !== s.query) ops.push(['query', now, s.query]);
+      return ops;
+    }
     case 'map': {
       const m = o as Map<unknown, unknown>;
       for (const [k, v] of m) {
@@ -103,13 +143,20 @@ function diffOne(o: object, s: Snapshot): Op[] {
         if (!had || !Object.is(old, v)) ops.push(['mset', k, v, old, had]);
       }
       for (const [k, old] of s.entries) if (!m.has(k)) ops.push(['mdel', k, old]);
-      return ops;
+      return reorder([...m.keys()], [...s.entries.keys()], ops, (k) => {
+        const i = ops.findIndex((op) => op[0] === 'mset' && Object.is(op[1], k));
+        if (i >= 0) ops.splice(i, 1);
+        return s.entries.has(k) ? ['mre', k, m.get(k), s.entries.get(k)] : ['mset', k, m.get(k), undefined, false];
+      });
     }
     case 'set': {
       const set = o as Set<unknown>;
-      for (const v of set) if (!s.values.has(v)) ops.push(['sadd', v]);
       for (const v of s.values) if (!set.has(v)) ops.push(['sdel', v]);
-      return ops;
+      return reorder([...set], [...s.values], ops, (v) => {
+        const i = ops.findIndex((op) => op[0] === 'sadd' && Object.is(op[1], v));
+        if (i >= 0) ops.splice(i, 1);
+        return s.values.has(v) ? ['sre', v] : ['sadd', v];
+      }, (v) => ops.push(['sadd', v]), (v) => !s.values.has(v));
     }
     case 'date': {
       const t = (o as Date).getTime();
@@ -121,23 +168,53 @@ function diffOne(o: object, s: Snapshot): Op[] {
       if (!Buffer.from(now).equals(Buffer.from(s.bytes))) ops.push(['bytes', now.slice(), s.bytes]);
       return ops;
     }
-    case 'props': {
-      const keys = typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
-      const seen = new Set<string | symbol>();
-      const isArr = Array.isArray(o);
-      if (isArr && (o as unknown[]).length < (s.length ?? 0)) ops.push(['len', (o as unknown[]).length, s.length!]);
-      for (const k of keys) {
-        if (isArr && k === 'length') continue;
-        const d = Object.getOwnPropertyDescriptor(o, k);
-        if (!d || !('value' in d)) continue;
-        seen.add(k);
-        const had = s.props.has(k);
-        const old = s.props.get(k);
-        if (!had || !Object.is(old, d.value)) ops.push(['set', k, d.value, old, had]);
-      }
-      for (const [k, old] of s.props) if (!seen.has(k)) ops.push(['del', k, old]);
-      if (isArr && (o as unknown[]).length > (s.length ?? 0)) ops.push(['len', (o as unknown[]).length, s.length!]);
-      return ops;
-    }
   }
+}
+
+function diffProps(o: object, props: Map<string | symbol, unknown>, length: number | undefined, ops: Op[]): void {
+  const b = builtinKind(o);
+  const keys = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  const seen = new Set<string | symbol>();
+  const isArr = Array.isArray(o);
+  if (isArr && (o as unknown[]).length < (length ?? 0)) ops.push(['len', (o as unknown[]).length, length!]);
+  for (const k of keys) {
+    if (isArr && k === 'length') continue;
+    const d = Object.getOwnPropertyDescriptor(o, k);
+    if (!d || !('value' in d)) continue;
+    seen.add(k);
+    const had = props.has(k);
+    const old = props.get(k);
+    if (!had || !Object.is(old, d.value)) ops.push(['set', k, d.value, old, had]);
+  }
+  for (const [k, old] of props) if (!seen.has(k)) ops.push(['del', k, old]);
+  if (isArr && (o as unknown[]).length > (length ?? 0)) ops.push(['len', (o as unknown[]).length, length!]);
+}
+
+/**
+ * Maps and Sets keep insertion order, and apps rely on it (a Map used as an LRU: delete + set moves a
+ * key to the end). The server's result of the plain ops is the surviving old keys in their old order,
+ * then the new keys; from the first place where the worker's order differs, every key is re-appended
+ * in the worker's order ('mre'/'sre' move an existing entry to the end).
+ */
+function reorder(
+  now: unknown[],
+  before: unknown[],
+  ops: Op[],
+  tail: (k: unknown) => Op,
+  addNew?: (k: unknown) => void,
+  isNew?: (k: unknown) => boolean,
+): Op[] {
+  const present = new Set(now);
+  const expected = before.filter((k) => present.has(k));
+  const old = new Set(before);
+  for (const k of now) if (!old.has(k)) expected.push(k);
+  let i = 0;
+  while (i < now.length && Object.is(now[i], expected[i])) i++;
+  if (addNew && isNew) for (let j = 0; j < i; j++) if (isNew(now[j])) addNew(now[j]);
+  if (i === now.length) {
+    if (addNew && isNew) for (let j = i; j < now.length; j++) if (isNew(now[j])) addNew(now[j]);
+    return ops;
+  }
+  for (let j = i; j < now.length; j++) ops.push(tail(now[j]));
+  return ops;
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decode, encode, MsgType, refKindOf, type InvocationEvent, type RefKind } from '../protocol';
+import { decode, encode, MsgType, nodeSymbolByName, nodeSymbolName, refKindOf, type InvocationEvent, type RefKind } from '../protocol';
 import type { ChannelClient } from './channel/client';
 import { ClosureSpace, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
@@ -9,6 +9,22 @@ import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
+
+/**
+ * Symbols the server identified (neither registered nor well-known): one local symbol per server
+ * identity for the life of the worker, so that keys made in one invocation match the next.
+ */
+const symbols = new Map<number, symbol>();
+const symbolIds = new Map<symbol, number>();
+function workerSymbol(id: number, desc: string): symbol {
+  let s = symbols.get(id);
+  if (!s) {
+    s = Symbol(desc);
+    symbols.set(id, s);
+    symbolIds.set(s, id);
+  }
+  return s;
+}
 
 /** Values that came as custom records (modules, require functions) re-encode as the same records. */
 const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
@@ -86,7 +102,10 @@ export class Invocation {
       },
       fillFunction,
       custom: (tag, data) => this.custom(tag, data),
+      symbol: (id, desc) => workerSymbol(id, desc),
+      namedSymbol: nodeSymbolByName,
       reuse: this.refreshing ? (id) => this.space.byId.get(id) : undefined,
+      existing: this.refreshing ? undefined : (id) => this.space.byId.get(id),
     });
     return v;
   }
@@ -103,6 +122,8 @@ export class Invocation {
         if (typeof o === 'function') throw WorkerErrors.NEW_FUNCTION(o.name || '(anonymous)');
         return undefined;
       },
+      symbolId: (s) => symbolIds.get(s),
+      symbolName: nodeSymbolName,
     }).bytes;
   }
 
@@ -149,6 +170,24 @@ export class Invocation {
         for (const k of data as string[]) v = (v as Record<string, unknown>)[k];
         break;
       }
+      case 'untravelled': {
+        // A value the server kept because it cannot travel: any use here fails the invocation.
+        const d = data as { name: string; reason: string; callable: boolean };
+        const fail = (): never => {
+          throw WorkerErrors.UNSUPPORTED(`captured variable '${String(d.name)}' stayed on the server: ${String(d.reason)}`);
+        };
+        v = new Proxy(d.callable ? function () {} : {}, {
+          get: fail, set: fail, has: fail, deleteProperty: fail, ownKeys: fail, getOwnPropertyDescriptor: fail, defineProperty: fail,
+          getPrototypeOf: fail, setPrototypeOf: fail, apply: fail, construct: fail, isExtensible: fail, preventExtensions: fail,
+        });
+        break;
+      }
+      case 'global-accessor': {
+        const [name, acc] = data as [string, 'get' | 'set'];
+        v = Object.getOwnPropertyDescriptor(globalThis, String(name))?.[acc === 'set' ? 'set' : 'get'];
+        if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`global accessor ${String(name)}`);
+        break;
+      }
       case 'require':
         v = this.makeRequire(String(data));
         break;
@@ -157,6 +196,25 @@ export class Invocation {
         const view = Object.create(process) as NodeJS.Process;
         Object.defineProperty(view, 'env', { value: (data as { env: NodeJS.ProcessEnv }).env, enumerable: true, writable: true });
         v = view;
+        break;
+      }
+      case 'promise': {
+        // A promise the server holds settled: settled the same way here.
+        const d = data as { ok: boolean; v: unknown };
+        if (d.ok) v = Promise.resolve(d.v);
+        else {
+          v = Promise.reject(d.v);
+          (v as Promise<unknown>).catch(() => {});
+        }
+        break;
+      }
+      case 'member': {
+        // A method that needs its class (super, #private): taken from the rebuilt class.
+        const d = data as { cls: Function; key: string | symbol; place: 'proto' | 'static'; acc: 'value' | 'get' | 'set' };
+        const holder = d.place === 'static' ? d.cls : (d.cls?.prototype as object);
+        const desc = holder && Object.getOwnPropertyDescriptor(holder, d.key);
+        v = desc?.[d.acc];
+        if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`member ${String(d.key)} missing from its rebuilt class`);
         break;
       }
       case 'express-app':
@@ -228,7 +286,13 @@ export class Invocation {
   private readonly rebuilt = new Set<Function>();
 
   release(): void {
-    for (const fn of this.rebuilt) releaseFunction(fn);
+    for (const fn of this.rebuilt) {
+      try {
+        releaseFunction(fn);
+      } catch {
+        /* a function whose captured values cannot be reset keeps them until it is rebuilt */
+      }
+    }
     this.rebuilt.clear();
   }
 

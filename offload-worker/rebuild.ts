@@ -48,12 +48,21 @@ export function rebuildFunction(header: string, pre: unknown, id = 0): Function 
   return made[0];
 }
 
-/** Fills a rebuilt function's captured variables: `{ vars: { name: value } }`. */
+/**
+ * Fills a rebuilt function's captured variables: `{ vars: { name: value }, proto? }`; `proto` holds
+ * members the app added to a class's prototype after defining it, defined onto the rebuilt one.
+ */
 export function fillFunction(fn: Function, data: unknown): void {
   const s = setters.get(fn);
-  const rec = data as { vars?: Record<string, unknown> } | null;
+  const rec = data as { vars?: Record<string, unknown>; proto?: object } | null;
   if (!s || !rec || typeof rec !== 'object' || !rec.vars || typeof rec.vars !== 'object') return;
   s.set(rec.vars);
+  if (rec.proto && typeof rec.proto === 'object' && fn.prototype && typeof fn.prototype === 'object') {
+    for (const k of Reflect.ownKeys(rec.proto)) {
+      if (k === 'constructor' || k === '__proto__') continue;
+      Object.defineProperty(fn.prototype, k, Object.getOwnPropertyDescriptor(rec.proto, k)!);
+    }
+  }
 }
 
 /**
@@ -65,18 +74,22 @@ export function releaseFunction(fn: Function): void {
   if (s && s.names.length) s.set(Object.fromEntries(s.names.map((n) => [n, undefined])));
 }
 
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 function compile(rec: CodeRecord): Factory {
   const names = [...new Set([...(rec.names ?? []), ...(rec.sup ? [rec.sup] : [])])];
   const body = rec.kind === 'expr' ? `(${rec.src}\n)` : `({${rec.src}\n})`;
   const decl = names.length ? `let ${names.join(', ')};` : '';
   const init = rec.sup ? `${rec.sup} = __bh_pre;` : '';
-  const setter = `function (__bh_v) { ${names.map((n) => `if (Object.prototype.hasOwnProperty.call(__bh_v, '${n}')) ${n} = __bh_v['${n}'];`).join(' ')} }`;
+  // `__bh_has`, not `Object.prototype.hasOwnProperty`: a captured variable may be named Object (lodash's runInContext).
+  const setter = `function (__bh_v) { ${names.map((n) => `if (__bh_has(__bh_v, '${n}')) ${n} = __bh_v['${n}'];`).join(' ')} }`;
   const inner = `[${body}, ${setter}]`;
   const code = `${decl} ${init} return ${rec.strict ? `(() => { 'use strict'; return ${inner}; })()` : inner};`;
   let outer: Factory;
   try {
     // eslint-disable-next-line no-new-func
-    outer = new Function('__bh_pre', code) as Factory;
+    const made = new Function('__bh_pre', '__bh_has', code) as (pre: unknown, has: (o: object, k: string) => boolean) => ReturnType<Factory>;
+    outer = (pre) => made(pre, hasOwn);
   } catch (err) {
     throw WorkerErrors.REBUILD(`${rec.name ?? 'function'}${rec.at ? ` at ${rec.at}` : ''} does not compile: ${(err as Error).message}`, { cause: err });
   }

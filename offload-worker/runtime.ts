@@ -1,4 +1,4 @@
-import { INVOCATION_VERSION, type InvocationEvent, type InvocationResult } from '../protocol';
+import { INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Outcome } from '../protocol';
 import { channelFor, dropChannel } from './channel/client';
 import { WorkerErrors } from './errors';
 import { makeRequest, ResponseRecorder, type ReqSnapshot, type ResInit } from './http-shims';
@@ -18,19 +18,8 @@ export interface ClosureRoot {
   style: 'express' | 'call';
 }
 
-export interface Outcome {
-  calls: unknown[];
-  statusCode: number;
-  /** next() was called: [] for next(), [err] for next(err). */
-  next?: unknown[];
-  /** `call` style: the returned value. */
-  value?: unknown;
-  /** The handler threw (or its promise rejected) and nothing else ended the request. */
-  thrown?: unknown;
-  changes: unknown[];
-  fetched: number[];
-  fallbacks: number;
-}
+/** What an invocation returns: the contract type lives in protocol/. */
+export type { Outcome } from '../protocol';
 
 const kCurrent = Symbol.for('beehive.invocation');
 let busy = false;

@@ -28,7 +28,20 @@ export interface FunctionAnalysis {
   standalone: boolean;
   /** Class bodies are strict whatever the script. */
   strict: boolean;
+  /** An arrow function whose body reads `this`: rebuilt with `this` as the captured variable THIS_VAR. */
+  arrowThis?: boolean;
+  /** An arrow function that is a class field's initial value: that field's name (its `this` is the instance). */
+  fieldOf?: string;
+  /** A method whose body uses `super` or a private name: it only works rebuilt as part of its class. */
+  needsHome?: 'super' | 'private';
+  /** A class: the names of the prototype members its body defines (what a rebuild recreates). */
+  protoMembers?: string[];
+  /** A method: the `this.name` properties its own body reads or writes, unless `this` escapes (then undefined). */
+  thisProps?: string[];
 }
+
+/** The captured variable that stands for an arrow function's lexical `this`. */
+export const THIS_VAR = '__bh_this';
 
 interface ParsedScript {
   ast: acorn.Node;
@@ -145,11 +158,98 @@ function fromNode(node: acorn.Node, parsed: ParsedScript, text: string, isStanda
     src = text.slice(0, n.superClass.start - off) + SUPER + text.slice(n.superClass.end - off);
     sup = SUPER;
   }
-  const hasPrivate = /^Class/.test(n.type) && JSON.stringify(n.body?.body ?? [], (k, v) => (k === 'start' || k === 'end' || k === 'range' ? undefined : v)).includes('"PrivateIdentifier"')
+  const hasPrivate = /^Class/.test(n.type) && JSON.stringify(n.body?.body ?? [], (k, v) => (k === 'start' || k === 'end' || k === 'range' || typeof v === 'bigint' ? undefined : v)).includes('"PrivateIdentifier"')
     && hasPrivateInstanceField(n);
   const freeVars = freeVariables(node, parsed, n.superClass);
   const strict = /^Class/.test(n.type) || pk?.type === 'MethodDefinition' || /^\s*(?:async\s+)?function[^{]*\{\s*(['"])use strict\1/.test(text);
-  return { src, kind, name: n.id?.name ?? pk?.key?.name, sup, freeVars, hasPrivate, standalone: isStandalone, strict };
+  const out: FunctionAnalysis = { src, kind, name: n.id?.name ?? pk?.key?.name, sup, freeVars, hasPrivate, standalone: isStandalone, strict };
+  if (n.type === 'ArrowFunctionExpression') {
+    const thisNodes = lexicalThis(node);
+    if (thisNodes.length > 0) {
+      // `this` becomes a captured variable: an arrow's lexical this cannot be re-bound otherwise.
+      let rewritten = '';
+      let at = node.start;
+      for (const t of thisNodes) {
+        rewritten += text.slice(at - node.start, t.start - node.start) + THIS_VAR;
+        at = t.end;
+      }
+      out.src = rewritten + text.slice(at - node.start);
+      out.arrowThis = true;
+      const field = pk as (acorn.Node & { static?: boolean; computed?: boolean; key?: { type: string; name?: string } }) | undefined;
+      if (field?.type === 'PropertyDefinition' && !field.static && !field.computed && field.key?.type === 'Identifier') out.fieldOf = field.key.name;
+    }
+  }
+  if (kind !== 'expr' || pk?.type === 'MethodDefinition') {
+    const uses = homeUses(node);
+    if (uses) out.needsHome = uses;
+    out.thisProps = thisProperties(node);
+  }
+  if (/^Class/.test(n.type)) {
+    const body = (n as unknown as { body: { body: Array<{ type: string; static?: boolean; computed?: boolean; key?: { type: string; name?: string; value?: unknown } }> } }).body.body;
+    out.protoMembers = body
+      .filter((m) => m.type === 'MethodDefinition' && !m.static && !m.computed && m.key)
+      .map((m) => (m.key!.type === 'Identifier' ? m.key!.name! : String(m.key!.value)));
+  }
+  return out;
+}
+
+/** `this` expressions of an arrow function that are its own (not those of a nested function or class). */
+function lexicalThis(arrow: acorn.Node): acorn.Node[] {
+  const found: acorn.Node[] = [];
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as acorn.Node & Record<string, unknown>;
+    if (typeof node.type !== 'string') return;
+    if (node !== arrow && /^(FunctionExpression|FunctionDeclaration|ClassExpression|ClassDeclaration)$/.test(node.type)) return;
+    if (node.type === 'ThisExpression') found.push(node);
+    for (const k of Object.keys(node)) if (k !== 'range' && node[k] && typeof node[k] === 'object') visit(node[k]);
+  };
+  visit(arrow);
+  return found.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * The names a method reaches as `this.name`; undefined when `this` is used any other way (passed on,
+ * aliased, indexed), since then anything on it may be reached.
+ */
+function thisProperties(fn: acorn.Node): string[] | undefined {
+  const names = new Set<string>();
+  let escapes = false;
+  const visit = (n: unknown, parent: (acorn.Node & Record<string, unknown>) | undefined, top: boolean): void => {
+    if (escapes || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => visit(c, parent, top));
+    const node = n as acorn.Node & Record<string, unknown>;
+    if (typeof node.type !== 'string') return;
+    if (!top && /^(FunctionExpression|FunctionDeclaration|ClassExpression|ClassDeclaration)$/.test(node.type)) return;
+    if (node.type === 'ThisExpression') {
+      const p = parent as (acorn.Node & { object?: unknown; computed?: boolean; property?: { type: string; name?: string } }) | undefined;
+      if (p?.type === 'MemberExpression' && p.object === node && !p.computed && p.property?.type === 'Identifier') names.add(p.property.name!);
+      else escapes = true;
+      return;
+    }
+    for (const k of Object.keys(node)) if (k !== 'range' && node[k] && typeof node[k] === 'object') visit(node[k], node, false);
+  };
+  visit(fn, undefined, true);
+  return escapes ? undefined : [...names];
+}
+
+/** Whether a method's own body uses `super` or a private name (`#x`), which tie it to its class. */
+function homeUses(fn: acorn.Node): 'super' | 'private' | undefined {
+  let uses: 'super' | 'private' | undefined;
+  const visit = (n: unknown, top: boolean, nested: boolean): void => {
+    if (uses === 'private' || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => visit(c, top, nested));
+    const node = n as acorn.Node & Record<string, unknown>;
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'PrivateIdentifier') uses = 'private';
+    else if (node.type === 'Super' && !nested && !uses) uses = 'super';
+    // A nested ordinary function has its own super binding (arrows share the method's); private names reach everywhere.
+    const inner = nested || (!top && /^(FunctionExpression|FunctionDeclaration|ClassExpression|ClassDeclaration)$/.test(node.type));
+    for (const k of Object.keys(node)) if (k !== 'range' && node[k] && typeof node[k] === 'object') visit(node[k], false, inner);
+  };
+  visit(fn, true, false);
+  return uses;
 }
 
 function hasPrivateInstanceField(cls: acorn.Node): boolean {

@@ -1,6 +1,15 @@
 import Module from 'node:module';
 import type { EncodeHooks, Replacement } from '../../protocol';
-import { encode, isCodecBuiltin, refKindOf } from '../../protocol';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { types } from 'node:util';
+import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
+import { analyzeFunction } from './analysis';
+import { promiseState } from './inspector';
+import { packageDrift } from './package-state';
+export { installPackageStateHook } from './package-state';
+import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
 import { encodeFunction, functionInfo } from './function-record';
@@ -41,6 +50,8 @@ export interface CaptureOptions {
   /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
   refined?: Set<number>;
   peekId?(o: object): number | undefined;
+  /** This capture's objects to send as references whatever the budget (unless refined). */
+  remoteOnly?: Set<object>;
 }
 
 export interface Captured {
@@ -78,10 +89,12 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
     mustInline: (o) => structural.has(o) || isRefined(o),
     replace: (o) =>
-      (lazy.has(o) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
+      ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
       packFor(o, opts) ??
       libraryFunctionRef(o, opts) ??
       replaceForWorker(o),
+    symbolId,
+    symbolName: nodeSymbolName,
   };
 }
 
@@ -96,6 +109,9 @@ function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
   return { custom: 'pack', data: r };
 }
 
+/** BeeHive's own code (the agent's hooks a framework holds): never shipped as code. */
+const OWN_CODE = pathToFileURL(path.resolve(__dirname, '../..') + path.sep).href;
+
 /** Functions of node_modules packages that are not reachable as module members. */
 const libraryFn = new WeakMap<Function, boolean>();
 
@@ -109,7 +125,7 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
   let lib = libraryFn.get(o);
   if (lib === undefined) {
     const url = functionLocation(o)?.url ?? '';
-    lib = url.includes('/node_modules/');
+    lib = url.includes('/node_modules/') || url.startsWith(OWN_CODE);
     libraryFn.set(o, lib);
   }
   return lib ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined;
@@ -118,8 +134,15 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
 function replaceForWorker(o: object): Replacement | undefined {
   if (o instanceof RequireOf) return { custom: 'require', data: o.file };
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
+  if (o instanceof Untravelled) return { custom: 'untravelled', data: { name: o.name, reason: o.reason, callable: o.callable } };
   const origin = originOf(o);
-  if (origin) return origin;
+  if (origin) {
+    if (origin.custom === 'module') {
+      const drift = packageDrift(origin.data.spec, origin.data.path, o);
+      if (drift) throw CaptureErrors.PACKAGE_STATE(drift);
+    }
+    return origin;
+  }
   if (isExpressApp(o)) {
     // The app itself stays on the server: the worker gets its view of it, settings and locals.
     markLazy(o.settings as object);
@@ -131,35 +154,267 @@ function replaceForWorker(o: object): Replacement | undefined {
     if (!rec || typeof rec.unpacker !== 'string') throw CaptureErrors.UNSUPPORTED(`[Symbol.for('beehive.pack')]() of ${o.constructor?.name} did not return { unpacker, record }`);
     return { custom: 'pack', data: rec };
   }
-  if (typeof o === 'function') {
-    if (isRequireFn(o)) throw CaptureErrors.UNSUPPORTED('a require function reached through data');
-    const info = functionInfo(o);
-    if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
-    const enc = encodeFunction(o, info);
-    const vars = (enc.data as { vars: Record<string, unknown> }).vars;
-    markStructural(enc.data, vars);
-    for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
-    if (info.globals.includes('process')) vars.process = new ProcessView();
-    return { fn: enc };
+  if (typeof o === 'function') return functionRecord(o);
+  if (types.isPromise(o)) return settledPromise(o);
+  const proto = Object.getPrototypeOf(o);
+  if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
+  const why = classRefusal(proto);
+  if (why) throw CaptureErrors.PRIVATE(why);
+  const hidden = byNameSymbolState(o, proto);
+  if (hidden) throw CaptureErrors.UNSUPPORTED(hidden);
+  noteArrowFields(o);
+  noteHomes(o);
+  return undefined;
+}
+
+function functionRecord(o: Function): Replacement {
+  if (isRequireFn(o)) throw CaptureErrors.UNSUPPORTED('a require function reached through data');
+  const info = functionInfo(o);
+  if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
+  const a = info.analysis;
+  const at = info.file ? ` (${info.file}:${(info.location?.line ?? 0) + 1})` : '';
+  if (a.needsHome) {
+    // A method using super or #private works only as part of its class: it travels as a member of it.
+    const home = homes.get(o);
+    if (!home) throw CaptureErrors.UNSUPPORTED(`the method ${a.name ?? '(anonymous)'}${at} uses ${a.needsHome === 'super' ? 'super' : 'a private name'} and was reached apart from its class`);
+    // Its class travels whole, with what its other methods capture: what this method does not
+    // read itself and cannot travel stays behind as a stand-in that fails if touched.
+    const needs = homeNeeds.get(home.cls) ?? new Set<string>();
+    for (const v of a.freeVars) needs.add(v.name);
+    homeNeeds.set(home.cls, needs);
+    return { custom: 'member', data: home };
   }
-  const kind = refKindOf(o);
-  if (kind === 'instance' && !isCodecBuiltin(o)) {
-    const ctor = Object.getPrototypeOf(o).constructor as Function;
-    if (!originOf(ctor)) {
-      let info;
-      try {
-        info = functionInfo(ctor);
-      } catch (err) {
-        throw CaptureErrors.UNSUPPORTED(`an instance of ${ctor.name} holds native state: ${(err as Error).message}`);
-      }
-      if (info.analysis.hasPrivate) throw CaptureErrors.PRIVATE(`class ${ctor.name}${info.file ? ` (${info.file})` : ''}`);
+  let self: unknown;
+  if (a.arrowThis) {
+    if (!arrowOwners.has(o)) throw CaptureErrors.UNSUPPORTED(`the arrow function ${a.name ?? a.fieldOf ?? '(anonymous)'}${at} uses \`this\` and was reached apart from the object it was created for`);
+    self = arrowOwners.get(o);
+  }
+  const enc = encodeFunction(o, info, self);
+  const data = enc.data as { vars: Record<string, unknown>; proto?: object };
+  const vars = data.vars;
+  const needs = homeNeeds.get(o);
+  if (needs) {
+    for (const [k, v] of Object.entries(vars)) {
+      if (needs.has(k)) continue;
+      const why = shallowRefusal(v);
+      if (why) vars[k] = new Untravelled(k, why, typeof v === 'function');
     }
+  }
+  markStructural(enc.data, vars, data.proto);
+  for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
+  if (info.globals.includes('process')) vars.process = new ProcessView();
+  return { fn: enc };
+}
+
+/**
+ * A class-field arrow function's `this` is the instance whose construction created it: an arrow
+ * that is the initial value of field `k` of its class, found as the own property `k` of an instance
+ * of that class, belongs to that instance. (The inspector does not list an arrow's `this`.)
+ */
+const arrowOwners = new WeakMap<Function, object>();
+/** Functions already found not to be class-field arrows using `this`: skipped at every later capture. */
+const notArrowField = new WeakSet<Function>();
+function noteArrowFields(o: object): void {
+  for (const k of Object.keys(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, k);
+    const f = d && 'value' in d ? d.value : undefined;
+    if (typeof f !== 'function' || arrowOwners.has(f) || notArrowField.has(f)) continue;
+    let info;
+    try {
+      info = originOf(f) || isNativeCode(f) ? undefined : functionInfo(f);
+    } catch {
+      info = undefined;
+    }
+    if (info?.analysis.arrowThis && info.analysis.fieldOf === k) arrowOwners.set(f, o);
+    else notArrowField.add(f);
+  }
+}
+
+/**
+ * A captured variable of a class shipped as a method's home that the method does not read and that
+ * cannot travel (a WeakMap another method uses): on the worker, a stand-in whose every use throws,
+ * so that the invocation fails and runs locally if some path reaches it after all.
+ */
+export class Untravelled {
+  constructor(readonly name: string, readonly reason: string, readonly callable: boolean) {}
+}
+const homeNeeds = new WeakMap<Function, Set<string>>();
+
+function shallowRefusal(v: unknown): string | undefined {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return undefined;
+  const why = refusalOf(v as object);
+  if (why) return why;
+  if (typeof v === 'object' && !types.isPromise(v)) {
+    const proto = Object.getPrototypeOf(v);
+    if (proto && proto !== Object.prototype && proto !== Array.prototype) return classRefusal(proto);
   }
   return undefined;
 }
 
+/** Where a method that needs its class lives: the class, and the key on its prototype or on itself. */
+export interface Home {
+  cls: Function;
+  key: string | symbol;
+  place: 'proto' | 'static';
+  acc: 'value' | 'get' | 'set';
+}
+const homes = new WeakMap<Function, Home>();
+
+/** Registers the methods of `o`'s class chain (and their statics) with their homes, once per prototype. */
+const homesNoted = new WeakSet<object>();
+export function noteHomes(o: unknown): void {
+  if (o === null || typeof o !== 'object') return;
+  for (let p = Object.getPrototypeOf(o); p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if (homesNoted.has(p)) continue;
+    homesNoted.add(p);
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value;
+    if (typeof cls !== 'function' || cls.prototype !== p) continue;
+    for (const [holder, place] of [[p, 'proto'], [cls, 'static']] as const) {
+      for (const key of Reflect.ownKeys(holder)) {
+        const d = Object.getOwnPropertyDescriptor(holder, key)!;
+        for (const acc of ['value', 'get', 'set'] as const) {
+          const f = d[acc];
+          if (typeof f === 'function' && f !== cls && !homes.has(f)) homes.set(f, { cls, key, place, acc });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A method that reaches its receiver only as `this.a`, `this.b`: the receiver's other properties (a
+ * Nest controller's other injected services) go as references, fetched if something reaches them
+ * after all — so that a value only another method needs cannot refuse this one.
+ */
+function leaveUnreached(fn: Function, self: unknown, out: Set<object>): void {
+  if (self === null || typeof self !== 'object' || isNativeCode(fn)) return;
+  let props: string[] | undefined;
+  try {
+    props = functionInfo(fn).analysis.thisProps;
+  } catch {
+    return;
+  }
+  if (!props) return;
+  for (const k of Object.keys(self)) {
+    if (props.includes(k)) continue;
+    const v = (self as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object') out.add(v);
+  }
+}
+
+/**
+ * A framework may keep a wrapper on the prototype and hand the original method over (Nest): the
+ * method's home is the class in the receiver's chain with a member of its name whose source
+ * contains the method's.
+ */
+function noteHandlerHome(fn: Function, self: unknown): void {
+  if (homes.has(fn) || self === null || typeof self !== 'object' || !fn.name) return;
+  const text = Function.prototype.toString.call(fn);
+  for (let p = Object.getPrototypeOf(self); p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value;
+    if (typeof cls !== 'function' || cls.prototype !== p || !Object.prototype.hasOwnProperty.call(p, fn.name)) continue;
+    if (Function.prototype.toString.call(cls).includes(text)) {
+      homes.set(fn, { cls, key: fn.name, place: 'proto', acc: 'value' });
+      return;
+    }
+  }
+}
+
+/** A settled promise travels as its outcome; a pending one is refused by the codec. */
+function settledPromise(p: Promise<unknown>): Replacement | undefined {
+  const s = promiseState(p);
+  if (s.state === 'pending') return undefined;
+  return { custom: 'promise', data: { ok: s.state === 'fulfilled', v: s.value } };
+}
+
+/**
+ * Why instances of a class chain cannot be copied, or undefined. Decided once per prototype: a class
+ * (app, package or Node's own) that declares private fields or methods keeps state no copy of its
+ * own properties carries.
+ */
+const classVerdicts = new WeakMap<object, string | null>();
+function classRefusal(proto: object): string | undefined {
+  let v = classVerdicts.get(proto);
+  if (v !== undefined) return v ?? undefined;
+  v = null;
+  for (let p: object | null = proto; p !== null && !isCarriedProto(p); p = Object.getPrototypeOf(p)) {
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as Function | undefined;
+    if (typeof cls !== 'function' || cls.prototype !== p || isNativeCode(cls)) continue;
+    const url = functionLocation(cls)?.url ?? '';
+    if (url.startsWith('node:') && !NODE_CLASSES_BY_VALUE.has(cls)) {
+      // Node's own classes keep their real state in handles, timers and C++ (a Timeout, a Socket).
+      v = `an instance of ${cls.name || 'a class'}, a Node.js internal class (${url}) whose state is not all in its properties`;
+      break;
+    }
+    let hasPrivate = false;
+    try {
+      const origin = originOf(cls);
+      hasPrivate = origin || isLibraryFunction(cls) ? analyzeFunction(cls).hasPrivate : functionInfo(cls).analysis.hasPrivate;
+    } catch {
+      hasPrivate = /#[A-Za-z_$]/.test(Function.prototype.toString.call(cls));
+    }
+    if (hasPrivate) {
+      const where = originOf(cls) ?? (isLibraryFunction(cls) ? { custom: 'module', data: { spec: libraryName(cls) } } : undefined);
+      const pkg = where && where.custom === 'module' ? ` (${where.data.spec.split('/')[0]})` : '';
+      const named = where && where.custom === 'module' ? where.data.path?.filter((k) => k !== 'prototype' && k !== 'constructor').pop() : undefined;
+      v = `an instance of ${named ?? (cls.name || 'a class')}${pkg} has private fields or methods, which a copy on a worker cannot carry`;
+      break;
+    }
+  }
+  classVerdicts.set(proto, v);
+  return v ?? undefined;
+}
+
+/**
+ * An instance of a class that travels by name (a package's, Node's) runs on the worker's copy of
+ * that class's code, which keys its state by its own symbols: state under a symbol private to the
+ * package could not be found there.
+ */
+function byNameSymbolState(o: object, proto: object): string | undefined {
+  const syms = Object.getOwnPropertySymbols(o);
+  if (syms.length === 0) return undefined;
+  let byName: Function | undefined;
+  for (let p: object | null = proto; p !== null && !isCarriedProto(p); p = Object.getPrototypeOf(p)) {
+    const cls = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as Function | undefined;
+    if (typeof cls === 'function' && (originOf(cls) || isLibraryFunction(cls))) {
+      byName = cls;
+      break;
+    }
+  }
+  if (!byName) return undefined;
+  for (const s of syms) {
+    if (Symbol.keyFor(s) !== undefined || nodeSymbolName(s) || [...Object.getOwnPropertyNames(Symbol)].some((k) => (Symbol as unknown as Record<string, unknown>)[k] === s)) continue;
+    return `an instance of ${byName.name || 'a package class'} keeps state under ${String(s)}, a symbol private to its package, which the worker's copy of the package would not find`;
+  }
+  return undefined;
+}
+
+/** Node classes whose instances are all in their own properties. */
+const NODE_CLASSES_BY_VALUE = new Set<Function>([EventEmitter, TextEncoder]);
+
+function isLibraryFunction(f: Function): boolean {
+  const url = functionLocation(f)?.url ?? '';
+  return url.includes('/node_modules/') || url.startsWith('node:');
+}
+function libraryName(f: Function): string {
+  const url = functionLocation(f)?.url ?? '';
+  const i = url.lastIndexOf('/node_modules/');
+  return i >= 0 ? url.slice(i + '/node_modules/'.length) : url;
+}
+
 export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
-  const res = encode(root, serverEncodeHooks(opts));
+  // A Nest controller method runs on its instance: its class chain's methods know their homes (super).
+  const remoteOnly = new Set<object>();
+  const r = root as { self?: unknown; handler?: unknown } | null;
+  if (r && typeof r === 'object') {
+    noteHomes(r.self);
+    if (r.self && typeof r.self === 'object') noteArrowFields(r.self);
+    if (typeof r.handler === 'function') {
+      noteHandlerHome(r.handler, r.self);
+      leaveUnreached(r.handler, r.self, remoteOnly);
+    }
+  }
+  const res = encode(root, serverEncodeHooks({ ...opts, remoteOnly }));
   return { bytes: res.bytes, objects: res.objects, refs: res.refs };
 }
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { FunctionEncoding } from '../../protocol';
-import { analyzeFunction, type FunctionAnalysis } from './analysis';
+import { analyzeFunction, THIS_VAR, type FunctionAnalysis } from './analysis';
 import { functionLocation, readScopes, scriptSource, type FunctionLocation } from './inspector';
 import { CaptureErrors } from './errors';
 
@@ -68,8 +68,9 @@ export function functionInfo(fn: Function): FunctionInfo {
     if (v.reassigned || analysis.standalone) volatile.add(v.name);
     else stable.set(v.name, scope.values.get(v.name));
   }
-  if (analysis.hasPrivate && !reason) reason = `class ${analysis.name ?? ''} has private instance fields, which a worker cannot recreate on a copy`;
+  if (analysis.hasPrivate && !reason) reason = `class ${analysis.name ?? ''}${at ? ` (${at})` : ''} has private instance fields or methods, which a worker cannot recreate on a copy`;
   const captured = [...stable.keys(), ...volatile];
+  if (analysis.arrowThis) captured.push(THIS_VAR);
   if (globals.includes('process')) captured.push('process');
   const strict = analysis.strict || (script ? script.isModule || /^\s*(?:#![^\n]*\n\s*)?(['"])use strict\1/.test(script.source) : false);
   info = {
@@ -86,18 +87,63 @@ export function functionInfo(fn: Function): FunctionInfo {
   return info;
 }
 
-/** The code record and captured values of `fn` now. */
-export function encodeFunction(fn: Function, info: FunctionInfo): FunctionEncoding {
+/** The code record and captured values of `fn` now; `self` is an arrow function's lexical `this`. */
+export function encodeFunction(fn: Function, info: FunctionInfo, self?: unknown): FunctionEncoding {
   const vars: Record<string, unknown> = {};
+  if (info.analysis.arrowThis) vars[THIS_VAR] = self;
   for (const [k, v] of info.stable) vars[k] = v;
   if (info.volatile.size) {
     for (const s of readScopes(fn, info.volatile)) for (const [k, v] of s.values) if (!(k in vars)) vars[k] = v;
   }
+  const data: { vars: Record<string, unknown>; proto?: object } = { vars };
+  if (info.analysis.protoMembers) {
+    const extras = prototypeExtras(fn, info.analysis.protoMembers);
+    if (extras) data.proto = extras;
+  }
   return {
     header: info.header,
     pre: info.analysis.sup ? Object.getPrototypeOf(fn) : undefined,
-    data: { vars },
+    data,
   };
+}
+
+/**
+ * Members the app put on a class's prototype after the class was defined (`C.prototype.extra = …`, a
+ * body method replaced): the rebuilt class's source does not recreate them, so they travel with it,
+ * as a null-prototype object holding the same property descriptors. Decided once per class, then
+ * re-checked by identity of the member values.
+ */
+const protoSeen = new WeakMap<Function, { values: Map<string | symbol, unknown>; extras: object | undefined }>();
+function prototypeExtras(cls: Function, members: string[]): object | undefined {
+  const proto = cls.prototype as object;
+  const keys = Reflect.ownKeys(proto);
+  const seen = protoSeen.get(cls);
+  const valueOf = (k: string | symbol) => {
+    const d = Object.getOwnPropertyDescriptor(proto, k)!;
+    return 'value' in d ? d.value : [d.get, d.set];
+  };
+  if (seen && seen.values.size === keys.length && keys.every((k) => {
+    const v = valueOf(k);
+    const old = seen.values.get(k);
+    return Array.isArray(v) && Array.isArray(old) ? v[0] === old[0] && v[1] === old[1] : Object.is(v, old);
+  })) return seen.extras;
+  const text = Function.prototype.toString.call(cls);
+  // A BeeHive route wrapper (Nest) stands for the method it wraps: the rebuilt class has the original.
+  const unwrap = (f: unknown) => ((f as Record<symbol, { fn?: unknown } | undefined> | undefined)?.[Symbol.for('beehive.wrapped')]?.fn ?? f);
+  const inSource = (f: unknown) => typeof f !== 'function' || text.includes(Function.prototype.toString.call(unwrap(f)));
+  let extras: Record<string | symbol, unknown> | undefined;
+  const values = new Map<string | symbol, unknown>();
+  for (const k of keys) {
+    values.set(k, valueOf(k));
+    if (k === 'constructor') continue;
+    const d = Object.getOwnPropertyDescriptor(proto, k)!;
+    const own = typeof k === 'string' && members.includes(k) && ('value' in d ? inSource(d.value) && typeof d.value === 'function' : inSource(d.get) && inSource(d.set));
+    if (own) continue;
+    extras ??= Object.create(null) as Record<string | symbol, unknown>;
+    Object.defineProperty(extras, k, d);
+  }
+  protoSeen.set(cls, { values, extras });
+  return extras;
 }
 
 function offsetOf(source: string, line: number, column: number): number {

@@ -179,3 +179,19 @@ export function writePrivates(obj: object, entries: Array<[string, unknown]>): v
     }
   }
 }
+
+/** A promise's state and value, read through the inspector without waiting on it. */
+export function promiseState(p: Promise<unknown>): { state: 'pending' | 'fulfilled' | 'rejected'; value?: unknown } {
+  return withObject(p, (oid) => {
+    const props = internal(oid);
+    const state = props.find((x) => x.name === '[[PromiseState]]')?.value?.value as 'pending' | 'fulfilled' | 'rejected' | undefined;
+    if (state !== 'fulfilled' && state !== 'rejected') return { state: 'pending' };
+    const result = props.find((x) => x.name === '[[PromiseResult]]')?.value;
+    if (!result) return { state: 'pending' };
+    post('Runtime.callFunctionOn', { objectId: oid, functionDeclaration: `function (v) { globalThis.${kSlot}_r = v; }`, arguments: [argOf(result)] });
+    const g = globalThis as unknown as Record<string, unknown>;
+    const value = g[`${kSlot}_r`];
+    delete g[`${kSlot}_r`];
+    return { state, value };
+  });
+}

@@ -1,21 +1,28 @@
 import Module from 'node:module';
 import path from 'node:path';
+import { notePackageLoad } from './package-state';
 
 /**
  * Where a value comes from when it is not the app's own: a global built-in (`Math.max`), a Node
  * built-in module or one of its members (`crypto.createHash`), or a package in node_modules. Such
  * values travel as specifiers and are re-required on the worker (DESIGN.md §4), never as code.
  */
-export type Origin = { custom: 'global'; data: string[] } | { custom: 'module'; data: { spec: string; path?: string[] } };
+export type Origin =
+  | { custom: 'global'; data: string[] }
+  | { custom: 'module'; data: { spec: string; path?: string[] } }
+  | { custom: 'global-accessor'; data: [string, 'get' | 'set'] };
 
 const origins = new WeakMap<object, Origin>();
 let modulesChanged = true;
 
-/** Called by the loader hook on every module load: the package index is rebuilt lazily. */
-export function markModulesChanged(): void {
+/** Called by the loader hook on every module load: the package index is rebuilt lazily; package state is recorded. */
+export function markModulesChanged(m?: { filename: string; exports: unknown }): void {
   modulesChanged = true;
+  if (m) notePackageLoad(m.filename, m.exports);
 }
 let builtinsIndexed = false;
+/** Globals that exist before the app runs (this module loads with the agent): Node's, which a worker has too. */
+const NODE_GLOBALS = new Set(Object.getOwnPropertyNames(globalThis));
 
 const BUILTIN_MODULES = [
   'fs', 'fs/promises', 'path', 'crypto', 'os', 'util', 'url', 'querystring', 'events', 'stream', 'zlib', 'http', 'https',
@@ -23,7 +30,9 @@ const BUILTIN_MODULES = [
   'worker_threads', 'async_hooks', 'readline', 'v8', 'vm',
 ];
 
-function add(v: unknown, origin: Origin, depth: number): void {
+type PathOrigin = Exclude<Origin, { custom: 'global-accessor' }>;
+
+function add(v: unknown, origin: PathOrigin, depth: number): void {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return;
   if (origins.has(v)) return;
   origins.set(v, origin);
@@ -36,8 +45,13 @@ function add(v: unknown, origin: Origin, depth: number): void {
   }
   // Methods on an exported class's prototype travel as members too (EventEmitter.prototype.emit).
   if (typeof v === 'function' && v.prototype && typeof v.prototype === 'object') {
-    const protoOrigin: Origin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, 'prototype'] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), 'prototype'] } };
+    const protoOrigin: PathOrigin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, 'prototype'] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), 'prototype'] } };
     if (!origins.has(v.prototype)) add(v.prototype, protoOrigin, 1);
+    // A class reachable only as an exported prototype's constructor (dayjs's Dayjs behind `dayjs.prototype`).
+    const ctor = Object.getOwnPropertyDescriptor(v.prototype, 'constructor')?.value;
+    if (typeof ctor === 'function' && ctor !== v && ctor.prototype === v.prototype && !origins.has(ctor) && protoOrigin.custom === 'module') {
+      origins.set(ctor, { custom: 'module', data: { spec: protoOrigin.data.spec, path: [...(protoOrigin.data.path ?? []), 'constructor'] } });
+    }
   }
   for (const k of keys) {
     if (k === 'prototype' || k === 'constructor' || k === 'caller' || k === 'arguments') continue;
@@ -49,7 +63,7 @@ function add(v: unknown, origin: Origin, depth: number): void {
     } catch {
       continue;
     }
-    const o: Origin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, k] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), k] } };
+    const o: PathOrigin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, k] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), k] } };
     add(child, o, depth - 1);
   }
 }
@@ -58,6 +72,28 @@ function indexGlobals(): void {
   for (const name of ['Math', 'JSON', 'Reflect', 'Object', 'Array', 'Number', 'String', 'Promise', 'Date', 'Symbol', 'Intl', 'Atomics', 'BigInt', 'Error', 'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet', 'URL', 'URLSearchParams', 'Buffer', 'TextEncoder', 'TextDecoder', 'structuredClone', 'parseInt', 'parseFloat', 'encodeURIComponent', 'decodeURIComponent', 'encodeURI', 'decodeURI', 'isNaN', 'isFinite', 'queueMicrotask', 'setTimeout', 'setImmediate', 'clearTimeout', 'fetch', 'console']) {
     const v = (globalThis as Record<string, unknown>)[name];
     add(v, { custom: 'global', data: [name] }, 1);
+  }
+  // The global object itself (lodash's runInContext keeps it): the worker's own.
+  origins.set(globalThis, { custom: 'global', data: [] });
+  // Every other built-in global (Function, Uint8Array, WeakMap...): travels by name, never as code.
+  for (const name of Object.getOwnPropertyNames(globalThis)) {
+    if (name === 'globalThis' || name === 'global' || name.startsWith('__')) continue;
+    const d = Object.getOwnPropertyDescriptor(globalThis, name);
+    // A lazily defined global (performance, crypto, navigator): its accessor functions by name.
+    if (d && !('value' in d)) {
+      for (const acc of ['get', 'set'] as const) if (typeof d[acc] === 'function' && !origins.has(d[acc]!)) origins.set(d[acc]!, { custom: 'global-accessor', data: [name, acc] });
+    }
+    let v = d && 'value' in d ? d.value : undefined;
+    if (d && !('value' in d) && NODE_GLOBALS.has(name)) {
+      try {
+        v = (globalThis as Record<string, unknown>)[name];
+      } catch {
+        v = undefined;
+      }
+    }
+    if ((typeof v === 'function' && NODE_GLOBALS.has(name)) || name === 'Intl' || name === 'WebAssembly') {
+      add(v, { custom: 'global', data: [name] }, 1);
+    }
   }
   for (const [name, proto] of [['Array', Array.prototype], ['Object', Object.prototype], ['String', String.prototype], ['Function', Function.prototype]] as const) {
     add(proto, { custom: 'global', data: [name, 'prototype'] }, 1);

@@ -1,7 +1,8 @@
 import Module from 'node:module';
 import path from 'node:path';
-import { ChannelErrors, type DecodeHooks } from '../../protocol';
+import { ChannelErrors, nodeSymbolByName, type DecodeHooks } from '../../protocol';
 import type { Lease } from '../../gc';
+import { symbolById } from '../capture/symbols';
 
 /**
  * Decoding what a worker sends back: references resolve to the real objects — only those leased to
@@ -31,6 +32,12 @@ export function serverDecodeHooks(lease: Lease): DecodeHooks {
       }
       if (tag === 'process') return process;
       throw ChannelErrors.MALFORMED(`record '${tag}' cannot come from a worker`);
+    },
+    namedSymbol: nodeSymbolByName,
+    symbol: (id) => {
+      const s = symbolById(id);
+      if (!s) throw ChannelErrors.FORBIDDEN(`symbol ${id}`);
+      return s;
     },
     setPrivates: () => {
       throw ChannelErrors.FORBIDDEN('private fields from a worker');

@@ -11,10 +11,10 @@ type Patcher = (exports: unknown, version: () => string) => boolean;
  * reaches it too). Matches by the package's own folder and reads its version from package.json.
  */
 const patchers = new Map<string, Patcher>();
-let onLoad: (() => void) | undefined;
+let onLoad: ((m: { filename: string; exports: unknown }) => void) | undefined;
 
-/** Called after every module load (the capture's package index uses it to know when to re-index). */
-export function onAnyModuleLoad(fn: () => void): void {
+/** Called after every module load, with the module (the capture's package index and package-state record use it). */
+export function onAnyModuleLoad(fn: (m: { filename: string; exports: unknown }) => void): void {
   onLoad = fn;
   if (!installed) install();
 }
@@ -31,9 +31,9 @@ function install(): void {
   // Only a module actually loaded (not a cached require) changes what the capture's index knows.
   const proto = Module.prototype as unknown as { load: (filename: string) => void };
   const origModuleLoad = proto.load;
-  proto.load = function load(this: unknown, filename: string) {
+  proto.load = function load(this: { filename: string; exports: unknown }, filename: string) {
     origModuleLoad.call(this, filename);
-    onLoad?.();
+    onLoad?.(this);
   };
   const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
   const orig = M._load;

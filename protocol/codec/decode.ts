@@ -1,7 +1,7 @@
 import { ByteReader } from './bytes';
 import { CodecErrors } from './errors';
 import type { DecodeHooks } from './hooks';
-import { CODEC_MAGIC, CODEC_VERSION, ERROR_KINDS, Integrity, PropFlag, REF_KINDS, type RefKind, Tag, TYPED_ARRAY_KINDS } from './tags';
+import { CODEC_MAGIC, CODEC_VERSION, ERROR_KINDS, INTL_KINDS, Integrity, PropFlag, REF_KINDS, type RefKind, Tag, TYPED_ARRAY_KINDS } from './tags';
 
 /** Decodes a closure codec stream. Any malformed, truncated or hostile input throws a coded CodecError. */
 export function decode(bytes: Uint8Array, hooks: DecodeHooks = {}): unknown {
@@ -34,9 +34,18 @@ class Decoder {
 
   private register<T>(o: T, id: number): T {
     if (this.objects.length >= this.maxObjects) throw CodecErrors.TOO_LARGE(`more than ${this.maxObjects} objects`);
-    this.objects.push(o);
-    if (id !== 0 && o !== PENDING && ((typeof o === 'object' && o !== null) || typeof o === 'function')) this.hooks.onObject?.(o as object, id);
+    // An object this side already holds: back-references resolve to it, and the copy being decoded
+    // is scratch (see DecodeHooks.existing).
+    const known = id !== 0 && o !== PENDING ? this.hooks.existing?.(id) : undefined;
+    this.objects.push(known ?? o);
+    if (!known && id !== 0 && o !== PENDING && ((typeof o === 'object' && o !== null) || typeof o === 'function')) this.hooks.onObject?.(o as object, id);
     return o;
+  }
+
+  /** The object a value with `id` stands for: the one this side already holds, if any. */
+  private held<T>(v: T, id: number): T {
+    if (id === 0 || !this.hooks.existing) return v;
+    return (this.hooks.existing(id) as T | undefined) ?? v;
   }
 
   private value(depth: number): unknown {
@@ -68,6 +77,24 @@ class Decoder {
       }
       case Tag.Symbol:
         return Symbol.for(r.str());
+      case Tag.WellKnownSymbol: {
+        const name = r.str();
+        const own = Object.prototype.hasOwnProperty.call(Symbol, name) ? (Symbol as unknown as Record<string, unknown>)[name] : undefined;
+        const sym = typeof own === 'symbol' ? own : this.hooks.namedSymbol?.(name);
+        if (typeof sym !== 'symbol' || Symbol.keyFor(sym) !== undefined) throw CodecErrors.MALFORMED(`unknown well-known symbol '${name}'`);
+        return sym;
+      }
+      case Tag.UniqueSymbol: {
+        const id = r.varint();
+        const desc = r.str();
+        if (!this.hooks.symbol) throw CodecErrors.BAD_REF(`no resolver for symbol ${id}`);
+        return this.hooks.symbol(id, desc);
+      }
+      case Tag.Sub:
+        return this.sub(d);
+      case Tag.Before:
+        this.value(d);
+        return this.value(d);
       case Tag.Backref: {
         const i = r.varint();
         if (i >= this.objects.length) throw CodecErrors.MALFORMED(`back-reference ${i} to an object not yet seen`);
@@ -88,8 +115,12 @@ class Decoder {
   }
 
   private object(tag: number, d: number): unknown {
+    const id = this.r.varint();
+    return this.held(this.objectInner(tag, d, id), id);
+  }
+
+  private objectInner(tag: number, d: number, id: number): unknown {
     const r = this.r;
-    const id = r.varint();
     switch (tag) {
       case Tag.Object: {
         const nullProto = r.u8() === 1;
@@ -153,15 +184,51 @@ class Decoder {
           throw CodecErrors.MALFORMED('bad URL', { cause: err });
         }
       }
-      case Tag.UrlSearchParams:
-        return this.register(new URLSearchParams(r.str()), id);
+      case Tag.UrlSearchParams: {
+        if (r.u8() === 0) return this.register(new URLSearchParams(r.str()), id);
+        // A URL's own searchParams: linked to its URL, as on the other side.
+        const i = this.objects.length;
+        this.register(PENDING as unknown, 0);
+        const url = this.value(d);
+        if (!(url instanceof URL)) throw CodecErrors.MALFORMED('search params of a value that is not a URL');
+        this.settle(i, url.searchParams, id);
+        return url.searchParams;
+      }
+      case Tag.View: {
+        const kind = r.str();
+        const i = this.objects.length;
+        this.register(PENDING as unknown, 0);
+        const buf = this.value(d);
+        const offset = r.varint();
+        const length = r.varint();
+        if (!(buf instanceof ArrayBuffer)) throw CodecErrors.MALFORMED('view onto a value that is not an ArrayBuffer');
+        const view = makeViewOn(kind, buf, offset, length);
+        this.settle(i, view, id);
+        return view;
+      }
+      case Tag.Intl: {
+        const name = r.str();
+        if (!(INTL_KINDS as readonly string[]).includes(name)) throw CodecErrors.MALFORMED(`unknown Intl kind '${name}'`);
+        const i = this.objects.length;
+        this.register(PENDING as unknown, 0);
+        const opts = this.value(d);
+        const C = (Intl as unknown as Record<string, new (...a: unknown[]) => object>)[name];
+        let v: object;
+        try {
+          v = name === 'Locale' ? new C(String(opts)) : new C((opts as { locale?: string })?.locale, opts);
+        } catch (err) {
+          throw CodecErrors.MALFORMED(`bad Intl.${name} options`, { cause: err });
+        }
+        this.settle(i, v, id);
+        return v;
+      }
       case Tag.Boxed: {
         const slot = this.register(PENDING as unknown, id);
         const i = this.objects.length - 1;
         const v = this.value(d);
         if (!['string', 'number', 'boolean', 'bigint', 'symbol'].includes(typeof v)) throw CodecErrors.MALFORMED('boxed non-primitive');
         const boxed = Object(v);
-        this.objects[i] = boxed;
+        this.settle(i, boxed, id);
         void slot;
         return boxed;
       }
@@ -212,13 +279,44 @@ class Decoder {
         const data = this.value(d);
         if (!this.hooks.custom) throw CodecErrors.UNSUPPORTED(`custom record '${name}' without a hook`);
         const v = this.hooks.custom(name, data);
-        this.objects[i] = v;
-        if (id !== 0 && v !== null && (typeof v === 'object' || typeof v === 'function')) this.hooks.onObject?.(v, id);
+        this.settle(i, v, id);
         return v;
       }
       default:
         throw CodecErrors.MALFORMED(`unknown tag 0x${tag.toString(16)}`);
     }
+  }
+
+  /** Fills a slot registered as pending, as `register` would have. */
+  private settle(i: number, v: unknown, id: number): void {
+    const known = id !== 0 ? this.hooks.existing?.(id) : undefined;
+    this.objects[i] = known ?? v;
+    if (!known && id !== 0 && v !== null && (typeof v === 'object' || typeof v === 'function')) this.hooks.onObject?.(v as object, id);
+  }
+
+  /** A built-in with a class and own properties: the inner value first, then its class, then its properties. */
+  private sub(d: number): unknown {
+    const tag = this.r.u8();
+    if (tag === Tag.Before) {
+      // The inner value's buffer came first (see Tag.Before); the inner value follows.
+      this.value(d);
+      return this.subOf(this.value(d) as object, d);
+    }
+    if (tag < Tag.Object || tag === Tag.Instance || tag === Tag.Function || tag === Tag.Custom || tag === Tag.Object) throw CodecErrors.MALFORMED(`sub-classed value of tag 0x${tag.toString(16)}`);
+    return this.subOf(this.object(tag, d) as object, d);
+  }
+
+  private subOf(v: object, d: number): unknown {
+    if (v === null || typeof v !== 'object') throw CodecErrors.MALFORMED('sub-classed value that is not an object');
+    const cls = this.value(d);
+    if (cls !== null) {
+      if (typeof cls !== 'function' || cls.prototype === null || (typeof cls.prototype !== 'object' && typeof cls.prototype !== 'function')) {
+        throw CodecErrors.MALFORMED('built-in of a value that is not a class');
+      }
+      Object.setPrototypeOf(v, cls.prototype);
+    }
+    this.props(v, d);
+    return v;
   }
 
   /** An existing object to decode into, emptied; only when the kinds agree. */
@@ -249,12 +347,18 @@ class Decoder {
     const assignable = proto === Object.prototype || proto === null || proto === Array.prototype;
     for (let i = 0; i < n; i++) {
       const flags = r.u8();
-      const name = r.str();
-      if (flags === 0 && assignable && name !== '__proto__') {
-        (o as Record<string, unknown>)[name] = this.value(d);
-        continue;
+      let key: string | symbol;
+      if (flags & PropFlag.SymbolKey) {
+        const k = this.value(d);
+        if (typeof k !== 'symbol') throw CodecErrors.MALFORMED('symbol key that is not a symbol');
+        key = k;
+      } else {
+        key = r.str();
+        if (flags === 0 && assignable && key !== '__proto__') {
+          (o as Record<string, unknown>)[key] = this.value(d);
+          continue;
+        }
       }
-      const key: string | symbol = flags & PropFlag.SymbolKey ? Symbol.for(name) : name;
       if (key === '__proto__' && !(flags & PropFlag.Accessor)) {
         // Defined, never assigned: assignment would change the prototype.
       }
@@ -286,6 +390,18 @@ class Decoder {
     else if (level === Integrity.NonExtensible) Object.preventExtensions(o);
     else if (level !== Integrity.None) throw CodecErrors.MALFORMED('bad integrity level');
     return o;
+  }
+}
+
+function makeViewOn(kind: string, buf: ArrayBuffer, offset: number, length: number): ArrayBufferView {
+  if (!(TYPED_ARRAY_KINDS as readonly string[]).includes(kind)) throw CodecErrors.MALFORMED(`unknown typed array kind '${kind}'`);
+  try {
+    if (kind === 'Buffer') return Buffer.from(buf, offset, length);
+    if (kind === 'DataView') return new DataView(buf, offset, length);
+    const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBuffer, o: number, l: number) => ArrayBufferView>)[kind];
+    return new Ctor(buf, offset, length);
+  } catch (err) {
+    throw CodecErrors.MALFORMED(`${kind} view out of its buffer's bounds`, { cause: err });
   }
 }
 

@@ -2,9 +2,9 @@ import { types } from 'node:util';
 import { ByteWriter } from './bytes';
 import { CodecErrors } from './errors';
 import type { EncodeHooks, Replacement } from './hooks';
-import { functionOwnKeys, isArrayIndex, isPlainProto, ownKeys, refKindOf, typedArrayKind } from './classify';
+import { builtinKind, classOf, errorBase, extraKeys, functionOwnKeys, intlKind, intlOptions, isArrayIndex, isPlainProto, ownKeys, refKindOf, refusalOf, typedArrayKind, type BuiltinName } from './classify';
 import { planInline, replacementOf } from './plan';
-import { CODEC_MAGIC, CODEC_VERSION, ERROR_KINDS, Integrity, PropFlag, Tag } from './tags';
+import { CODEC_MAGIC, CODEC_VERSION, Integrity, PropFlag, Tag, WELL_KNOWN_SYMBOLS } from './tags';
 
 export interface EncodeResult {
   bytes: Buffer;
@@ -24,6 +24,8 @@ class Encoder {
   private readonly index = new Map<object, number>();
   private readonly replaced = new Map<object, Replacement | undefined>();
   private outside?: Set<object>;
+  private sharedBuffers?: Set<ArrayBuffer>;
+  private paramsOwner?: Map<object, URL>;
   private refs = 0;
   private readonly maxDepth: number;
 
@@ -33,7 +35,10 @@ class Encoder {
 
   run(value: unknown): EncodeResult {
     if (this.hooks.budget !== undefined && Number.isFinite(this.hooks.budget)) {
-      this.outside = planInline(value, this.hooks, this.replaced).outside;
+      const plan = planInline(value, this.hooks, this.replaced);
+      this.outside = plan.outside;
+      this.sharedBuffers = plan.sharedBuffers;
+      this.paramsOwner = plan.paramsOwner;
     }
     this.w.u8(CODEC_MAGIC);
     this.w.u8(CODEC_VERSION);
@@ -63,9 +68,20 @@ class Encoder {
         return w.str(v.toString(16));
       case 'symbol': {
         const key = Symbol.keyFor(v);
-        if (key === undefined) throw CodecErrors.UNSUPPORTED(`unregistered symbol ${String(v)}`);
-        w.u8(Tag.Symbol);
-        return w.str(key);
+        if (key !== undefined) {
+          w.u8(Tag.Symbol);
+          return w.str(key);
+        }
+        const wk = WELL_KNOWN_SYMBOLS.get(v) ?? this.hooks.symbolName?.(v);
+        if (wk !== undefined) {
+          w.u8(Tag.WellKnownSymbol);
+          return w.str(wk);
+        }
+        const sid = this.hooks.symbolId?.(v);
+        if (sid === undefined) throw CodecErrors.UNSUPPORTED(`the unregistered symbol ${String(v)}`);
+        w.u8(Tag.UniqueSymbol);
+        w.varint(sid);
+        return w.str(v.description ?? '');
       }
       default:
         if (v === null) return w.u8(Tag.Null);
@@ -73,10 +89,10 @@ class Encoder {
     }
   }
 
-  private object(o: object, depth: number): void {
+  private object(o: object, depth: number, inner = false): void {
     const w = this.w;
     const seen = this.index.get(o);
-    if (seen !== undefined) {
+    if (seen !== undefined && !inner) {
       w.u8(Tag.Backref);
       return w.varint(seen);
     }
@@ -99,6 +115,9 @@ class Encoder {
       w.str(rep.custom);
       return this.value(rep.data, d);
     }
+    // Closed world: anything the codec does not fully understand is refused here, named.
+    const why = refusalOf(o);
+    if (why) throw CodecErrors.UNSUPPORTED(why);
     if (typeof o === 'function') {
       if (!rep || !('fn' in rep)) throw CodecErrors.UNSUPPORTED(`function ${o.name || '(anonymous)'} without a code record`);
       w.u8(Tag.Function);
@@ -111,61 +130,26 @@ class Encoder {
       this.value(rep.fn.data, d);
       return this.props(o, functionOwnKeys(o), d);
     }
-    if (Array.isArray(o)) return this.array(o, begin, d);
-    if (types.isDate(o)) {
-      begin(Tag.Date);
-      return w.f64(o.getTime());
-    }
-    if (types.isRegExp(o)) {
-      begin(Tag.RegExp);
-      w.str(o.source);
-      w.str(o.flags);
-      return w.varint(o.lastIndex);
-    }
-    if (types.isMap(o)) {
-      begin(Tag.Map);
-      w.varint(o.size);
-      for (const [k, v] of o) {
-        this.value(k, d);
-        this.value(v, d);
-      }
-      return;
-    }
-    if (types.isSet(o)) {
-      begin(Tag.Set);
-      w.varint(o.size);
-      for (const v of o) this.value(v, d);
-      return;
-    }
-    const ta = typedArrayKind(o);
-    if (ta) {
-      const view = o as ArrayBufferView;
-      begin(Tag.TypedArray);
-      w.str(ta);
-      return w.bytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-    }
-    if (types.isAnyArrayBuffer(o)) {
-      begin(Tag.ArrayBuffer);
-      return w.bytes(new Uint8Array(o));
-    }
-    if (o instanceof URL) {
-      begin(Tag.Url);
-      return w.str(o.href);
-    }
-    if (o instanceof URLSearchParams) {
-      begin(Tag.UrlSearchParams);
-      return w.str(o.toString());
-    }
-    if (types.isBoxedPrimitive(o)) {
-      begin(Tag.Boxed);
-      return this.value((o as { valueOf(): unknown }).valueOf(), d);
-    }
     const proto = Object.getPrototypeOf(o);
-    if (types.isNativeError(o) && ERROR_KINDS.includes(proto?.constructor?.name) && proto === globalThis[proto.constructor.name as 'Error']?.prototype) {
+    if (Array.isArray(o)) {
+      if (!inner && proto !== Array.prototype) return this.sub(o, d, []);
+      return this.array(o, begin, d);
+    }
+    if (types.isNativeError(o)) {
+      const base = errorBase(o);
+      if (!base) throw CodecErrors.UNSUPPORTED(`an error whose prototype chain has no built-in error (${describe(o)})`);
+      if (!inner && proto !== base.prototype) return this.sub(o, d, []);
       begin(Tag.Error);
-      w.str(proto.constructor.name);
-      const keys = ownKeys(o);
-      return this.props(o, keys, d);
+      w.str(base.name);
+      return this.props(o, ownKeys(o), d);
+    }
+    const builtin = builtinKind(o);
+    if (builtin) {
+      if (!inner) {
+        const extra = extraKeys(o, builtin);
+        if (proto !== builtin.proto || extra.length > 0) return this.sub(o, d, extra);
+      }
+      return this.builtin(o, builtin.kind, begin, d);
     }
     if (isPlainProto(proto)) {
       begin(Tag.Object);
@@ -173,10 +157,8 @@ class Encoder {
       this.props(o, ownKeys(o), d);
       return w.u8(integrity(o));
     }
-    const ctor = proto && Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
-    if (typeof ctor !== 'function' || ctor.prototype !== proto) {
-      throw CodecErrors.UNSUPPORTED(`object with a prototype that is not a class's (${describe(o)})`);
-    }
+    const ctor = classOf(proto);
+    if (!ctor) throw CodecErrors.UNSUPPORTED(`an object with a prototype that is not a class's (${describe(o)})`);
     begin(Tag.Instance);
     this.value(ctor, d);
     this.props(o, ownKeys(o), d);
@@ -187,6 +169,109 @@ class Encoder {
       this.value(v, d);
     }
     w.u8(integrity(o));
+  }
+
+  /**
+   * A built-in with more than its built-in state: `class Stack extends Array`, a Map with own
+   * properties. The inner value carries the built-in state; then its class and own properties.
+   */
+  private sub(o: object, d: number, extra: Array<string | symbol>): void {
+    const proto = Object.getPrototypeOf(o);
+    this.w.u8(Tag.Sub);
+    this.object(o, d, true);
+    const base = builtinKind(o)?.proto ?? (Array.isArray(o) ? Array.prototype : errorBase(o)?.prototype);
+    if (proto === base) this.value(null, d);
+    else {
+      const ctor = classOf(proto);
+      if (!ctor) throw CodecErrors.UNSUPPORTED(`a built-in with a prototype that is not a class's (${describe(o)})`);
+      this.value(ctor, d);
+    }
+    this.props(o, extra, d);
+  }
+
+  private builtin(o: object, kind: BuiltinName, begin: (t: Tag) => void, d: number): void {
+    const w = this.w;
+    switch (kind) {
+      case 'Date':
+        begin(Tag.Date);
+        return w.f64((o as Date).getTime());
+      case 'RegExp': {
+        const re = o as RegExp;
+        begin(Tag.RegExp);
+        w.str(re.source);
+        w.str(re.flags);
+        return w.varint(re.lastIndex);
+      }
+      case 'Map': {
+        const m = o as Map<unknown, unknown>;
+        begin(Tag.Map);
+        w.varint(m.size);
+        for (const [k, v] of m) {
+          this.value(k, d);
+          this.value(v, d);
+        }
+        return;
+      }
+      case 'Set': {
+        const set = o as Set<unknown>;
+        begin(Tag.Set);
+        w.varint(set.size);
+        for (const v of set) this.value(v, d);
+        return;
+      }
+      case 'View': {
+        const view = o as ArrayBufferView;
+        const ta = typedArrayKind(o)!;
+        const buf = view.buffer as ArrayBuffer;
+        // Views onto one buffer stay views onto one buffer: the buffer travels once, with identity.
+        if (this.sharedBuffers?.has(buf) || this.index.has(buf) || (view.byteOffset === 0 && view.byteLength === buf.byteLength)) {
+          if (!this.index.has(buf)) {
+            // The buffer first, with its identity: its own properties may hold this very view.
+            w.u8(Tag.Before);
+            this.value(buf, d);
+            const seen = this.index.get(o);
+            if (seen !== undefined) {
+              w.u8(Tag.Backref);
+              return w.varint(seen);
+            }
+          }
+          begin(Tag.View);
+          w.str(ta);
+          this.value(buf, d);
+          w.varint(view.byteOffset);
+          return w.varint(ta === 'DataView' ? view.byteLength : (view as Uint8Array).length);
+        }
+        begin(Tag.TypedArray);
+        w.str(ta);
+        return w.bytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      }
+      case 'ArrayBuffer':
+        begin(Tag.ArrayBuffer);
+        return w.bytes(new Uint8Array(o as ArrayBuffer));
+      case 'URL':
+        begin(Tag.Url);
+        return w.str((o as URL).href);
+      case 'URLSearchParams': {
+        begin(Tag.UrlSearchParams);
+        // A URL's own searchParams stays linked to it.
+        const owner = this.paramsOwner?.get(o);
+        if (owner) {
+          w.u8(1);
+          return this.value(owner, d);
+        }
+        w.u8(0);
+        return w.str(o.toString());
+      }
+      case 'Boxed':
+        begin(Tag.Boxed);
+        return this.value((o as { valueOf(): unknown }).valueOf(), d);
+      case 'Intl': {
+        const name = intlKind(o)!;
+        begin(Tag.Intl);
+        w.str(name);
+        return this.value(intlOptions(o, name), d);
+      }
+    }
   }
 
   private array(a: unknown[], begin: (t: Tag) => void, d: number): void {
@@ -220,7 +305,8 @@ class Encoder {
       if (!desc.configurable) flags |= PropFlag.NonConfigurable;
       if (typeof k === 'symbol') flags |= PropFlag.SymbolKey;
       w.u8(flags);
-      w.str(typeof k === 'symbol' ? Symbol.keyFor(k)! : k);
+      if (typeof k === 'symbol') this.value(k, d);
+      else w.str(k);
       if ('value' in desc) this.value(desc.value, d);
       else {
         this.value(desc.get, d);

@@ -28,6 +28,10 @@ export interface EncodeHooks {
   overBudget?(value: object, kind: RefKind): { ref: number; kind: RefKind };
   /** Private fields of a class instance, as [name, value] pairs. */
   privates?(value: object): Array<[string, unknown]> | undefined;
+  /** An identity for a symbol that is neither registered nor well-known; undefined refuses it. */
+  symbolId?(s: symbol): number | undefined;
+  /** A name both sides resolve to their own symbol (a Node class's internal key, 'events:kCapture'). */
+  symbolName?(s: symbol): string | undefined;
   /** Nesting beyond which objects become remote references (or an error without overBudget). Default 1000. */
   maxDepth?: number;
 }
@@ -36,6 +40,10 @@ export interface DecodeHooks {
   /** Resolves a remote reference: a Proxy on the worker, the real object on the server. */
   ref?(ref: number, kind: RefKind): unknown;
   custom?(tag: string, data: unknown): unknown;
+  /** The symbol the other side identified as `id` (see EncodeHooks.symbolId). */
+  symbol?(id: number, description: string): symbol;
+  /** This side's symbol for a name from EncodeHooks.symbolName. */
+  namedSymbol?(name: string): symbol | undefined;
   createFunction?(header: string, pre: unknown, id: number): Function;
   fillFunction?(fn: Function, data: unknown): void;
   setPrivates?(obj: object, entries: Array<[string, unknown]>): void;
@@ -46,6 +54,12 @@ export interface DecodeHooks {
    * contents cleared) instead of a new object. Used to refresh copies in place after a lock acquire.
    */
   reuse?(id: number): object | undefined;
+  /**
+   * An object this side already holds for `id`, kept as it is: a later stream (a fallback fetch)
+   * that carries the same object again resolves to it rather than to a second copy, so identity —
+   * and what the holder already changed — is kept. The stream's copy is decoded as scratch.
+   */
+  existing?(id: number): object | undefined;
   /** Maximum nesting accepted. Default 1100. */
   maxDepth?: number;
   /** Maximum objects accepted in one stream. Default 1,000,000. */

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import type { EncodeHooks, Replacement } from './hooks';
-import { functionOwnKeys, isPlainProto, ownKeys } from './classify';
+import { builtinKind, extraKeys, functionOwnKeys, isPlainProto, ownKeys } from './classify';
 
 /**
  * Decides which objects go inline under a byte budget. Breadth-first, so that a large first branch
@@ -11,7 +11,7 @@ export function planInline(
   root: unknown,
   hooks: EncodeHooks,
   replaced: Map<object, Replacement | undefined>,
-): { inline: Set<object>; outside: Set<object> } {
+): { inline: Set<object>; outside: Set<object>; sharedBuffers: Set<ArrayBuffer>; paramsOwner: Map<object, URL> } {
   const budget = hooks.budget ?? Infinity;
   const maxDepth = hooks.maxDepth ?? 1000;
   const inline = new Set<object>();
@@ -48,7 +48,45 @@ export function planInline(
     }
     queue = next;
   }
-  return { inline, outside };
+  return { inline, outside, ...links(inline, outside) };
+}
+
+/**
+ * Buffers that views share (overlapping ranges, or the buffer itself reached too) travel once, with
+ * identity, so that a write through one view is seen through the others; a URL's searchParams stays
+ * linked to its URL. Views that share nothing travel as their own bytes: a small Buffer's 8 KB pool
+ * is not shipped.
+ */
+function links(inline: Set<object>, outside: Set<object>): { sharedBuffers: Set<ArrayBuffer>; paramsOwner: Map<object, URL> } {
+  const byBuffer = new Map<ArrayBuffer, Array<[number, number]>>();
+  const paramsOwner = new Map<object, URL>();
+  for (const o of inline) {
+    if (ArrayBuffer.isView(o)) {
+      const ranges = byBuffer.get(o.buffer as ArrayBuffer) ?? [];
+      ranges.push([o.byteOffset, o.byteOffset + o.byteLength]);
+      byBuffer.set(o.buffer as ArrayBuffer, ranges);
+    } else if (o instanceof URL) {
+      try {
+        paramsOwner.set(o.searchParams, o);
+      } catch {
+        /* not a real URL: the encoder refuses it */
+      }
+    }
+  }
+  const sharedBuffers = new Set<ArrayBuffer>();
+  for (const [buf, ranges] of byBuffer) {
+    let shared = inline.has(buf) || outside.has(buf);
+    if (!shared && ranges.length > 1) {
+      ranges.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < ranges.length && !shared; i++) shared = ranges[i][0] < ranges[i - 1][1];
+    }
+    if (shared) {
+      sharedBuffers.add(buf);
+      outside.delete(buf);
+      inline.add(buf);
+    }
+  }
+  return { sharedBuffers, paramsOwner };
 }
 
 export function replacementOf(o: object, hooks: EncodeHooks, replaced: Map<object, Replacement | undefined>): Replacement | undefined {
@@ -79,15 +117,15 @@ function pushChildren(o: object, rep: Replacement | undefined, hooks: EncodeHook
     if ('fn' in rep && typeof o === 'function') for (const k of functionOwnKeys(o)) pushProp(o, k, out);
     return;
   }
-  if (types.isMap(o)) {
-    for (const [k, v] of o) out.push(k, v);
+  const b = builtinKind(o);
+  if (b) {
+    if (types.isMap(o)) for (const [k, v] of o) out.push(k, v);
+    else if (types.isSet(o)) for (const v of o) out.push(v);
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== b.proto && proto && typeof proto.constructor === 'function') out.push(proto.constructor);
+    for (const k of extraKeys(o, b)) pushProp(o, k, out);
     return;
   }
-  if (types.isSet(o)) {
-    for (const v of o) out.push(v);
-    return;
-  }
-  if (ArrayBuffer.isView(o) || types.isAnyArrayBuffer(o)) return;
   const proto = Object.getPrototypeOf(o);
   if (proto && proto !== Object.prototype && proto !== Array.prototype && typeof proto.constructor === 'function') out.push(proto.constructor);
   for (const k of ownKeys(o)) pushProp(o, k, out);

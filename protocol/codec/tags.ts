@@ -34,6 +34,18 @@ export const enum Tag {
   Custom = 0x1c,
   Boxed = 0x1d,
   UrlSearchParams = 0x1e,
+  /** a built-in with extra state: inner value, class (or null), own properties — `class Tally extends Map` */
+  Sub = 0x1f,
+  /** a view onto an ArrayBuffer that other values share: kind, buffer (a value), byteOffset, length */
+  View = 0x20,
+  /** Intl.* object: constructor name, resolvedOptions() as a value */
+  Intl = 0x21,
+  /** a well-known symbol (Symbol.iterator): its name */
+  WellKnownSymbol = 0x22,
+  /** a symbol neither registered nor well-known, by the identity the hooks give it: id, description */
+  UniqueSymbol = 0x23,
+  /** a value decoded first for its identity, then the value proper: a buffer before the view onto it */
+  Before = 0x24,
 }
 
 /** Property flags in an object's property list. */
@@ -42,6 +54,7 @@ export const enum PropFlag {
   NonEnumerable = 2,
   NonWritable = 4,
   NonConfigurable = 8,
+  /** the key is a symbol, encoded as a value (registered, well-known or unique) */
   SymbolKey = 16,
 }
 
@@ -66,4 +79,11 @@ export type RefKind = 'object' | 'array' | 'map' | 'set' | 'function' | 'class' 
 export const REF_KINDS: readonly RefKind[] = ['object', 'array', 'map', 'set', 'function', 'class', 'instance', 'date', 'other'];
 
 export const CODEC_MAGIC = 0xbe;
-export const CODEC_VERSION = 1;
+export const CODEC_VERSION = 2;
+
+export const INTL_KINDS = ['Collator', 'DateTimeFormat', 'DisplayNames', 'ListFormat', 'Locale', 'NumberFormat', 'PluralRules', 'RelativeTimeFormat', 'Segmenter'] as const;
+
+/** Well-known symbols by name: `Symbol.iterator` travels as 'iterator'. */
+export const WELL_KNOWN_SYMBOLS: ReadonlyMap<symbol, string> = new Map(
+  Object.getOwnPropertyNames(Symbol).filter((k) => typeof (Symbol as unknown as Record<string, unknown>)[k] === 'symbol').map((k) => [(Symbol as unknown as Record<string, symbol>)[k], k]),
+);

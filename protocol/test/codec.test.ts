@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, CodecErrors, type DecodeHooks, type EncodeHooks } from '../index';
+import { decode, encode, CodecErrors, CODEC_VERSION, type DecodeHooks, type EncodeHooks } from '../index';
 
 const roundTrip = (v: unknown, eh?: EncodeHooks, dh?: DecodeHooks) => decode(encode(v, eh).bytes, dh);
 
@@ -181,7 +181,7 @@ describe('closure codec: hostile input', () => {
     for (let n = 0; n < 1000; n++) {
       const bytes = Buffer.alloc(2 + Math.floor(rand() * 64));
       for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rand() * 256);
-      if (n % 2 === 0) bytes.set([0xbe, 1]);
+      if (n % 2 === 0) bytes.set([0xbe, CODEC_VERSION]);
       try {
         decode(bytes);
       } catch (err) {
@@ -191,7 +191,7 @@ describe('closure codec: hostile input', () => {
   });
 
   it('refuses hostile lengths before allocating', () => {
-    const bytes = Buffer.from([0xbe, 1, 0x06, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const bytes = Buffer.from([0xbe, CODEC_VERSION, 0x06, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     expect(() => decode(bytes)).toThrow(expect.objectContaining({ code: CodecErrors.TRUNCATED.code }));
   });
 
@@ -203,7 +203,7 @@ describe('closure codec: hostile input', () => {
 
   it('refuses a wrong version and trailing bytes', () => {
     expect(() => decode(Buffer.from([0xbe, 9, 0]))).toThrow(expect.objectContaining({ code: CodecErrors.VERSION.code }));
-    expect(() => decode(Buffer.from([0xbe, 1, 0, 0]))).toThrow(expect.objectContaining({ code: CodecErrors.MALFORMED.code }));
+    expect(() => decode(Buffer.from([0xbe, CODEC_VERSION, 0, 0]))).toThrow(expect.objectContaining({ code: CodecErrors.MALFORMED.code }));
   });
 
   it('refuses references when no resolver is given', () => {

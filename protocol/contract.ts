@@ -1,0 +1,42 @@
+/**
+ * The agent–worker contract beyond the codec: what a worker sends back. A worker's dirty set is a
+ * list of changes, one per server object (by its id), each a list of operations that name the value
+ * the worker saw before its write, so that the server can validate before it applies (agent/apply).
+ */
+export type Op =
+  | ['set', string | symbol, unknown, unknown, boolean]
+  | ['del', string | symbol, unknown]
+  | ['len', number, number]
+  | ['mset', unknown, unknown, unknown, boolean]
+  | ['mdel', unknown, unknown]
+  | ['sadd', unknown]
+  | ['sdel', unknown]
+  | ['time', number, number]
+  | ['bytes', Uint8Array, Uint8Array]
+  | ['mre', unknown, unknown, unknown]
+  | ['sre', unknown]
+  | ['href', string, string]
+  | ['query', string, string];
+
+/** The operations on one server object. */
+export interface Change {
+  id: number;
+  ops: Op[];
+}
+
+
+/** What an invocation returns to the server, encoded with the closure codec. */
+export interface Outcome {
+  /** The response calls recorded on the worker's `res`, replayed on the real one. */
+  calls: unknown[];
+  statusCode: number;
+  /** next() was called: [] for next(), [err] for next(err). */
+  next?: unknown[];
+  /** `call` style: the returned value. */
+  value?: unknown;
+  /** The handler threw (or its promise rejected) and nothing else ended the request. */
+  thrown?: unknown;
+  changes: unknown[];
+  fetched: number[];
+  fallbacks: number;
+}
