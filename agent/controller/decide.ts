@@ -1,116 +1,278 @@
 /**
- * The burst controller's decision, pure: from the last decision and this period's signals, the next
- * offloading ratio and how many workers to keep warm.
+ * The burst controller's decision, pure: from the last decision and one period's signals, the next
+ * offloading ratio of each handler and how many workers to keep warm.
  *
- * Overload is the worst of the server's saturation signals measured against their targets (1 = at
- * target). Above 1 the ratio jumps in one period to the value that brings the local load back under
- * target with headroom — assuming local load scales with (1 - ratio) — instead of creeping up. Below
- * `calmBelow` for `calmPeriods` periods it steps down, never further than the prediction says is
- * safe, so a steady load at the boundary holds still instead of oscillating.
+ * The law (README, "The burst controller"): offloading is a trade of server time. A local run of
+ * handler h costs the server's event loop c_h; an offload attempt costs it o (capture, invoke,
+ * decode, replay) plus, when the attempt re-runs locally (conflict, failure), c_h again. So an
+ * attempt saves g_h = s_h * c_h - o, s_h its commit rate. From the period's event-loop utilisation
+ * u and the savings the period's offloads actually made, the demand D (the utilisation the server
+ * would have had with nothing offloaded) follows. The server is left alone while it keeps up (ratio
+ * 0 until u reaches `eluHigh`); once over, each handler gets the ratio that brings D down to
+ * `targetElu`, best savings per worker-millisecond first, within what the workers can take; while
+ * saturated (D unknown, a backlog is building) the ratios go to the most the workers can take,
+ * which also drains the backlog. Back to 0 once D is under `releaseElu` for `calmPeriods` periods.
  */
+import { updateEstimates, initialEstimates, successRate, type Estimates } from './estimate';
+
+export interface HandlerSignals {
+  id: string;
+  /** Requests of this handler in the period (local runs chosen, plus offload attempts). */
+  requests: number;
+  /** Offload attempts in the period: committed from a worker, or re-run here. */
+  attempts: number;
+  /** Attempts that re-ran locally (a conflict or a failure). */
+  reexecuted: number;
+  /** Wall time of a local run, ms (median of recent runs; 0 when none ran yet). */
+  localMs: number;
+  /** Wall time of an offloaded request, ms: how long it holds a worker (0 when unknown). */
+  offloadMs: number;
+  /** The controller may set its ratio (auto mode, selected, offloadable). */
+  controllable: boolean;
+}
+
 export interface ControllerSignals {
+  /** Length of the period, ms. */
+  periodMs: number;
   /** Event-loop utilisation over the period, 0..1. */
   elu: number;
   /** Event-loop delay p99 over the period, ms. */
   loopDelayP99Ms: number;
   /** Requests in flight at the end of the period. */
   inFlight: number;
-  /** Request latency p99 over the period, ms (0 when unknown). */
+  /** Request latency p99 (ms; 0 when unknown). Reported, not steered on: see overloadOf. */
   p99Ms: number;
   sloMs: number;
   /** Offloaded requests waiting for a worker (0 when unknown). */
   queued?: number;
+  /** Most offloads the workers run at once (local: BEEHIVE_WORKERS); Infinity when unbounded. */
+  workerSlots?: number;
+  /** Workers starting (cold) at the end of the period. */
+  workersStarting?: number;
+  handlers?: HandlerSignals[];
 }
 
 export interface DecisionOptions {
-  /** ELU the server should run at. Default 0.7. */
+  /** Utilisation the controller sizes the ratio for. Default 0.75. */
   targetElu?: number;
-  /** Event-loop delay p99 that counts as saturated, ms. Default 50. */
+  /** Utilisation at which a server offloading nothing starts to. Default 0.9. */
+  eluHigh?: number;
+  /** Utilisation at which the loop counts as saturated (demand unknown). Default 0.97. */
+  eluSaturated?: number;
+  /** Demand under which offloading stops (after `calmPeriods`). Default 0.8. */
+  releaseElu?: number;
+  /** Event-loop delay p99 that counts as saturation when the loop is also busy (ELU ≥ releaseElu), ms. Default 50. */
   maxLoopDelayMs?: number;
-  /** In-flight requests that count as saturated. Default Infinity (not used). */
-  maxInFlight?: number;
-  /** Aim below target by this factor when raising. Default 0.15. */
-  headroom?: number;
-  /** Overload under which a period is calm. Default 0.75. */
-  calmBelow?: number;
-  /** Calm periods before each step down. Default 3. */
+  /** Consecutive periods a lower ratio must be asked for before it is applied. Default 3. */
   calmPeriods?: number;
-  /** Largest step down of the ratio. Default 0.1. */
-  stepDown?: number;
+  /** A raise smaller than this is not made. Default 0.02. */
+  raiseDeadband?: number;
+  /** A lowering smaller than this is not made (the ratio still goes to 0 on release). Default 0.1. */
+  lowerDeadband?: number;
+  /** An offload must save at least this share of a local run, after re-runs and its own cost. Default 0.2. */
+  minGain?: number;
+  /** Server time per offload attempt assumed until measured, ms. Default 2. */
+  offloadCostMs?: number;
+  /** Share of the workers' capacity the controller plans to use. Default 0.8. */
+  workerUtil?: number;
+  /** Half-life of the evidence on a handler's commit rate, ms (a handler that conflicted is tried again after). Default 30000. */
+  evidenceHalfLifeMs?: number;
   minRatio?: number;
   maxRatio?: number;
-  /** Requests one worker serves at a time. Default 1 (a FaaS instance serves one). */
-  workerConcurrency?: number;
 }
 
 export type Action = 'raise' | 'hold' | 'lower';
 
 export interface Decision {
+  /** Share of the controllable handlers' requests to offload (what the global ratio shows). */
   ratio: number;
+  /** Ratio per handler id. */
+  ratios: Record<string, number>;
   /** Workers to keep warm for the offloaded share. */
   prewarm: number;
-  /** Consecutive calm periods so far. */
+  /** Consecutive periods that asked for less than is in force. */
   calm: number;
+  /** Demand over target (D / targetElu); a lower bound while saturated. */
   overload: number;
+  /** Utilisation the server would have had with nothing offloaded. */
+  demand: number;
+  saturated: boolean;
   action: Action;
   why: string;
+  estimates: Estimates;
 }
 
 export const kDecisionDefaults: Required<DecisionOptions> = {
-  targetElu: 0.7, maxLoopDelayMs: 50, maxInFlight: Infinity, headroom: 0.15, calmBelow: 0.75,
-  calmPeriods: 3, stepDown: 0.1, minRatio: 0, maxRatio: 1, workerConcurrency: 1,
+  targetElu: 0.75, eluHigh: 0.9, eluSaturated: 0.97, releaseElu: 0.8, maxLoopDelayMs: 50, calmPeriods: 3,
+  raiseDeadband: 0.02, lowerDeadband: 0.1, minGain: 0.2, offloadCostMs: 2, workerUtil: 0.8,
+  evidenceHalfLifeMs: 30_000, minRatio: 0, maxRatio: 1,
 };
 
-export function initialDecision(ratio = 0): Decision {
-  return { ratio, prewarm: 0, calm: 0, overload: 0, action: 'hold', why: 'start' };
+export function initialDecision(options: DecisionOptions = {}): Decision {
+  const o = { ...kDecisionDefaults, ...options };
+  return { ratio: 0, ratios: {}, prewarm: 0, calm: 0, overload: 0, demand: 0, saturated: false, action: 'hold', why: 'start', estimates: initialEstimates(o.offloadCostMs) };
 }
 
-/** Overload per signal; latency counts only when the loop is busy, since offloading more cannot fix a slow database. */
-export function overloadOf(s: ControllerSignals, o: Required<DecisionOptions>): { overload: number; by: string } {
-  const elu = s.elu / o.targetElu;
-  const parts: Array<[string, number]> = [
-    ['elu', elu],
-    ['loop delay', s.loopDelayP99Ms / o.maxLoopDelayMs],
-    ['in flight', Number.isFinite(o.maxInFlight) ? s.inFlight / o.maxInFlight : 0],
-    // Latency says "too slow", not by how much the server is over: it includes time offloaded
-    // requests spend on workers. It may at most double what the loop's own load asks for.
-    ['p99', s.sloMs > 0 && s.p99Ms > 0 && elu >= o.calmBelow ? Math.min(s.p99Ms / s.sloMs, 2 * elu) : 0],
-  ];
-  let best: [string, number] = ['elu', 0];
-  for (const p of parts) if (Number.isFinite(p[1]) && p[1] > best[1]) best = p;
-  return { overload: best[1], by: best[0] };
+/** Whether the loop is saturated (its demand is unknown: a backlog builds) and whether it is over its trigger. */
+export function overloadOf(s: ControllerSignals, o: Required<DecisionOptions>): { saturated: boolean; over: boolean; by: string } {
+  // A long loop delay means requests wait for the loop; with an idle loop it is one long handler, which
+  // offloading would not shorten. Request p99 is not used: it starts when the handler starts, after
+  // that wait, and for offloaded requests it includes the worker's time.
+  const delayed = s.loopDelayP99Ms >= o.maxLoopDelayMs && s.elu >= o.releaseElu;
+  const saturated = s.elu >= o.eluSaturated || delayed;
+  const by = s.elu >= o.eluSaturated ? `ELU ${s.elu.toFixed(2)}` : delayed ? `loop delay ${s.loopDelayP99Ms.toFixed(0)} ms` : `ELU ${s.elu.toFixed(2)}`;
+  return { saturated, over: saturated || s.elu >= o.eluHigh, by };
 }
 
 const round = (r: number): number => Math.round(r * 1000) / 1000;
 
+/** Server time an offload attempt of h saves, ms: the local run it replaces when it commits, less its own cost. */
+function gainMs(h: HandlerSignals, est: Estimates): number {
+  return successRate(est, h.id) * h.localMs * est.cpuShare - est.offloadCostMs;
+}
+
+/** Whether offloading h saves the server at least `minGain` of a local run. */
+function gains(h: HandlerSignals, est: Estimates, o: Required<DecisionOptions>): boolean {
+  const c = h.localMs * est.cpuShare;
+  return c > 0 && gainMs(h, est) >= o.minGain * c;
+}
+
+interface Plan {
+  ratios: Record<string, number>;
+  /** Worker-ms per second the plan uses. */
+  workerMsPerS: number;
+}
+
+/**
+ * Per handler the ratio that removes `need` (utilisation) from the server, best savings per worker
+ * millisecond first, each within the workers' remaining capacity. `need` Infinity: as much as they take.
+ */
+function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>, need: number): Plan {
+  const seconds = s.periodMs / 1000;
+  // Two bounds on the offloaded share: the slots' time (each offload holds one), and the rate the
+  // workers were seen to complete while offloads waited for them.
+  const workerMs = (s.workerSlots ?? Infinity) * 1000 * o.workerUtil;
+  const workerRps = est.workerRps * o.workerUtil;
+  const cands = [];
+  for (const h of s.handlers ?? []) {
+    if (!h.controllable || h.requests <= 0 || !gains(h, est, o)) continue;
+    const gain = gainMs(h, est);
+    // A worker holds an offload about as long as a local run takes, plus the round trips.
+    const hold = h.offloadMs > 0 ? h.offloadMs : h.localMs + 2 * est.offloadCostMs;
+    cands.push({ id: h.id, rate: h.requests / seconds, gain, hold });
+  }
+  cands.sort((p, q) => q.gain / q.hold - p.gain / p.hold || (p.id < q.id ? -1 : 1));
+  const ratios: Record<string, number> = {};
+  let left = need;
+  let used = 0;
+  let rps = 0;
+  for (const h of cands) {
+    if (left <= 0) break;
+    let r = Math.min(o.maxRatio, (left * 1000) / (h.rate * h.gain));
+    if (Number.isFinite(workerMs)) r = Math.min(r, Math.max(0, workerMs - used) / (h.rate * h.hold));
+    if (Number.isFinite(workerRps)) r = Math.min(r, Math.max(0, workerRps - rps) / h.rate);
+    if (!(r > 0)) continue;
+    ratios[h.id] = r;
+    used += r * h.rate * h.hold;
+    rps += r * h.rate;
+    left -= (r * h.rate * h.gain) / 1000;
+  }
+  return { ratios, workerMsPerS: used };
+}
+
 export function decide(prev: Decision, s: ControllerSignals, options: DecisionOptions = {}): Decision {
   const o = { ...kDecisionDefaults, ...options };
-  const r = Math.min(o.maxRatio, Math.max(o.minRatio, prev.ratio));
-  const { overload, by } = overloadOf(s, o);
-  const aim = 1 / (1 + o.headroom);
-  const prewarmFor = (ratio: number): number =>
-    ratio <= 0 ? 0 : Math.ceil((Math.max(1, s.inFlight) * ratio * (1 + o.headroom)) / o.workerConcurrency);
-  const make = (ratio: number, calm: number, action: Action, why: string): Decision =>
-    ({ ratio: round(ratio), prewarm: prewarmFor(ratio), calm, overload, action, why });
+  const est = updateEstimates(prev.estimates, s, o);
+  const handlers = s.handlers ?? [];
+  // What this period's offloads saved the server, as measured (their re-runs already are in u).
+  let saved = 0;
+  for (const h of handlers) saved += (h.attempts - h.reexecuted) * h.localMs * est.cpuShare - h.attempts * est.offloadCostMs;
+  const demand = s.elu + saved / s.periodMs;
+  const { saturated, over, by } = overloadOf(s, o);
+  const offloading = Object.values(prev.ratios).some((r) => r > 0);
+  const clampAll = (ratios: Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const h of handlers) if (h.controllable) out[h.id] = round(Math.min(o.maxRatio, Math.max(o.minRatio, ratios[h.id] ?? 0)));
+    return out;
+  };
+  const make = (ratios: Record<string, number>, calm: number, action: Action, why: string): Decision => {
+    const rs = clampAll(ratios);
+    let reqs = 0;
+    let off = 0;
+    let workerMs = 0;
+    for (const h of handlers) {
+      if (!h.controllable) continue;
+      reqs += h.requests;
+      off += h.requests * rs[h.id];
+      workerMs += h.requests * rs[h.id] * (h.offloadMs > 0 ? h.offloadMs : h.localMs + 2 * est.offloadCostMs);
+    }
+    const busy = workerMs / s.periodMs; // workers busy at once
+    const prewarm = busy > 0 ? Math.min(s.workerSlots ?? Infinity, Math.ceil(busy / o.workerUtil)) : 0;
+    return { ratio: reqs > 0 ? round(off / reqs) : 0, ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, saturated, action, why, estimates: est };
+  };
+  const ratioOf = (id: string): number => prev.ratios[id] ?? 0;
 
-  if (overload > 1 && (s.queued ?? 0) > 0) {
-    // Offloaded requests already wait for workers: more offloading would only lengthen that queue.
-    return make(r, 0, 'hold', `${by} at ${overload.toFixed(2)}x target, but ${s.queued} offloaded requests wait for workers`);
+  if (!offloading) {
+    if (!over) return make({}, 0, 'hold', `${by}: the server keeps up`);
+    const p = plan(s, est, o, saturated ? Infinity : demand - o.targetElu);
+    if (Object.keys(p.ratios).length === 0) return make({}, 0, 'hold', `${by}, but no handler gains from offloading`);
+    return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}`);
   }
-  if (overload > 1) {
-    // Total demand relative to target is overload / (1 - r); offload enough that the rest sits at `aim`.
-    const next = r >= 1 ? 1 : 1 - ((1 - r) * aim) / overload;
-    const ratio = Math.min(o.maxRatio, Math.max(r, next));
-    return make(ratio, 0, ratio > r ? 'raise' : 'hold', `${by} at ${overload.toFixed(2)}x target`);
+
+  // Offloading already. A handler that stopped gaining (its offloads re-run here) loses its share now.
+  const target = plan(s, est, o, saturated ? Infinity : demand - o.targetElu).ratios;
+  // A handler whose offloads stopped paying (they re-run here, or cost more than they save) loses its share at once.
+  const losing = handlers.filter((h) => h.controllable && ratioOf(h.id) > 0 && !gains(h, est, o)).map((h) => h.id);
+  if (losing.length > 0) {
+    const next: Record<string, number> = { ...prev.ratios };
+    for (const id of losing) next[id] = 0;
+    return make(next, 0, 'lower', `${losing.join(', ')}: offloads do not pay (commit rate ${losing.map((id) => successRate(est, id).toFixed(2)).join(', ')})`);
   }
-  if (overload >= o.calmBelow) return make(r, 0, 'hold', `${by} at ${overload.toFixed(2)}x target: within band`);
+  if (saturated) {
+    // Still over after the raise: go to what the workers take. Below what is in force only when the
+    // workers are seen to be the bottleneck (offloads wait, none is starting): more would only queue.
+    const next: Record<string, number> = { ...prev.ratios };
+    const queued = s.queued ?? 0;
+    const workersFull = queued > 0 && Number.isFinite(est.workerRps);
+    let action: Action = 'hold';
+    for (const h of handlers) {
+      if (!h.controllable) continue;
+      const r = ratioOf(h.id);
+      const t = target[h.id] ?? 0;
+      // Offloads waiting (for busy or starting workers): more would only wait too.
+      if (t > r + o.raiseDeadband && queued === 0) ((next[h.id] = t), (action = 'raise'));
+      else if (workersFull && t < r - o.raiseDeadband) ((next[h.id] = t), (action = action === 'raise' ? action : 'lower'));
+    }
+    const why =
+      action === 'raise' ? `${by}: saturated, demand at least ${demand.toFixed(2)}`
+      : workersFull ? `${by}: saturated, the workers too (${queued} waiting, ${est.workerRps.toFixed(0)} offloads/s)`
+      : queued > 0 ? `${by}: saturated, ${queued} offloads waiting for starting workers`
+      : `${by}: saturated, at what the workers take`;
+    return make(next, 0, action, why);
+  }
+  if (demand <= o.releaseElu) {
+    const calm = prev.calm + 1;
+    if (calm < o.calmPeriods) return make(prev.ratios, calm, 'hold', `demand ${demand.toFixed(2)}: calm ${calm}/${o.calmPeriods}`);
+    return make({}, 0, 'lower', `demand ${demand.toFixed(2)} under ${o.releaseElu} for ${calm} periods`);
+  }
+  const next: Record<string, number> = {};
+  let raised = false;
+  let lower = false;
+  for (const h of handlers) {
+    if (!h.controllable) continue;
+    const r = ratioOf(h.id);
+    const t = target[h.id] ?? 0;
+    if (t > r + o.raiseDeadband && s.elu > o.targetElu) ((next[h.id] = t), (raised = true));
+    else {
+      next[h.id] = r;
+      if (t < r - o.lowerDeadband) lower = true;
+    }
+  }
+  if (raised) return make(next, 0, 'raise', `demand ${demand.toFixed(2)} over target ${o.targetElu}`);
+  if (!lower) return make(next, 0, 'hold', `demand ${demand.toFixed(2)}: within band`);
   const calm = prev.calm + 1;
-  if (r <= o.minRatio || calm < o.calmPeriods) return make(r, r <= o.minRatio ? 0 : calm, 'hold', `calm ${calm}/${o.calmPeriods}`);
-  // Step down, but only as far as the predicted local load stays under `aim`.
-  const safe = r >= 1 ? r - o.stepDown : 1 - ((1 - r) * aim) / Math.max(overload, 1e-9);
-  const ratio = Math.max(o.minRatio, r - o.stepDown, Math.min(r, safe));
-  if (ratio >= r) return make(r, calm, 'hold', 'calm, but a step down would overload');
-  return make(ratio, 0, 'lower', `calm for ${calm} periods`);
+  if (calm < o.calmPeriods) return make(next, calm, 'hold', `demand ${demand.toFixed(2)}: less is enough, calm ${calm}/${o.calmPeriods}`);
+  return make(target, 0, 'lower', `demand ${demand.toFixed(2)}: less is enough for ${calm} periods`);
 }
 
 export function validateDecisionOptions(options: DecisionOptions): Required<DecisionOptions> {
@@ -119,19 +281,25 @@ export function validateDecisionOptions(options: DecisionOptions): Required<Deci
   const num = (name: keyof DecisionOptions, min: number, max: number, integer = false): void => {
     const v = o[name] as unknown;
     const message = `options.${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
-    if (typeof v !== 'number' || Number.isNaN(v) || (integer && v !== Infinity && !Number.isInteger(v))) throw new TypeError(message);
+    if (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v))) throw new TypeError(message);
     if (v < min || v > max) throw new RangeError(message);
   };
   num('targetElu', 0.05, 1);
+  num('eluHigh', 0.05, 1);
+  num('eluSaturated', 0.05, 1);
+  num('releaseElu', 0.05, 1);
+  if (!(o.releaseElu <= o.eluHigh && o.eluHigh <= o.eluSaturated)) throw new RangeError('options.releaseElu, eluHigh and eluSaturated must be in that order');
+  if (o.targetElu > o.eluHigh) throw new RangeError('options.targetElu must not exceed options.eluHigh');
   num('maxLoopDelayMs', 1, 60_000);
-  num('maxInFlight', 1, Infinity, true);
-  num('headroom', 0, 1);
-  num('calmBelow', 0, 1);
   num('calmPeriods', 1, 1000, true);
-  num('stepDown', 0.001, 1);
+  num('raiseDeadband', 0, 1);
+  num('lowerDeadband', 0, 1);
+  num('minGain', 0, 1);
+  num('offloadCostMs', 0, 10_000);
+  num('workerUtil', 0.05, 1);
+  num('evidenceHalfLifeMs', 1, 3_600_000);
   num('minRatio', 0, 1);
   num('maxRatio', 0, 1);
   if (o.minRatio > o.maxRatio) throw new RangeError('options.minRatio must not exceed options.maxRatio');
-  num('workerConcurrency', 1, 10_000, true);
   return o;
 }
