@@ -94,8 +94,10 @@ export interface Decision {
   calm: number;
   /** Demand over target (D / targetElu); a lower bound while saturated. */
   overload: number;
-  /** Utilisation the server would have had with nothing offloaded. */
+  /** Utilisation the server would have had with nothing offloaded (of what the requests explain). */
   demand: number;
+  /** Utilisation the requests explain this period (ELU, less what they do not account for). */
+  load: number;
   saturated: boolean;
   action: Action;
   why: string;
@@ -110,18 +112,32 @@ export const kDecisionDefaults: Required<DecisionOptions> = {
 
 export function initialDecision(options: DecisionOptions = {}): Decision {
   const o = { ...kDecisionDefaults, ...options };
-  return { ratio: 0, ratios: {}, prewarm: 0, calm: 0, overload: 0, demand: 0, saturated: false, action: 'hold', why: 'start', estimates: initialEstimates(o.offloadCostMs) };
+  return { ratio: 0, ratios: {}, prewarm: 0, calm: 0, overload: 0, demand: 0, load: 0, saturated: false, action: 'hold', why: 'start', estimates: initialEstimates(o.offloadCostMs) };
 }
 
-/** Whether the loop is saturated (its demand is unknown: a backlog builds) and whether it is over its trigger. */
-export function overloadOf(s: ControllerSignals, o: Required<DecisionOptions>): { saturated: boolean; over: boolean; by: string } {
+/**
+ * The share of the period the requests explain: the loop's utilisation, but no more than the
+ * handlers' local runs, the requests' HTTP work and the offloads account for. What they do not
+ * explain (the process waiting for a core on a busy machine, a long GC, timers) offloading does not
+ * relieve, and must not set it off.
+ */
+export function explainedLoad(s: ControllerSignals, est: Estimates): number {
+  let work = 0;
+  for (const h of s.handlers ?? []) {
+    work += Math.max(0, h.requests - h.attempts + h.reexecuted) * h.localMs * est.cpuShare + h.requests * est.baseMs + h.attempts * est.offloadCostMs;
+  }
+  return Math.min(s.elu, work / s.periodMs);
+}
+
+/** Whether the loop is saturated (its demand is unknown: a backlog builds) and whether it is over its trigger, at load u. */
+export function overloadOf(s: ControllerSignals, u: number, o: Required<DecisionOptions>): { saturated: boolean; over: boolean; by: string } {
   // A long loop delay means requests wait for the loop; with an idle loop it is one long handler, which
   // offloading would not shorten. Request p99 is not used: it starts when the handler starts, after
   // that wait, and for offloaded requests it includes the worker's time.
-  const delayed = s.loopDelayP99Ms >= o.maxLoopDelayMs && s.elu >= o.releaseElu;
-  const saturated = s.elu >= o.eluSaturated || delayed;
-  const by = s.elu >= o.eluSaturated ? `ELU ${s.elu.toFixed(2)}` : delayed ? `loop delay ${s.loopDelayP99Ms.toFixed(0)} ms` : `ELU ${s.elu.toFixed(2)}`;
-  return { saturated, over: saturated || s.elu >= o.eluHigh, by };
+  const delayed = s.loopDelayP99Ms >= o.maxLoopDelayMs && u >= o.releaseElu;
+  const saturated = u >= o.eluSaturated || delayed;
+  const by = u >= o.eluSaturated ? `load ${u.toFixed(2)}` : delayed ? `loop delay ${s.loopDelayP99Ms.toFixed(0)} ms at load ${u.toFixed(2)}` : `load ${u.toFixed(2)}`;
+  return { saturated, over: saturated || u >= o.eluHigh, by };
 }
 
 const round = (r: number): number => Math.round(r * 1000) / 1000;
@@ -187,9 +203,12 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   // What this period's offloads saved the server, as measured (their re-runs already are in u).
   let saved = 0;
   for (const h of handlers) saved += (h.attempts - h.reexecuted) * h.localMs * est.cpuShare - h.attempts * est.offloadCostMs;
-  const demand = s.elu + saved / s.periodMs;
-  const { saturated, over, by } = overloadOf(s, o);
   const offloading = Object.values(prev.ratios).some((r) => r > 0);
+  // Offloading or not is decided on what the requests explain (they are what offloading relieves);
+  // once offloading, on the loop itself, so that a misjudged offload cost cannot hide a backlog.
+  const u = offloading ? s.elu : explainedLoad(s, est);
+  const demand = u + saved / s.periodMs;
+  const { saturated, over, by } = overloadOf(s, u, o);
   const clampAll = (ratios: Record<string, number>): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const h of handlers) if (h.controllable) out[h.id] = round(Math.min(o.maxRatio, Math.max(o.minRatio, ratios[h.id] ?? 0)));
@@ -208,7 +227,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     }
     const busy = workerMs / s.periodMs; // workers busy at once
     const prewarm = busy > 0 ? Math.min(s.workerSlots ?? Infinity, Math.ceil(busy / o.workerUtil)) : 0;
-    return { ratio: reqs > 0 ? round(off / reqs) : 0, ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, saturated, action, why, estimates: est };
+    return { ratio: reqs > 0 ? round(off / reqs) : 0, ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, load: u, saturated, action, why, estimates: est };
   };
   const ratioOf = (id: string): number => prev.ratios[id] ?? 0;
 
@@ -262,7 +281,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     if (!h.controllable) continue;
     const r = ratioOf(h.id);
     const t = target[h.id] ?? 0;
-    if (t > r + o.raiseDeadband && s.elu > o.targetElu) ((next[h.id] = t), (raised = true));
+    if (t > r + o.raiseDeadband && u > o.targetElu) ((next[h.id] = t), (raised = true));
     else {
       next[h.id] = r;
       if (t < r - o.lowerDeadband) lower = true;

@@ -24,6 +24,8 @@ export interface Estimates {
   workerRps: number;
   /** Per handler: committed and tried offload attempts, decayed with time. */
   commits: Record<string, { ok: number; tried: number }>;
+  /** Consecutive saturated periods so far. */
+  saturatedRun: number;
 }
 
 /** Pseudo-attempts, all committed, before any evidence: a handler is offloadable until shown otherwise. */
@@ -31,7 +33,7 @@ const kPrior = 2;
 const kAlpha = 0.3;
 
 export function initialEstimates(offloadCostMs: number): Estimates {
-  return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {} };
+  return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {}, saturatedRun: 0 };
 }
 
 /** Share of a handler's offload attempts that commit (the rest re-run on the server). */
@@ -71,8 +73,20 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
     const grown = Math.max(prev.workerRps * 2 ** (s.periodMs / 10_000), attempts / seconds);
     est.workerRps = grown > 1e6 ? Infinity : grown;
   }
-  if (s.elu >= o.eluSaturated || requests <= 0) return est;
+  est.saturatedRun = s.elu >= o.eluSaturated ? prev.saturatedRun + 1 : 0;
+  if (requests <= 0) return est;
   const busy = s.elu * s.periodMs;
+  const manyOffloads = attempts >= 5 && attempts > 0.1 * requests;
+  if (s.elu >= o.eluSaturated) {
+    // A saturated loop's busy time is capped, and one such period may be the machine, not the
+    // requests. Saturated on and on while offloading, though, is the requests' work: the offload cost
+    // is what the rest of the period holds (the way up when it was misjudged low).
+    if (est.saturatedRun >= 2 && manyOffloads) {
+      const cost = (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts;
+      if (cost > prev.offloadCostMs) est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, cost));
+    }
+    return est;
+  }
   if (attempts <= 0.1 * requests && localWall > 0) {
     const rest = busy - attempts * prev.offloadCostMs;
     if (rest >= localWall) {
@@ -82,7 +96,7 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
       est.cpuShare = ewma(prev.cpuShare, Math.max(0.05, rest / localWall));
       est.baseMs = ewma(prev.baseMs, 0);
     }
-  } else if (attempts >= 5 && attempts > 0.1 * requests) {
+  } else if (manyOffloads) {
     const cost = (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts;
     est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, Math.max(0, cost)));
   }

@@ -4,7 +4,7 @@
  *
  * Wiring: `startController({ ...controllerHooks(control, { prewarm, setHandlerRatios, workerSlots }) })`.
  */
-export { decide, initialDecision, overloadOf, validateDecisionOptions, kDecisionDefaults } from './decide';
+export { decide, explainedLoad, initialDecision, overloadOf, validateDecisionOptions, kDecisionDefaults } from './decide';
 export type { Action, ControllerSignals, Decision, DecisionOptions, HandlerSignals } from './decide';
 export { initialEstimates, successRate, updateEstimates, type Estimates } from './estimate';
 export { handlerSignals, type HandlerReading } from './handler-signals';

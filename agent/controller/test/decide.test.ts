@@ -14,6 +14,15 @@ describe('burst decision, one period at a time', () => {
     expect(decide(initialDecision(), sig({ elu: 0.3, loopDelayP99Ms: 400, p99Ms: 900 })).action).toBe('hold');
   });
 
+  it('is not set off by busy time the requests do not explain', () => {
+    // ELU 0.99 and a 110 ms loop delay over 290 ms, but 6 runs of 21 ms: 126 ms of handler work (the
+    // process waited for a core, or collected garbage). Offloading would not give that time back.
+    const d = decide(initialDecision(), sig({ periodMs: 290, elu: 0.99, loopDelayP99Ms: 110, handlers: [report({ requests: 6, localMs: 21 })] }));
+    expect(d.load).toBeCloseTo(126 / 290, 3);
+    expect(d.action).toBe('hold');
+    expect(d.ratios['GET /report']).toBe(0);
+  });
+
   it('treats a long loop delay on a busy loop as saturation', () => {
     const d = decide(initialDecision(), sig({ elu: 0.85, loopDelayP99Ms: 120 }));
     expect(d.action).toBe('raise');
@@ -93,6 +102,10 @@ describe('what the controller learns', () => {
     // Plant: 0.5 ms per request, 4 ms per offload (the controller assumes 2 until it measures).
     const rows = simulate({ handlers: [{ id: 'GET /thumb', ms: 10, rate: (i) => (i >= 20 ? 200 : 60) }], offloadMs: 4 }, 60);
     expect(rows[19].decision.estimates.baseMs).toBeCloseTo(0.5, 2);
+    // Offloading everything from the first burst period on; judged on the loop itself (not on the
+    // misjudged costs), the backlog of that period drains within a second.
+    expect(rows.slice(20).every((r) => r.decision.ratio === 1)).toBe(true);
+    expect(rows[25].backlog).toBe(0);
     expect(rows[59].decision.estimates.offloadCostMs).toBeCloseTo(4, 1);
     // With 4 ms per offload, 200/s (demand 2.1) needs (2.1 - 0.75) / (200 * 6 / 1000) = 1.125: all of it.
     expect(rows[59].decision.ratio).toBe(1);
