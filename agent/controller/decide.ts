@@ -53,9 +53,9 @@ export interface ControllerSignals {
 }
 
 export interface DecisionOptions {
-  /** Utilisation the controller sizes the ratio for. Default 0.75. */
+  /** Utilisation the controller sizes the ratio for while offloading (headroom for a bursty rest). Default 0.65. */
   targetElu?: number;
-  /** Utilisation at which a server offloading nothing starts to. Default 0.9. */
+  /** Utilisation (over two periods) at which a server offloading nothing starts to. Default 0.9. */
   eluHigh?: number;
   /** Utilisation at which the loop counts as saturated (demand unknown). Default 0.97. */
   eluSaturated?: number;
@@ -105,7 +105,7 @@ export interface Decision {
 }
 
 export const kDecisionDefaults: Required<DecisionOptions> = {
-  targetElu: 0.75, eluHigh: 0.9, eluSaturated: 0.97, releaseElu: 0.8, maxLoopDelayMs: 50, calmPeriods: 3,
+  targetElu: 0.65, eluHigh: 0.9, eluSaturated: 0.97, releaseElu: 0.8, maxLoopDelayMs: 50, calmPeriods: 3,
   raiseDeadband: 0.02, lowerDeadband: 0.1, minGain: 0.2, offloadCostMs: 2, workerUtil: 0.8,
   evidenceHalfLifeMs: 30_000, minRatio: 0, maxRatio: 1,
 };
@@ -129,15 +129,19 @@ export function explainedLoad(s: ControllerSignals, est: Estimates): number {
   return Math.min(s.elu, work / s.periodMs);
 }
 
-/** Whether the loop is saturated (its demand is unknown: a backlog builds) and whether it is over its trigger, at load u. */
-export function overloadOf(s: ControllerSignals, u: number, o: Required<DecisionOptions>): { saturated: boolean; over: boolean; by: string } {
+/**
+ * Whether the loop is saturated (its demand is unknown: a backlog builds) and whether it is over its
+ * trigger, at load u (and u0 the period before). Saturation counts at once; a load over `eluHigh`
+ * only over two periods, since one period of catching up after a stall reads the same.
+ */
+export function overloadOf(s: ControllerSignals, u: number, o: Required<DecisionOptions>, u0 = u): { saturated: boolean; over: boolean; by: string } {
   // A long loop delay means requests wait for the loop; with an idle loop it is one long handler, which
   // offloading would not shorten. Request p99 is not used: it starts when the handler starts, after
   // that wait, and for offloaded requests it includes the worker's time.
   const delayed = s.loopDelayP99Ms >= o.maxLoopDelayMs && u >= o.releaseElu;
   const saturated = u >= o.eluSaturated || delayed;
   const by = u >= o.eluSaturated ? `load ${u.toFixed(2)}` : delayed ? `loop delay ${s.loopDelayP99Ms.toFixed(0)} ms at load ${u.toFixed(2)}` : `load ${u.toFixed(2)}`;
-  return { saturated, over: saturated || u >= o.eluHigh, by };
+  return { saturated, over: saturated || (u + u0) / 2 >= o.eluHigh, by };
 }
 
 const round = (r: number): number => Math.round(r * 1000) / 1000;
@@ -151,6 +155,16 @@ function gainMs(h: HandlerSignals, est: Estimates): number {
 function gains(h: HandlerSignals, est: Estimates, o: Required<DecisionOptions>): boolean {
   const c = h.localMs * est.cpuShare;
   return c > 0 && gainMs(h, est) >= o.minGain * c;
+}
+
+/**
+ * How long an offload of h holds a worker, ms: as measured, but no more than twice a local run plus
+ * the round trips. Cold starts inflate the measure; a worker that is really slower shows as offloads
+ * waiting for workers, which bounds the ratio by what they complete instead.
+ */
+function holdMs(h: HandlerSignals, est: Estimates): number {
+  const warm = 2 * h.localMs + 2 * est.offloadCostMs;
+  return h.offloadMs > 0 ? Math.min(h.offloadMs, warm) : h.localMs + 2 * est.offloadCostMs;
 }
 
 interface Plan {
@@ -173,9 +187,7 @@ function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>
   for (const h of s.handlers ?? []) {
     if (!h.controllable || h.requests <= 0 || !gains(h, est, o)) continue;
     const gain = gainMs(h, est);
-    // A worker holds an offload about as long as a local run takes, plus the round trips.
-    const hold = h.offloadMs > 0 ? h.offloadMs : h.localMs + 2 * est.offloadCostMs;
-    cands.push({ id: h.id, rate: h.requests / seconds, gain, hold });
+    cands.push({ id: h.id, rate: h.requests / seconds, gain, hold: holdMs(h, est) });
   }
   cands.sort((p, q) => q.gain / q.hold - p.gain / p.hold || (p.id < q.id ? -1 : 1));
   const ratios: Record<string, number> = {};
@@ -208,7 +220,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   // once offloading, on the loop itself, so that a misjudged offload cost cannot hide a backlog.
   const u = offloading ? s.elu : explainedLoad(s, est);
   const demand = u + saved / s.periodMs;
-  const { saturated, over, by } = overloadOf(s, u, o);
+  const { saturated, over, by } = overloadOf(s, u, o, prev.load);
   const clampAll = (ratios: Record<string, number>): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const h of handlers) if (h.controllable) out[h.id] = round(Math.min(o.maxRatio, Math.max(o.minRatio, ratios[h.id] ?? 0)));
@@ -223,11 +235,14 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
       if (!h.controllable) continue;
       reqs += h.requests;
       off += h.requests * rs[h.id];
-      workerMs += h.requests * rs[h.id] * (h.offloadMs > 0 ? h.offloadMs : h.localMs + 2 * est.offloadCostMs);
+      workerMs += h.requests * rs[h.id] * holdMs(h, est);
     }
+    const ids = Object.keys(rs);
+    // No requests this period: the share shown is the handlers' mean ratio.
+    const share = reqs > 0 ? off / reqs : ids.length ? ids.reduce((n, id) => n + rs[id], 0) / ids.length : 0;
     const busy = workerMs / s.periodMs; // workers busy at once
     const prewarm = busy > 0 ? Math.min(s.workerSlots ?? Infinity, Math.ceil(busy / o.workerUtil)) : 0;
-    return { ratio: reqs > 0 ? round(off / reqs) : 0, ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, load: u, saturated, action, why, estimates: est };
+    return { ratio: round(share), ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, load: u, saturated, action, why, estimates: est };
   };
   const ratioOf = (id: string): number => prev.ratios[id] ?? 0;
 
@@ -275,18 +290,24 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     return make({}, 0, 'lower', `demand ${demand.toFixed(2)} under ${o.releaseElu} for ${calm} periods`);
   }
   const next: Record<string, number> = {};
+  const queued = s.queued ?? 0;
+  const workersFull = queued > 0 && Number.isFinite(est.workerRps);
   let raised = false;
   let lower = false;
+  let cut = false;
   for (const h of handlers) {
     if (!h.controllable) continue;
     const r = ratioOf(h.id);
     const t = target[h.id] ?? 0;
-    if (t > r + o.raiseDeadband && u > o.targetElu) ((next[h.id] = t), (raised = true));
+    if (t > r + o.raiseDeadband && u > o.targetElu && queued === 0) ((next[h.id] = t), (raised = true));
+    else if (workersFull && t < r - o.raiseDeadband) ((next[h.id] = t), (cut = true));
     else {
       next[h.id] = r;
       if (t < r - o.lowerDeadband) lower = true;
     }
   }
+  // More than the workers complete only queues: down to it at once.
+  if (cut) return make(next, 0, 'lower', `offloads wait for workers (${queued} waiting, ${est.workerRps.toFixed(0)} offloads/s)`);
   if (raised) return make(next, 0, 'raise', `demand ${demand.toFixed(2)} over target ${o.targetElu}`);
   if (!lower) return make(next, 0, 'hold', `demand ${demand.toFixed(2)}: within band`);
   const calm = prev.calm + 1;

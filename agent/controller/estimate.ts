@@ -42,7 +42,7 @@ export function successRate(est: Estimates, id: string): number {
   return e ? (e.ok + kPrior) / (e.tried + kPrior) : 1;
 }
 
-const ewma = (prev: number, x: number): number => prev + kAlpha * (x - prev);
+const ewma = (prev: number, x: number, alpha = kAlpha): number => prev + alpha * (x - prev);
 
 export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Required<DecisionOptions>): Estimates {
   const est: Estimates = { ...prev, commits: {} };
@@ -64,8 +64,11 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
     }
   }
   const seconds = s.periodMs / 1000;
-  // Workers are the bottleneck only when offloads wait while none is starting (a cold start is not capacity).
-  if ((s.queued ?? 0) > 0 && (s.workersStarting ?? 0) === 0 && attempts > 0) {
+  const starting = (s.workersStarting ?? 0) > 0;
+  // Workers are the bottleneck only when offloads wait while none is starting (a cold start is not
+  // capacity) and the loop is not saturated (a busy loop takes their results late: a slot is free
+  // only once the server has read its result).
+  if ((s.queued ?? 0) > 0 && !starting && s.elu < o.eluSaturated && attempts > 0) {
     const rps = attempts / seconds;
     est.workerRps = Number.isFinite(prev.workerRps) ? ewma(prev.workerRps, rps) : rps;
   } else if (Number.isFinite(prev.workerRps)) {
@@ -81,9 +84,10 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
     // A saturated loop's busy time is capped, and one such period may be the machine, not the
     // requests. Saturated on and on while offloading, though, is the requests' work: the offload cost
     // is what the rest of the period holds (the way up when it was misjudged low).
-    if (est.saturatedRun >= 2 && manyOffloads) {
+    // Not while workers start: booting them takes the machine's time, not the requests'.
+    if (est.saturatedRun >= 2 && manyOffloads && !starting && (s.queued ?? 0) === 0) {
       const cost = (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts;
-      if (cost > prev.offloadCostMs) est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, cost));
+      if (cost > prev.offloadCostMs) est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, cost), 0.2);
     }
     return est;
   }
@@ -96,9 +100,14 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
       est.cpuShare = ewma(prev.cpuShare, Math.max(0.05, rest / localWall));
       est.baseMs = ewma(prev.baseMs, 0);
     }
-  } else if (manyOffloads) {
+  } else if (manyOffloads && !starting) {
     const cost = (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts;
-    est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, Math.max(0, cost)));
+    est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, Math.max(0, cost)), 0.2);
+  }
+  if (attempts === 0) {
+    // Unmeasured, the cost drifts back to the assumed one: a cost misjudged high (measured while the
+    // machine was busy with something else) would otherwise keep offloading off for good.
+    est.offloadCostMs = o.offloadCostMs + (est.offloadCostMs - o.offloadCostMs) * keep;
   }
   return est;
 }

@@ -30,42 +30,52 @@ describe('burst decision, one period at a time', () => {
     expect(d.why).toMatch(/loop delay 120 ms/);
   });
 
-  it('sizes an unsaturated overload from the demand', () => {
-    // 47.5 req/s of 20 ms: ELU 0.95 with nothing offloaded, so demand 0.95; remove 0.20 at
-    // 47.5/s * (20 - 2) ms saved per offload = 0.855 per unit ratio: 0.234.
-    const d = decide(initialDecision(), sig({ elu: 0.95, loopDelayP99Ms: 20, handlers: [report({ requests: 11.875 })] }));
+  it('sizes an unsaturated overload from the demand, once it lasts two periods', () => {
+    // 47.5 req/s of 20 ms: load 0.95 with nothing offloaded. After a period at 0.7 the two average
+    // 0.825, under the trigger (0.9): one period like that may be catching up after a stall.
+    const busy = sig({ elu: 0.95, loopDelayP99Ms: 20, handlers: [report({ requests: 11.875 })] });
+    expect(decide({ ...initialDecision(), load: 0.7 }, busy).action).toBe('hold');
+    // The second such period: demand 0.95, remove 0.30 (down to 0.65) at 47.5/s * (20 - 2) ms saved
+    // per offload = 0.855 per unit ratio: 0.351.
+    const d = decide({ ...initialDecision(), load: 0.95 }, busy);
     expect(d.action).toBe('raise');
-    expect(d.ratios['GET /report']).toBeCloseTo(0.234, 3);
+    expect(d.ratios['GET /report']).toBeCloseTo(0.351, 3);
   });
 
   it('counts the savings of offloads in force into the demand', () => {
-    // 50 req/s, 35% offloaded: 8.125 local runs * 20 ms + 4.375 attempts * 2 ms = 171.25 ms of 250,
-    // ELU 0.685; the attempts saved 4.375 * 18 = 78.75 ms: demand 1.0. It needs 0.25 / (50 * 18 / 1000)
-    // = 0.278, less than in force, but not by the lowering dead band (0.1): it holds.
-    const d = decide(at({ 'GET /report': 0.35 }), sig({ elu: 0.685, loopDelayP99Ms: 10, handlers: [report({ requests: 12.5, attempts: 4.375 })] }));
+    // 50 req/s, 45% offloaded: 6.875 local runs * 20 ms + 5.625 attempts * 2 ms = 148.75 ms of 250,
+    // load 0.595; the attempts saved 5.625 * 18 = 101.25 ms: demand 1.0. It needs 0.35 / (50 * 18 /
+    // 1000) = 0.389, less than in force, but not by the lowering dead band (0.1): it holds.
+    const d = decide(at({ 'GET /report': 0.45 }), sig({ elu: 0.595, loopDelayP99Ms: 10, handlers: [report({ requests: 12.5, attempts: 5.625 })] }));
     expect(d.demand).toBeCloseTo(1.0, 3);
     expect(d.action).toBe('hold');
-    expect(d.ratios['GET /report']).toBe(0.35);
-    // 65 req/s on the same share: 10.5625 * 20 + 5.6875 * 2 = 222.6 ms, ELU 0.8905, saved 102.4 ms:
-    // demand 1.3, which needs 0.55 / (65 * 18 / 1000) = 0.470.
-    const up = decide(at({ 'GET /report': 0.35 }), sig({ elu: 0.8905, loopDelayP99Ms: 10, handlers: [report({ requests: 16.25, attempts: 5.6875 })] }));
+    expect(d.ratios['GET /report']).toBe(0.45);
+    // 65 req/s on the same share: 8.9375 * 20 + 7.3125 * 2 = 193.375 ms, load 0.7735, saved 131.625 ms:
+    // demand 1.3, which needs 0.65 / (65 * 18 / 1000) = 0.556.
+    const up = decide(at({ 'GET /report': 0.45 }), sig({ elu: 0.7735, loopDelayP99Ms: 10, handlers: [report({ requests: 16.25, attempts: 7.3125 })] }));
     expect(up.demand).toBeCloseTo(1.3, 3);
     expect(up.action).toBe('raise');
-    expect(up.ratios['GET /report']).toBeCloseTo(0.47, 2);
+    expect(up.ratios['GET /report']).toBeCloseTo(0.556, 3);
   });
 
   it('is bounded by the workers: slots, and what they completed while offloads waited', () => {
     // One slot at 80% holds 800 ms of work per second; a 21 ms offload at 75/s is 1575 ms per unit ratio.
     expect(decide(initialDecision(), sig({ workerSlots: 1 })).ratios['GET /report']).toBeCloseTo(0.508, 3);
-    // 20 offloads completed in the period while 9 waited and none was starting: 80/s is what they
-    // take; 80% of it against 200 req/s is 0.32, lower than 0.6 in force.
-    const queued = sig({ queued: 9, handlers: [report({ requests: 50, attempts: 20 })] });
+    // A 5 ms handler at 200/s, 0.6 in force: 30 local runs * 5 ms + 20 attempts * 2 ms = 190 ms (load
+    // 0.76), saved 20 * 3 = 60 ms, demand 1.0, so 0.35 / (200 * 3 / 1000) = 0.583 is needed. But 9
+    // offloads wait and none is starting: the 20 completed (80/s) are what the workers take, and 80%
+    // of that against 200 req/s is 0.32.
+    const five = report({ requests: 50, attempts: 20, localMs: 5 });
+    const queued = sig({ elu: 0.76, loopDelayP99Ms: 20, queued: 9, handlers: [five] });
     const d = decide(at({ 'GET /report': 0.6 }), queued);
+    expect(d.action).toBe('lower');
     expect(d.ratios['GET /report']).toBeCloseTo(0.32, 3);
-    expect(d.why).toMatch(/the workers too/);
+    expect(d.why).toMatch(/wait for workers/);
     // The same while workers are still starting: a cold start is not a capacity, it holds.
     const cold = decide(at({ 'GET /report': 0.6 }), { ...queued, workersStarting: 3 });
     expect(cold.ratios['GET /report']).toBe(0.6);
+    // Nor is a saturated loop, which reads the workers' results late.
+    expect(decide(at({ 'GET /report': 0.6 }), { ...queued, elu: 1 }).estimates.workerRps).toBe(Infinity);
   });
 
   it('asks for the workers the offloaded share keeps busy', () => {

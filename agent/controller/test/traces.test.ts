@@ -26,8 +26,7 @@ describe('controller on synthetic traces', () => {
     // The backlog of that first period drains in the next one; the loop is under 0.9 after.
     expect(rows[42].backlog).toBe(0);
     expect(rows.slice(42, 80).every((r) => r.elu <= 0.9)).toBe(true);
-    // Demand 267 * 10.5 / 1000 = 2.80 needs (2.80 - 0.75) / (267 * 8 / 1000) = 0.96 of it offloaded;
-    // from 1 that is within the lowering dead band, so it stays.
+    // Demand 267 * 10.5 / 1000 = 2.80 needs (2.80 - 0.65) / (267 * 8 / 1000) = 1.0 of it offloaded.
     for (const r of rows.slice(45, 80)) expect(r.decision.ratio).toBeGreaterThanOrEqual(0.9);
     // After the burst: demand 0.70 < 0.8 for 3 periods, then 0, and it stays there.
     const back = rows.findIndex((r, i) => i >= 80 && r.decision.ratio === 0);
@@ -38,10 +37,10 @@ describe('controller on synthetic traces', () => {
   });
 
   it('a smaller overload is met with the share it needs, not all of it', () => {
-    // 1.6x capacity: 152 req/s * 10.5 ms = demand 1.60; needs (1.60 - 0.75) / (152 * 8 / 1000) = 0.70.
+    // 1.6x capacity: 152 req/s * 10.5 ms = demand 1.60; needs (1.60 - 0.65) / (152 * 8 / 1000) = 0.78.
     const rows = simulate({ handlers: [thumb((i) => (i >= 20 ? 152 : 60))] }, 80);
     const settled = rows.slice(40).map((r) => r.decision.ratio);
-    for (const r of settled) expect(r).toBeGreaterThan(0.6);
+    for (const r of settled) expect(r).toBeGreaterThan(0.7);
     for (const r of settled) expect(r).toBeLessThan(0.85);
     expect(rows.slice(40).every((r) => r.elu <= 0.9)).toBe(true);
     expect(changes(rows.slice(40), 'GET /thumb')).toBe(0);
@@ -66,6 +65,18 @@ describe('controller on synthetic traces', () => {
     const noise = () => 0.96 + 0.08 * ((seed = (seed * 48271) % 2147483647) / 2147483647);
     // 81 req/s * 10.5 = 0.85, noise up to +4%: at most 0.884, under 0.9.
     const rows = simulate({ handlers: [thumb(() => 81)], noise }, 400);
+    expect(rows.every((r) => r.decision.ratio === 0)).toBe(true);
+  });
+
+  it('a stall and the catch-up after it: never offloads', () => {
+    // Every 20th period the process gets no core for most of it (ELU 1, 44 req/s served), and serves
+    // the rest in the next one (90 req/s, load 0.945 there): what the requests explain over the two
+    // periods averages (0.462 + 0.945) / 2 = 0.70.
+    const stall = (i: number) => i % 20 === 10;
+    const rate = (i: number) => (stall(i) ? 44 : stall(i - 1) ? 90 : 66.7);
+    const rows = simulate({ handlers: [thumb(rate)], noise: (i) => (stall(i) ? 3 : 1) }, 200);
+    expect(rows[10].elu).toBe(1);
+    expect(rows[11].elu).toBeCloseTo(0.945, 3);
     expect(rows.every((r) => r.decision.ratio === 0)).toBe(true);
   });
 
@@ -96,8 +107,8 @@ describe('controller on synthetic traces', () => {
     const rows = simulate({ handlers: [{ id: 'GET /report', ms: 20, rate: x3(25) }, { id: 'GET /ping', ms: 1, rate: x3(100) }] }, 100);
     expect(rows.every((r) => (r.decision.ratios['GET /ping'] ?? 0) === 0)).toBe(true);
     expect(rows[20].decision.ratios['GET /report']).toBe(1);
-    // Needs (1.99 - 0.75) / (75 * 18 / 1000) = 0.92 of /report.
-    for (const r of rows.slice(30, 80)) expect(r.decision.ratios['GET /report']).toBeGreaterThan(0.85);
+    // Needs (1.99 - 0.65) / (75 * 18 / 1000) = 0.99 of /report.
+    for (const r of rows.slice(30, 80)) expect(r.decision.ratios['GET /report']).toBeGreaterThan(0.9);
     expect(rows.slice(30, 80).every((r) => r.elu <= 0.9)).toBe(true);
     expect(rows[99].decision.ratios['GET /report']).toBe(0);
   });
