@@ -69,7 +69,7 @@ export interface DecisionOptions {
   raiseDeadband?: number;
   /** A lowering smaller than this is not made (the ratio still goes to 0 on release). Default 0.1. */
   lowerDeadband?: number;
-  /** An offload must save at least this share of a local run, after re-runs and its own cost. Default 0.2. */
+  /** To start offloading a handler, an attempt must save at least this share of a local run, after re-runs and its own cost (to keep it, anything). Default 0.2. */
   minGain?: number;
   /** Server time per offload attempt assumed until measured, ms. Default 2. */
   offloadCostMs?: number;
@@ -151,10 +151,14 @@ function gainMs(h: HandlerSignals, est: Estimates): number {
   return successRate(est, h.id) * h.localMs * est.cpuShare - est.offloadCostMs;
 }
 
-/** Whether offloading h saves the server at least `minGain` of a local run. */
-function gains(h: HandlerSignals, est: Estimates, o: Required<DecisionOptions>): boolean {
+/**
+ * Whether offloading h pays: to start, an attempt must save at least `minGain` of a local run; a
+ * handler offloaded already keeps its share while it saves anything (a cost estimate is noisy, and
+ * sending a share back to a saturated server on noise is the worse mistake).
+ */
+function gains(h: HandlerSignals, est: Estimates, o: Required<DecisionOptions>, offloaded: boolean): boolean {
   const c = h.localMs * est.cpuShare;
-  return c > 0 && gainMs(h, est) >= o.minGain * c;
+  return c > 0 && gainMs(h, est) >= (offloaded ? 0 : o.minGain * c);
 }
 
 /**
@@ -177,7 +181,7 @@ interface Plan {
  * Per handler the ratio that removes `need` (utilisation) from the server, best savings per worker
  * millisecond first, each within the workers' remaining capacity. `need` Infinity: as much as they take.
  */
-function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>, need: number): Plan {
+function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>, need: number, inForce: Record<string, number>): Plan {
   const seconds = s.periodMs / 1000;
   // Two bounds on the offloaded share: the slots' time (each offload holds one), and the rate the
   // workers were seen to complete while offloads waited for them.
@@ -185,7 +189,7 @@ function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>
   const workerRps = est.workerRps * o.workerUtil;
   const cands = [];
   for (const h of s.handlers ?? []) {
-    if (!h.controllable || h.requests <= 0 || !gains(h, est, o)) continue;
+    if (!h.controllable || h.requests <= 0 || !gains(h, est, o, (inForce[h.id] ?? 0) > 0)) continue;
     const gain = gainMs(h, est);
     cands.push({ id: h.id, rate: h.requests / seconds, gain, hold: holdMs(h, est) });
   }
@@ -248,15 +252,15 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
 
   if (!offloading) {
     if (!over) return make({}, 0, 'hold', `${by}: the server keeps up`);
-    const p = plan(s, est, o, saturated ? Infinity : demand - o.targetElu);
+    const p = plan(s, est, o, saturated ? Infinity : demand - o.targetElu, prev.ratios);
     if (Object.keys(p.ratios).length === 0) return make({}, 0, 'hold', `${by}, but no handler gains from offloading`);
     return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}`);
   }
 
   // Offloading already. A handler that stopped gaining (its offloads re-run here) loses its share now.
-  const target = plan(s, est, o, saturated ? Infinity : demand - o.targetElu).ratios;
+  const target = plan(s, est, o, saturated ? Infinity : demand - o.targetElu, prev.ratios).ratios;
   // A handler whose offloads stopped paying (they re-run here, or cost more than they save) loses its share at once.
-  const losing = handlers.filter((h) => h.controllable && ratioOf(h.id) > 0 && !gains(h, est, o)).map((h) => h.id);
+  const losing = handlers.filter((h) => h.controllable && ratioOf(h.id) > 0 && !gains(h, est, o, true)).map((h) => h.id);
   if (losing.length > 0) {
     const next: Record<string, number> = { ...prev.ratios };
     for (const id of losing) next[id] = 0;

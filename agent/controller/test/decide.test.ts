@@ -78,6 +78,21 @@ describe('burst decision, one period at a time', () => {
     expect(decide(at({ 'GET /report': 0.6 }), { ...queued, elu: 1 }).estimates.workerRps).toBe(Infinity);
   });
 
+  it('starts offloading a handler only when it saves enough, keeps it while it saves anything', () => {
+    const withCost = (d: Decision, ms: number): Decision => ({ ...d, estimates: { ...d.estimates, offloadCostMs: ms } });
+    // A 10 ms handler, saturated. At 8.5 ms per offload an attempt saves 1.5 ms, under 20% of a run.
+    const start = decide(withCost(initialDecision(), 8.5), sig({ handlers: [report({ localMs: 10, requests: 30 })] }));
+    expect(start.ratios['GET /report']).toBe(0);
+    expect(start.why).toMatch(/no handler gains/);
+    // Offloaded already, it keeps its share: 1.5 ms saved is still a saving.
+    const offloaded = report({ localMs: 10, requests: 30, attempts: 30 });
+    expect(decide(withCost(at({ 'GET /report': 1 }), 8.5), sig({ handlers: [offloaded] })).ratios['GET /report']).toBe(1);
+    // At 11 ms an offload costs more than the run it replaces: dropped at once.
+    const drop = decide(withCost(at({ 'GET /report': 1 }), 11), sig({ handlers: [offloaded] }));
+    expect(drop.ratios['GET /report']).toBe(0);
+    expect(drop.action).toBe('lower');
+  });
+
   it('asks for the workers the offloaded share keeps busy', () => {
     // 75/s * 1 * 21 ms = 1.575 workers busy, at 80%: 2 warm.
     expect(decide(initialDecision(), sig()).prewarm).toBe(2);
