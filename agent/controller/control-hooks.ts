@@ -45,6 +45,7 @@ export function controllerHooks(control: AgentControl, options: ControllerHookOp
         queued: s.totals.queued ?? 0,
         workerSlots: o.workerSlots ?? Infinity,
         workersStarting: (s.workers ?? []).filter((w) => w.state === 'starting').length,
+        workersWarm: (s.workers ?? []).filter((w) => w.state !== 'starting').length,
         handlers: (s.handlers ?? []).map(toHandlerReading),
       };
     },

@@ -25,6 +25,8 @@ export interface AgentReading {
   workerSlots?: number;
   /** Workers starting (cold) now. */
   workersStarting?: number;
+  /** Workers started and ready (idle or busy) now. */
+  workersWarm?: number;
   /** Per handler, cumulative counters and recent timings. */
   handlers?: HandlerReading[];
 }
@@ -115,6 +117,7 @@ export function startController(options: ControllerOptions): Controller {
       queued: agent.queued ?? 0,
       workerSlots: agent.workerSlots ?? Infinity,
       workersStarting: agent.workersStarting ?? 0,
+      ...(agent.workersWarm !== undefined ? { workersWarm: agent.workersWarm } : {}),
       handlers,
     };
     const decision = decide(prev, signals, decisionOptions);

@@ -49,6 +49,8 @@ export interface ControllerSignals {
   workerSlots?: number;
   /** Workers starting (cold) at the end of the period. */
   workersStarting?: number;
+  /** Workers started and ready (idle or busy); unknown when absent. */
+  workersWarm?: number;
   handlers?: HandlerSignals[];
 }
 
@@ -67,7 +69,7 @@ export interface DecisionOptions {
   calmPeriods?: number;
   /** A raise smaller than this is not made. Default 0.02. */
   raiseDeadband?: number;
-  /** A lowering smaller than this is not made (the ratio still goes to 0 on release). Default 0.1. */
+  /** A lowering smaller than this is not made (the ratio still goes to 0 on release). Default 0.2. */
   lowerDeadband?: number;
   /** To start offloading a handler, an attempt must save at least this share of a local run, after re-runs and its own cost (to keep it, anything). Default 0.2. */
   minGain?: number;
@@ -98,6 +100,8 @@ export interface Decision {
   demand: number;
   /** Utilisation the requests explain this period (ELU, less what they do not account for). */
   load: number;
+  /** The period's event-loop utilisation. */
+  elu: number;
   saturated: boolean;
   action: Action;
   why: string;
@@ -106,13 +110,13 @@ export interface Decision {
 
 export const kDecisionDefaults: Required<DecisionOptions> = {
   targetElu: 0.65, eluHigh: 0.9, eluSaturated: 0.97, releaseElu: 0.8, maxLoopDelayMs: 50, calmPeriods: 3,
-  raiseDeadband: 0.02, lowerDeadband: 0.1, minGain: 0.2, offloadCostMs: 2, workerUtil: 0.8,
+  raiseDeadband: 0.02, lowerDeadband: 0.2, minGain: 0.2, offloadCostMs: 2, workerUtil: 0.8,
   evidenceHalfLifeMs: 30_000, minRatio: 0, maxRatio: 1,
 };
 
 export function initialDecision(options: DecisionOptions = {}): Decision {
   const o = { ...kDecisionDefaults, ...options };
-  return { ratio: 0, ratios: {}, prewarm: 0, calm: 0, overload: 0, demand: 0, load: 0, saturated: false, action: 'hold', why: 'start', estimates: initialEstimates(o.offloadCostMs) };
+  return { ratio: 0, ratios: {}, prewarm: 0, calm: 0, overload: 0, demand: 0, load: 0, elu: 0, saturated: false, action: 'hold', why: 'start', estimates: initialEstimates(o.offloadCostMs) };
 }
 
 /**
@@ -145,6 +149,8 @@ export function overloadOf(s: ControllerSignals, u: number, o: Required<Decision
 }
 
 const round = (r: number): number => Math.round(r * 1000) / 1000;
+/** Share of a period the loop was busy beyond what the requests explain, that counts as a stall. */
+const kStallShare = 0.25;
 
 /** Server time an offload attempt of h saves, ms: the local run it replaces when it commits, less its own cost. */
 function gainMs(h: HandlerSignals, est: Estimates): number {
@@ -230,30 +236,44 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     for (const h of handlers) if (h.controllable) out[h.id] = round(Math.min(o.maxRatio, Math.max(o.minRatio, ratios[h.id] ?? 0)));
     return out;
   };
-  const make = (ratios: Record<string, number>, calm: number, action: Action, why: string): Decision => {
+  // Workers to keep warm for `ratios`: those its offloads keep busy, at `workerUtil`; twice that while
+  // saturated (the requests served then understate the demand).
+  const prewarmFor = (rs: Record<string, number>): number => {
+    let workerMs = 0;
+    for (const h of handlers) if (h.controllable) workerMs += h.requests * (rs[h.id] ?? 0) * holdMs(h, est);
+    const busy = (workerMs / s.periodMs) * (saturated ? 2 : 1);
+    return busy > 0 ? Math.min(s.workerSlots ?? Infinity, Math.ceil(busy / o.workerUtil)) : 0;
+  };
+  const make = (ratios: Record<string, number>, calm: number, action: Action, why: string, prewarm = prewarmFor(ratios)): Decision => {
     const rs = clampAll(ratios);
     let reqs = 0;
     let off = 0;
-    let workerMs = 0;
     for (const h of handlers) {
       if (!h.controllable) continue;
       reqs += h.requests;
       off += h.requests * rs[h.id];
-      workerMs += h.requests * rs[h.id] * holdMs(h, est);
     }
     const ids = Object.keys(rs);
     // No requests this period: the share shown is the handlers' mean ratio.
     const share = reqs > 0 ? off / reqs : ids.length ? ids.reduce((n, id) => n + rs[id], 0) / ids.length : 0;
-    const busy = workerMs / s.periodMs; // workers busy at once
-    const prewarm = busy > 0 ? Math.min(s.workerSlots ?? Infinity, Math.ceil(busy / o.workerUtil)) : 0;
-    return { ratio: round(share), ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, load: u, saturated, action, why, estimates: est };
+    return { ratio: round(share), ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, load: u, elu: s.elu, saturated, action, why, estimates: est };
   };
   const ratioOf = (id: string): number => prev.ratios[id] ?? 0;
 
   if (!offloading) {
     if (!over) return make({}, 0, 'hold', `${by}: the server keeps up`);
+    // Busy time the requests did not explain last period (the process had no core): what looks like
+    // an overload now may be the catching up. One more period decides.
+    if (prev.elu - prev.load > kStallShare) return make({}, 0, 'hold', `${by}, after a stall (ELU ${prev.elu.toFixed(2)}, load ${prev.load.toFixed(2)}): one more period`);
     const p = plan(s, est, o, saturated ? Infinity : demand - o.targetElu, prev.ratios);
     if (Object.keys(p.ratios).length === 0) return make({}, 0, 'hold', `${by}, but no handler gains from offloading`);
+    // A fixed pool with no warm worker: start the workers first. Offloads sent now would each start one
+    // more (a cold start per request, all booting on the server's machine) and wait for it anyway.
+    const slots = s.workerSlots ?? Infinity;
+    if (Number.isFinite(slots) && s.workersWarm === 0) {
+      const n = prewarmFor(p.ratios);
+      return make({}, 0, 'hold', `${by}: starting ${n} workers first (none warm)`, n);
+    }
     return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}`);
   }
 

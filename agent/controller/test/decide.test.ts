@@ -78,6 +78,30 @@ describe('burst decision, one period at a time', () => {
     expect(decide(at({ 'GET /report': 0.6 }), { ...queued, elu: 1 }).estimates.workerRps).toBe(Infinity);
   });
 
+  it('with a fixed pool and no warm worker, starts the workers first and offloads once one is ready', () => {
+    const cold = decide(initialDecision(), sig({ workerSlots: 16, workersWarm: 0 }));
+    expect(cold.ratios['GET /report']).toBe(0);
+    expect(cold.prewarm).toBe(4);
+    expect(cold.why).toMatch(/starting 4 workers first/);
+    const starting = decide(cold, sig({ workerSlots: 16, workersWarm: 0, workersStarting: 4 }));
+    expect(starting.ratios['GET /report']).toBe(0);
+    expect(starting.prewarm).toBe(4);
+    const ready = decide(starting, sig({ workerSlots: 16, workersWarm: 2, workersStarting: 2 }));
+    expect(ready.action).toBe('raise');
+    expect(ready.ratios['GET /report']).toBe(1);
+    // A platform that scales out (no fixed pool) offloads at once.
+    expect(decide(initialDecision(), sig({ workerSlots: Infinity, workersWarm: 0 })).ratios['GET /report']).toBe(1);
+  });
+
+  it('after a stall (busy time the requests do not explain), waits one period before starting', () => {
+    const afterStall = { ...initialDecision(), elu: 0.97, load: 0.44 };
+    const d = decide(afterStall, sig({ elu: 1, loopDelayP99Ms: 90 }));
+    expect(d.action).toBe('hold');
+    expect(d.why).toMatch(/after a stall/);
+    // Still saturated the period after: a burst, not a stall.
+    expect(decide(d, sig({ elu: 1, loopDelayP99Ms: 90 })).action).toBe('raise');
+  });
+
   it('starts offloading a handler only when it saves enough, keeps it while it saves anything', () => {
     const withCost = (d: Decision, ms: number): Decision => ({ ...d, estimates: { ...d.estimates, offloadCostMs: ms } });
     // A 10 ms handler, saturated. At 8.5 ms per offload an attempt saves 1.5 ms, under 20% of a run.
@@ -94,8 +118,11 @@ describe('burst decision, one period at a time', () => {
   });
 
   it('asks for the workers the offloaded share keeps busy', () => {
-    // 75/s * 1 * 21 ms = 1.575 workers busy, at 80%: 2 warm.
-    expect(decide(initialDecision(), sig()).prewarm).toBe(2);
+    // 75/s * 1 * 21 ms = 1.575 workers busy, twice that while saturated (what was served understates
+    // the demand), at 80%: 4 warm.
+    expect(decide(initialDecision(), sig()).prewarm).toBe(4);
+    // Not saturated: 47.5/s * 0.351 * 21 ms = 0.35 busy, at 80%: 1.
+    expect(decide({ ...initialDecision(), load: 0.95 }, sig({ elu: 0.95, loopDelayP99Ms: 20, handlers: [report({ requests: 11.875 })] })).prewarm).toBe(1);
     expect(decide(initialDecision(), sig({ elu: 0.5, loopDelayP99Ms: 5 })).prewarm).toBe(0);
   });
 
