@@ -187,11 +187,11 @@ interface Plan {
  * Per handler the ratio that removes `need` (utilisation) from the server, best savings per worker
  * millisecond first, each within the workers' remaining capacity. `need` Infinity: as much as they take.
  */
-function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>, need: number, inForce: Record<string, number>): Plan {
+function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>, need: number, inForce: Record<string, number>, slots: number): Plan {
   const seconds = s.periodMs / 1000;
   // Two bounds on the offloaded share: the slots' time (each offload holds one), and the rate the
   // workers were seen to complete while offloads waited for them.
-  const workerMs = (s.workerSlots ?? Infinity) * 1000 * o.workerUtil;
+  const workerMs = slots * 1000 * o.workerUtil;
   const workerRps = est.workerRps * o.workerUtil;
   const cands = [];
   for (const h of s.handlers ?? []) {
@@ -259,26 +259,32 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     return { ratio: round(share), ratios: rs, prewarm, calm, overload: demand / o.targetElu, demand, load: u, elu: s.elu, saturated, action, why, estimates: est };
   };
   const ratioOf = (id: string): number => prev.ratios[id] ?? 0;
+  // A fixed pool offloads to its warm workers only: an offload that finds none starts one more on the
+  // spot (a cold start per request, booting on this machine) and waits for it. The workers the
+  // demand needs are asked for (prewarm); as they get ready, the share grows.
+  const slotsAll = s.workerSlots ?? Infinity;
+  const slotsWarm = Number.isFinite(slotsAll) && s.workersWarm !== undefined ? Math.min(slotsAll, s.workersWarm) : slotsAll;
+  const need = saturated ? Infinity : demand - o.targetElu;
+  const planned = (): { ratios: Record<string, number>; prewarm: number } => {
+    const p = plan(s, est, o, need, prev.ratios, slotsWarm);
+    return { ratios: p.ratios, prewarm: prewarmFor(slotsWarm < slotsAll ? plan(s, est, o, need, prev.ratios, slotsAll).ratios : p.ratios) };
+  };
 
   if (!offloading) {
     if (!over) return make({}, 0, 'hold', `${by}: the server keeps up`);
     // Busy time the requests did not explain last period (the process had no core): what looks like
     // an overload now may be the catching up. One more period decides.
     if (prev.elu - prev.load > kStallShare) return make({}, 0, 'hold', `${by}, after a stall (ELU ${prev.elu.toFixed(2)}, load ${prev.load.toFixed(2)}): one more period`);
-    const p = plan(s, est, o, saturated ? Infinity : demand - o.targetElu, prev.ratios);
-    if (Object.keys(p.ratios).length === 0) return make({}, 0, 'hold', `${by}, but no handler gains from offloading`);
-    // A fixed pool with no warm worker: start the workers first. Offloads sent now would each start one
-    // more (a cold start per request, all booting on the server's machine) and wait for it anyway.
-    const slots = s.workerSlots ?? Infinity;
-    if (Number.isFinite(slots) && s.workersWarm === 0) {
-      const n = prewarmFor(p.ratios);
-      return make({}, 0, 'hold', `${by}: starting ${n} workers first (none warm)`, n);
+    const p = planned();
+    if (Object.keys(p.ratios).length === 0) {
+      if (p.prewarm > 0) return make({}, 0, 'hold', `${by}: starting ${p.prewarm} workers first (none warm)`, p.prewarm);
+      return make({}, 0, 'hold', `${by}, but no handler gains from offloading`);
     }
-    return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}`);
+    return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}${slotsWarm < slotsAll ? `, ${slotsWarm} workers warm` : ''}`, p.prewarm);
   }
 
   // Offloading already. A handler that stopped gaining (its offloads re-run here) loses its share now.
-  const target = plan(s, est, o, saturated ? Infinity : demand - o.targetElu, prev.ratios).ratios;
+  const { ratios: target, prewarm: wanted } = planned();
   // A handler whose offloads stopped paying (they re-run here, or cost more than they save) loses its share at once.
   const losing = handlers.filter((h) => h.controllable && ratioOf(h.id) > 0 && !gains(h, est, o, true)).map((h) => h.id);
   if (losing.length > 0) {
@@ -306,7 +312,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
       : workersFull ? `${by}: saturated, the workers too (${queued} waiting, ${est.workerRps.toFixed(0)} offloads/s)`
       : queued > 0 ? `${by}: saturated, ${queued} offloads waiting for starting workers`
       : `${by}: saturated, at what the workers take`;
-    return make(next, 0, action, why);
+    return make(next, 0, action, why, Math.max(prewarmFor(next), wanted));
   }
   if (demand <= o.releaseElu) {
     const calm = prev.calm + 1;
@@ -332,7 +338,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   }
   // More than the workers complete only queues: down to it at once.
   if (cut) return make(next, 0, 'lower', `offloads wait for workers (${queued} waiting, ${est.workerRps.toFixed(0)} offloads/s)`);
-  if (raised) return make(next, 0, 'raise', `demand ${demand.toFixed(2)} over target ${o.targetElu}`);
+  if (raised) return make(next, 0, 'raise', `demand ${demand.toFixed(2)} over target ${o.targetElu}`, Math.max(prewarmFor(next), wanted));
   if (!lower) return make(next, 0, 'hold', `demand ${demand.toFixed(2)}: within band`);
   const calm = prev.calm + 1;
   if (calm < o.calmPeriods) return make(next, calm, 'hold', `demand ${demand.toFixed(2)}: less is enough, calm ${calm}/${o.calmPeriods}`);

@@ -95,7 +95,10 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
     const rest = busy - attempts * prev.offloadCostMs;
     if (rest >= localWall) {
       est.cpuShare = ewma(prev.cpuShare, 1);
-      est.baseMs = ewma(prev.baseMs, (rest - localWall) / requests);
+      // Slow up, quick down: what the requests do not explain is mostly the machine (no core, GC), and
+      // a cost per request that soaks it up would make every stall look like demand.
+      const x = (rest - localWall) / requests;
+      est.baseMs = ewma(prev.baseMs, x, x > prev.baseMs ? 0.05 : kAlpha);
     } else {
       est.cpuShare = ewma(prev.cpuShare, Math.max(0.05, rest / localWall));
       est.baseMs = ewma(prev.baseMs, 0);
