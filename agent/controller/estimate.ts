@@ -31,6 +31,8 @@ export interface Estimates {
 /** Pseudo-attempts, all committed, before any evidence: a handler is offloadable until shown otherwise. */
 const kPrior = 2;
 const kAlpha = 0.3;
+/** Weight of a new value above the estimate, for the costs that noise only adds to. */
+const kSlowUp = 0.05;
 
 export function initialEstimates(offloadCostMs: number): Estimates {
   return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {}, saturatedRun: 0 };
@@ -87,7 +89,7 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
     // Not while workers start: booting them takes the machine's time, not the requests'.
     if (est.saturatedRun >= 2 && manyOffloads && !starting && (s.queued ?? 0) === 0) {
       const cost = (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts;
-      if (cost > prev.offloadCostMs) est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, cost), 0.2);
+      if (cost > prev.offloadCostMs) est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, cost), kSlowUp);
     }
     return est;
   }
@@ -98,14 +100,15 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
       // Slow up, quick down: what the requests do not explain is mostly the machine (no core, GC), and
       // a cost per request that soaks it up would make every stall look like demand.
       const x = (rest - localWall) / requests;
-      est.baseMs = ewma(prev.baseMs, x, x > prev.baseMs ? 0.05 : kAlpha);
+      est.baseMs = ewma(prev.baseMs, x, x > prev.baseMs ? kSlowUp : kAlpha);
     } else {
       est.cpuShare = ewma(prev.cpuShare, Math.max(0.05, rest / localWall));
       est.baseMs = ewma(prev.baseMs, 0);
     }
   } else if (manyOffloads && !starting) {
-    const cost = (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts;
-    est.offloadCostMs = ewma(prev.offloadCostMs, Math.min(1000, Math.max(0, cost)), 0.2);
+    // Slow up, quick down, as the cost per request: a busy machine only ever adds to it.
+    const cost = Math.min(1000, Math.max(0, (busy - est.cpuShare * localWall - est.baseMs * requests) / attempts));
+    est.offloadCostMs = ewma(prev.offloadCostMs, cost, cost > prev.offloadCostMs ? kSlowUp : kAlpha);
   }
   if (attempts === 0) {
     // Unmeasured, the cost drifts back to the assumed one: a cost misjudged high (measured while the

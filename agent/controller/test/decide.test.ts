@@ -165,7 +165,10 @@ describe('what the controller learns', () => {
     // misjudged costs), the backlog of that period drains within a second.
     expect(rows.slice(80).every((r) => r.decision.ratio === 1)).toBe(true);
     expect(rows[85].backlog).toBe(0);
-    expect(rows[119].decision.estimates.offloadCostMs).toBeCloseTo(4, 1);
+    // Slowly up as well: 2 + 2 * (1 - 0.95^n) over the 40 burst periods, most of the way to 4.
+    const cost = rows[119].decision.estimates.offloadCostMs;
+    expect(cost).toBeGreaterThan(3.6);
+    expect(cost).toBeLessThanOrEqual(4);
     // With 4 ms per offload, 200/s (demand 2.1) needs (2.1 - 0.65) / (200 * 6 / 1000) = 1.2: all of it.
     expect(rows[119].decision.ratio).toBe(1);
   });
