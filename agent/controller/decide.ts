@@ -310,7 +310,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     const why =
       action === 'raise' ? `${by}: saturated, demand at least ${demand.toFixed(2)}`
       : workersFull ? `${by}: saturated, the workers too (${queued} waiting, ${est.workerRps.toFixed(0)} offloads/s)`
-      : queued > 0 ? `${by}: saturated, ${queued} offloads waiting for starting workers`
+      : queued > 0 ? `${by}: saturated, ${queued} offloads waiting for workers${(s.workersStarting ?? 0) > 0 ? ' (some starting)' : ''}`
       : `${by}: saturated, at what the workers take`;
     return make(next, 0, action, why, Math.max(prewarmFor(next), wanted));
   }
