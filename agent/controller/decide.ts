@@ -14,6 +14,7 @@
  * which also drains the backlog. Back to 0 once D is under `releaseElu` for `calmPeriods` periods.
  */
 import { updateEstimates, initialEstimates, successRate, type Estimates } from './estimate';
+import { gains, holdMs, plan } from './plan';
 
 export interface HandlerSignals {
   id: string;
@@ -152,72 +153,6 @@ const round = (r: number): number => Math.round(r * 1000) / 1000;
 /** Share of a period the loop was busy beyond what the requests explain, that counts as a stall. */
 const kStallShare = 0.25;
 
-/** Server time an offload attempt of h saves, ms: the local run it replaces when it commits, less its own cost. */
-function gainMs(h: HandlerSignals, est: Estimates): number {
-  return successRate(est, h.id) * h.localMs * est.cpuShare - est.offloadCostMs;
-}
-
-/**
- * Whether offloading h pays: to start, an attempt must save at least `minGain` of a local run; a
- * handler offloaded already keeps its share while it saves anything (a cost estimate is noisy, and
- * sending a share back to a saturated server on noise is the worse mistake).
- */
-function gains(h: HandlerSignals, est: Estimates, o: Required<DecisionOptions>, offloaded: boolean): boolean {
-  const c = h.localMs * est.cpuShare;
-  return c > 0 && gainMs(h, est) >= (offloaded ? 0 : o.minGain * c);
-}
-
-/**
- * How long an offload of h holds a worker, ms: as measured, but no more than twice a local run plus
- * the round trips. Cold starts inflate the measure; a worker that is really slower shows as offloads
- * waiting for workers, which bounds the ratio by what they complete instead.
- */
-function holdMs(h: HandlerSignals, est: Estimates): number {
-  const warm = 2 * h.localMs + 2 * est.offloadCostMs;
-  return h.offloadMs > 0 ? Math.min(h.offloadMs, warm) : h.localMs + 2 * est.offloadCostMs;
-}
-
-interface Plan {
-  ratios: Record<string, number>;
-  /** Worker-ms per second the plan uses. */
-  workerMsPerS: number;
-}
-
-/**
- * Per handler the ratio that removes `need` (utilisation) from the server, best savings per worker
- * millisecond first, each within the workers' remaining capacity. `need` Infinity: as much as they take.
- */
-function plan(s: ControllerSignals, est: Estimates, o: Required<DecisionOptions>, need: number, inForce: Record<string, number>, slots: number): Plan {
-  const seconds = s.periodMs / 1000;
-  // Two bounds on the offloaded share: the slots' time (each offload holds one), and the rate the
-  // workers were seen to complete while offloads waited for them.
-  const workerMs = slots * 1000 * o.workerUtil;
-  const workerRps = est.workerRps * o.workerUtil;
-  const cands = [];
-  for (const h of s.handlers ?? []) {
-    if (!h.controllable || h.requests <= 0 || !gains(h, est, o, (inForce[h.id] ?? 0) > 0)) continue;
-    const gain = gainMs(h, est);
-    cands.push({ id: h.id, rate: h.requests / seconds, gain, hold: holdMs(h, est) });
-  }
-  cands.sort((p, q) => q.gain / q.hold - p.gain / p.hold || (p.id < q.id ? -1 : 1));
-  const ratios: Record<string, number> = {};
-  let left = need;
-  let used = 0;
-  let rps = 0;
-  for (const h of cands) {
-    if (left <= 0) break;
-    let r = Math.min(o.maxRatio, (left * 1000) / (h.rate * h.gain));
-    if (Number.isFinite(workerMs)) r = Math.min(r, Math.max(0, workerMs - used) / (h.rate * h.hold));
-    if (Number.isFinite(workerRps)) r = Math.min(r, Math.max(0, workerRps - rps) / h.rate);
-    if (!(r > 0)) continue;
-    ratios[h.id] = r;
-    used += r * h.rate * h.hold;
-    rps += r * h.rate;
-    left -= (r * h.rate * h.gain) / 1000;
-  }
-  return { ratios, workerMsPerS: used };
-}
-
 export function decide(prev: Decision, s: ControllerSignals, options: DecisionOptions = {}): Decision {
   const o = { ...kDecisionDefaults, ...options };
   const est = updateEstimates(prev.estimates, s, o);
@@ -283,7 +218,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}${slotsWarm < slotsAll ? `, ${slotsWarm} workers warm` : ''}`, p.prewarm);
   }
 
-  // Offloading already. A handler that stopped gaining (its offloads re-run here) loses its share now.
+  // Offloading already.
   const { ratios: target, prewarm: wanted } = planned();
   // A handler whose offloads stopped paying (they re-run here, or cost more than they save) loses its share at once.
   const losing = handlers.filter((h) => h.controllable && ratioOf(h.id) > 0 && !gains(h, est, o, true)).map((h) => h.id);
