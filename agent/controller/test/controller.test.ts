@@ -42,7 +42,9 @@ describe('burst controller at run time', () => {
     const a = agent();
     const prewarms: number[] = [];
     const handlerRatios: Array<Record<string, number>> = [];
-    const c = startController({ ...controllerHooks(a.control, { prewarm: (n) => prewarms.push(n), setHandlerRatios: (r) => handlerRatios.push(r) }), periodMs: 50, calmPeriods: 2 });
+    // Saturated from ELU 0.85: a busy machine may take some of the burning loop's time (this tests the
+    // loop at run time; the thresholds are the decision tests' business).
+    const c = startController({ ...controllerHooks(a.control, { prewarm: (n) => prewarms.push(n), setHandlerRatios: (r) => handlerRatios.push(r) }), periodMs: 50, calmPeriods: 2, eluSaturated: 0.85, eluHigh: 0.85 });
     try {
       const idle = await nextDecision(c, (e) => e.ratio === 0 && e.signals.elu < 0.5);
       expect(idle.ratio).toBe(0);
@@ -50,7 +52,7 @@ describe('burst controller at run time', () => {
       const stop = burnCpu();
       const burst = await nextDecision(c, () => true);
       stop();
-      expect(burst.signals.elu).toBeGreaterThan(0.9);
+      expect(burst.signals.elu).toBeGreaterThan(0.85);
       expect(burst.action).toBe('raise');
       expect(burst.ratio).toBe(1);
       expect(a.ratio()).toBe(1);
