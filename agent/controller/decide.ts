@@ -104,6 +104,8 @@ export interface Decision {
   /** The period's event-loop utilisation. */
   elu: number;
   saturated: boolean;
+  /** Waiting for workers asked for because of an overload (a fixed pool had none warm). */
+  starting?: boolean;
   action: Action;
   why: string;
   estimates: Estimates;
@@ -165,7 +167,14 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   // once offloading, on the loop itself, so that a misjudged offload cost cannot hide a backlog.
   const u = offloading ? s.elu : explainedLoad(s, est);
   const demand = u + saved / s.periodMs;
-  const { saturated, over, by } = overloadOf(s, u, o, prev.load);
+  const loop = overloadOf(s, u, o, prev.load);
+  // Workers asked for because of an overload and not ready yet: while they boot the server may get
+  // little of the machine and handle few requests, so the load they explain drops; the loop, though,
+  // is still busy. The overload stands until the loop says otherwise.
+  const pending = prev.starting === true && s.elu >= o.eluHigh;
+  const saturated = loop.saturated || pending;
+  const over = loop.over || pending;
+  const by = pending && !loop.over ? `ELU ${s.elu.toFixed(2)}, workers starting` : loop.by;
   const clampAll = (ratios: Record<string, number>): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const h of handlers) if (h.controllable) out[h.id] = round(Math.min(o.maxRatio, Math.max(o.minRatio, ratios[h.id] ?? 0)));
@@ -209,10 +218,11 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     if (!over) return make({}, 0, 'hold', `${by}: the server keeps up`);
     // Busy time the requests did not explain last period (the process had no core): what looks like
     // an overload now may be the catching up. One more period decides.
-    if (prev.elu - prev.load > kStallShare) return make({}, 0, 'hold', `${by}, after a stall (ELU ${prev.elu.toFixed(2)}, load ${prev.load.toFixed(2)}): one more period`);
+    if (!pending && prev.elu - prev.load > kStallShare) return make({}, 0, 'hold', `${by}, after a stall (ELU ${prev.elu.toFixed(2)}, load ${prev.load.toFixed(2)}): one more period`);
     const p = planned();
     if (Object.keys(p.ratios).length === 0) {
-      if (p.prewarm > 0) return make({}, 0, 'hold', `${by}: starting ${p.prewarm} workers first (none warm)`, p.prewarm);
+      const n = Math.max(p.prewarm, pending ? prev.prewarm : 0);
+      if (n > 0) return { ...make({}, 0, 'hold', `${by}: starting ${n} workers first (none warm)`, n), starting: true };
       return make({}, 0, 'hold', `${by}, but no handler gains from offloading`);
     }
     return make(p.ratios, 0, 'raise', `${by}${saturated ? ', saturated' : ''}: demand ${demand.toFixed(2)}${slotsWarm < slotsAll ? `, ${slotsWarm} workers warm` : ''}`, p.prewarm);

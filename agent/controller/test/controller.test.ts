@@ -22,12 +22,12 @@ async function nextDecision(c: NodeJS.EventEmitter, match: (e: ControllerEvent) 
   }
 }
 
-/** An agent's state as the controller reads it: one selected handler that ran 10 more times locally at each read. */
+/** An agent's state as the controller reads it: one selected handler that ran 100 more times locally (2 s of work) at each read. */
 function agent(mode: AgentState['mode'] = 'auto') {
   const calls: Array<[string, unknown]> = [];
   let ratio = 0;
   let local = 0;
-  const handler = () => ({ id: 'GET /thumb', mode: 'auto', selected: true, phase: 'live', local: (local += 10), offloaded: 0, reexecuted: 0, latency: { local: { p50: 20 }, offloaded: { p50: 0 } } });
+  const handler = () => ({ id: 'GET /thumb', mode: 'auto', selected: true, phase: 'live', local: (local += 100), offloaded: 0, reexecuted: 0, latency: { local: { p50: 20 }, offloaded: { p50: 0 } } });
   const state = () => ({ mode, ratio, sloMs: 100, workers: [], handlers: [handler()], totals: { inFlight: 8, latency: { p99: 20 } } }) as unknown as AgentState;
   const control: AgentControl = {
     getState: state,

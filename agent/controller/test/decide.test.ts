@@ -83,9 +83,18 @@ describe('burst decision, one period at a time', () => {
     expect(cold.ratios['GET /report']).toBe(0);
     expect(cold.prewarm).toBe(4);
     expect(cold.why).toMatch(/starting 4 workers first/);
-    const starting = decide(cold, sig({ workerSlots: 16, workersWarm: 0, workersStarting: 4 }));
+    // While they boot, the server gets little of the machine: the loop busy (ELU 1) but 4 requests
+    // served (80 ms of 250). Still the overload it was: still starting, still 4 asked for.
+    const starving = sig({ workerSlots: 16, workersWarm: 0, workersStarting: 4, loopDelayP99Ms: 0, handlers: [report({ requests: 4 })] });
+    const starting = decide(cold, starving);
     expect(starting.ratios['GET /report']).toBe(0);
     expect(starting.prewarm).toBe(4);
+    expect(starting.starting).toBe(true);
+    // Once two are ready, on the same starved signals: offloading, as much as the two take (800 ms a
+    // second each against 16/s * 21 ms: all of it).
+    const two = decide(starting, { ...starving, workersWarm: 2, workersStarting: 2 });
+    expect(two.action).toBe('raise');
+    expect(two.ratios['GET /report']).toBe(1);
     // One ready: what it takes at 80%, 800 ms per second against 75/s * 21 ms, is 0.508; the four
     // asked for stay asked for.
     const one = decide(starting, sig({ workerSlots: 16, workersWarm: 1, workersStarting: 3 }));
