@@ -23,7 +23,7 @@ const { openLoop, closedLoop, get } = require('./load');
 const { chart } = require('./chart');
 
 const ROOT = path.join(__dirname, '../..');
-const USAGE = 'usage: run.js [--runs N] [--steady S] [--burst S] [--after S] [--load F] [--slo MS] [--work N] [--workers N] [--connections N] [--tput-seconds S] [--capacity RPS] [--only tput,burst] [--counter none|lock|plain] [--out FILE] [--svg FILE]';
+const USAGE = 'usage: run.js [--runs N] [--steady S] [--burst S] [--after S] [--load F] [--slo MS] [--work N] [--workers N] [--connections N] [--tput-seconds S] [--capacity RPS] [--only tput,burst] [--counter none|lock|plain] [--trace-dir DIR] [--out FILE] [--svg FILE]';
 let a;
 try {
   ({ values: a } = parseArgs({
@@ -40,6 +40,7 @@ try {
       'tput-seconds': { type: 'string', default: '8' },
       capacity: { type: 'string' },
       counter: { type: 'string', default: 'none' },
+      'trace-dir': { type: 'string' },
       only: { type: 'string', default: 'tput,burst' },
       out: { type: 'string', default: path.join(ROOT, 'bench/results/burst.json') },
       svg: { type: 'string', default: path.join(ROOT, 'bench/results/burst.svg') },
@@ -366,6 +367,7 @@ function analyse(r, onsetS, burstEndS) {
   };
 }
 
+let traceSeq = 0;
 async function burst(kind, rate) {
   const agent = kind !== 'off';
   const phases = [
@@ -373,7 +375,10 @@ async function burst(kind, rate) {
     { name: 'burst', seconds: BURST, rate: 2 * rate },
     { name: 'after', seconds: AFTER, rate },
   ];
-  const env = kind === 'auto' ? agentEnv('auto') : kind === 'manual' ? agentEnv('manual', { BEEHIVE_RATIO: '0.5' }) : {};
+  // --trace-dir: the controller's decisions of each auto run (app.js, BURST_TRACE).
+  const traceFile = kind === 'auto' && a['trace-dir'] ? path.join(a['trace-dir'], `auto-${++traceSeq}.json`) : undefined;
+  if (traceFile) fs.mkdirSync(a['trace-dir'], { recursive: true });
+  const env = kind === 'auto' ? agentEnv('auto', traceFile ? { BURST_TRACE: traceFile } : {}) : kind === 'manual' ? agentEnv('manual', { BEEHIVE_RATIO: '0.5' }) : {};
   return withServer({ agent, env }, async (proc) => {
     const loadBefore = load();
     let live;
@@ -423,6 +428,7 @@ async function burst(kind, rate) {
     const end = agent ? await state(proc) : undefined;
     const h = end?.handlers.find((x) => x.id === 'GET /thumb');
     const res = analyse(r, STEADY, STEADY + BURST);
+    if (traceFile) fs.writeFileSync(traceFile.replace(/\.json$/, '.meta.json'), JSON.stringify({ t0Epoch: r.t0Epoch, onsetS: STEADY, endS: STEADY + BURST, rate }));
     samples.sort((x, y) => x.t - y.t);
     return {
       kind,
