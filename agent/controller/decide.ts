@@ -64,6 +64,8 @@ export interface DecisionOptions {
   eluSaturated?: number;
   /** Demand under which offloading stops (after `calmPeriods`). Default 0.8. */
   releaseElu?: number;
+  /** The loop saturated (ELU ≥ eluSaturated) this long counts as an overload whatever the requests explain, ms. Default 750. */
+  persistMs?: number;
   /** Event-loop delay p99 that counts as saturation when the loop is also busy (ELU ≥ releaseElu), ms. Default 50. */
   maxLoopDelayMs?: number;
   /** Consecutive periods a lower ratio must be asked for before it is applied. Default 3. */
@@ -112,7 +114,7 @@ export interface Decision {
 }
 
 export const kDecisionDefaults: Required<DecisionOptions> = {
-  targetElu: 0.65, eluHigh: 0.9, eluSaturated: 0.97, releaseElu: 0.8, maxLoopDelayMs: 50, calmPeriods: 3,
+  targetElu: 0.65, eluHigh: 0.9, eluSaturated: 0.97, releaseElu: 0.8, persistMs: 750, maxLoopDelayMs: 50, calmPeriods: 3,
   raiseDeadband: 0.02, lowerDeadband: 0.2, minGain: 0.2, offloadCostMs: 2, workerUtil: 0.8,
   evidenceHalfLifeMs: 30_000, minRatio: 0, maxRatio: 1,
 };
@@ -172,9 +174,12 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   // little of the machine and handle few requests, so the load they explain drops; the loop, though,
   // is still busy. The overload stands until the loop says otherwise.
   const pending = prev.starting === true && s.elu >= o.eluHigh;
-  const saturated = loop.saturated || pending;
-  const over = loop.over || pending;
-  const by = pending && !loop.over ? `ELU ${s.elu.toFixed(2)}, workers starting` : loop.by;
+  // A loop saturated on and on is an overload, whatever the requests seem to explain: a CPU-bound
+  // handler on a machine that gives it part of a core, a backlog of requests being read.
+  const persistent = est.saturatedMs >= o.persistMs;
+  const saturated = loop.saturated || pending || persistent;
+  const over = loop.over || pending || persistent;
+  const by = loop.over ? loop.by : pending ? `ELU ${s.elu.toFixed(2)}, workers starting` : persistent ? `ELU ${s.elu.toFixed(2)} for ${Math.round(est.saturatedMs)} ms` : loop.by;
   const clampAll = (ratios: Record<string, number>): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const h of handlers) if (h.controllable) out[h.id] = round(Math.min(o.maxRatio, Math.max(o.minRatio, ratios[h.id] ?? 0)));
@@ -218,7 +223,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
     if (!over) return make({}, 0, 'hold', `${by}: the server keeps up`);
     // Busy time the requests did not explain last period (the process had no core): what looks like
     // an overload now may be the catching up. One more period decides.
-    if (!pending && prev.elu - prev.load > kStallShare) return make({}, 0, 'hold', `${by}, after a stall (ELU ${prev.elu.toFixed(2)}, load ${prev.load.toFixed(2)}): one more period`);
+    if (!pending && !persistent && prev.elu - prev.load > kStallShare) return make({}, 0, 'hold', `${by}, after a stall (ELU ${prev.elu.toFixed(2)}, load ${prev.load.toFixed(2)}): one more period`);
     const p = planned();
     if (Object.keys(p.ratios).length === 0) {
       const n = Math.max(p.prewarm, pending ? prev.prewarm : 0);
@@ -306,6 +311,7 @@ export function validateDecisionOptions(options: DecisionOptions): Required<Deci
   if (!(o.releaseElu <= o.eluHigh && o.eluHigh <= o.eluSaturated)) throw new RangeError('options.releaseElu, eluHigh and eluSaturated must be in that order');
   if (o.targetElu > o.eluHigh) throw new RangeError('options.targetElu must not exceed options.eluHigh');
   num('maxLoopDelayMs', 1, 60_000);
+  num('persistMs', 1, 600_000);
   num('calmPeriods', 1, 1000, true);
   num('raiseDeadband', 0, 1);
   num('lowerDeadband', 0, 1);

@@ -24,8 +24,9 @@ export interface Estimates {
   workerRps: number;
   /** Per handler: committed and tried offload attempts, decayed with time. */
   commits: Record<string, { ok: number; tried: number }>;
-  /** Consecutive saturated periods so far. */
+  /** Consecutive saturated periods so far, and their length in ms. */
   saturatedRun: number;
+  saturatedMs: number;
 }
 
 /** Pseudo-attempts, all committed, before any evidence: a handler is offloadable until shown otherwise. */
@@ -35,7 +36,7 @@ const kAlpha = 0.3;
 const kSlowUp = 0.05;
 
 export function initialEstimates(offloadCostMs: number): Estimates {
-  return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {}, saturatedRun: 0 };
+  return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {}, saturatedRun: 0, saturatedMs: 0 };
 }
 
 /** Share of a handler's offload attempts that commit (the rest re-run on the server). */
@@ -79,6 +80,7 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
     est.workerRps = grown > 1e6 ? Infinity : grown;
   }
   est.saturatedRun = s.elu >= o.eluSaturated ? prev.saturatedRun + 1 : 0;
+  est.saturatedMs = s.elu >= o.eluSaturated ? prev.saturatedMs + s.periodMs : 0;
   if (requests <= 0) return est;
   const busy = s.elu * s.periodMs;
   const manyOffloads = attempts >= 5 && attempts > 0.1 * requests;

@@ -23,6 +23,17 @@ describe('burst decision, one period at a time', () => {
     expect(d.ratios['GET /report']).toBe(0);
   });
 
+  it('counts a loop saturated for 750 ms as an overload, whatever the requests explain', () => {
+    // ELU 1 in 250 ms periods, 6 runs of 21 ms each (126 ms): not explained, so not at once.
+    const busy = sig({ elu: 1, loopDelayP99Ms: 0, handlers: [report({ requests: 6, localMs: 21 })] });
+    let d = initialDecision();
+    for (let i = 0; i < 2; i++) expect((d = decide(d, busy)).action).toBe('hold');
+    // The third: 750 ms saturated.
+    d = decide(d, busy);
+    expect(d.action).toBe('raise');
+    expect(d.why).toMatch(/for 750 ms/);
+  });
+
   it('treats a long loop delay on a busy loop as saturation', () => {
     const d = decide(initialDecision(), sig({ elu: 0.85, loopDelayP99Ms: 120 }));
     expect(d.action).toBe('raise');
@@ -152,6 +163,7 @@ describe('burst decision, one period at a time', () => {
     expect(() => v({ eluHigh: 0.7, releaseElu: 0.8 })).toThrow(new RangeError('options.releaseElu, eluHigh and eluSaturated must be in that order'));
     expect(() => v({ targetElu: 0.95 })).toThrow(new RangeError('options.targetElu must not exceed options.eluHigh'));
     expect(() => v({ maxLoopDelayMs: 0 })).toThrow(new RangeError('options.maxLoopDelayMs must be a number from 1 to 60000'));
+    expect(() => v({ persistMs: 0 })).toThrow(new RangeError('options.persistMs must be a number from 1 to 600000'));
     expect(() => v({ calmPeriods: 0 })).toThrow(new RangeError('options.calmPeriods must be an integer from 1 to 1000'));
     expect(() => v({ calmPeriods: 1.5 })).toThrow(new TypeError('options.calmPeriods must be an integer from 1 to 1000'));
     expect(() => v({ minGain: 2 })).toThrow(new RangeError('options.minGain must be a number from 0 to 1'));
