@@ -24,6 +24,8 @@ export interface Estimates {
   workerRps: number;
   /** Per handler: committed and tried offload attempts, decayed with time. */
   commits: Record<string, { ok: number; tried: number }>;
+  /** Offloads waiting for workers at the end of the last period. */
+  lastQueued: number;
   /** Consecutive saturated periods so far, and their length in ms. */
   saturatedRun: number;
   saturatedMs: number;
@@ -36,7 +38,7 @@ const kAlpha = 0.3;
 const kSlowUp = 0.05;
 
 export function initialEstimates(offloadCostMs: number): Estimates {
-  return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {}, saturatedRun: 0, saturatedMs: 0 };
+  return { offloadCostMs, baseMs: 0, cpuShare: 1, workerRps: Infinity, commits: {}, lastQueued: 0, saturatedRun: 0, saturatedMs: 0 };
 }
 
 /** Share of a handler's offload attempts that commit (the rest re-run on the server). */
@@ -70,8 +72,11 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
   const starting = (s.workersStarting ?? 0) > 0;
   // Workers are the bottleneck only when offloads wait while none is starting (a cold start is not
   // capacity) and the loop is not saturated (a busy loop takes their results late: a slot is free
-  // only once the server has read its result).
-  if ((s.queued ?? 0) > 0 && !starting && s.elu < o.eluSaturated && attempts > 0) {
+  // only once the server has read its result), or the wait grows period after period.
+  const queued = s.queued ?? 0;
+  est.lastQueued = queued;
+  const growing = prev.lastQueued > 0 && queued > prev.lastQueued;
+  if (queued > 0 && !starting && (s.elu < o.eluSaturated || growing) && attempts > 0) {
     const rps = attempts / seconds;
     est.workerRps = Number.isFinite(prev.workerRps) ? ewma(prev.workerRps, rps) : rps;
   } else if (Number.isFinite(prev.workerRps)) {

@@ -85,8 +85,11 @@ describe('burst decision, one period at a time', () => {
     // The same while workers are still starting: a cold start is not a capacity, it holds.
     const cold = decide(at({ 'GET /report': 0.6 }), { ...queued, workersStarting: 3 });
     expect(cold.ratios['GET /report']).toBe(0.6);
-    // Nor is a saturated loop, which reads the workers' results late.
-    expect(decide(at({ 'GET /report': 0.6 }), { ...queued, elu: 1 }).estimates.workerRps).toBe(Infinity);
+    // Nor is a saturated loop, which reads the workers' results late...
+    const sat = decide(at({ 'GET /report': 0.6 }), { ...queued, elu: 1 });
+    expect(sat.estimates.workerRps).toBe(Infinity);
+    // ...unless the wait grows from one period to the next: 9, then 14 waiting.
+    expect(decide(sat, { ...queued, elu: 1, queued: 14 }).estimates.workerRps).toBe(80);
   });
 
   it('with a fixed pool and no warm worker, starts the workers first and offloads once one is ready', () => {
