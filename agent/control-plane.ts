@@ -34,10 +34,18 @@ export class ControlPlane {
   }
 
   private startAuto(): void {
-    const periodMs = 1000;
+    const o = this.agent.options;
     this.controller = startController({
-      ...controllerHooks(this.agent, (n) => void this.agent.provider().prewarm(n).catch(() => {})),
-      periodMs,
+      ...controllerHooks(this.agent, {
+        prewarm: (n) => void this.agent.provider().prewarm(n).catch(() => {}),
+        // The dispatcher reads a handler's own ratio before the global one.
+        setHandlerRatios: (ratios) => {
+          for (const e of this.agent.registry.all) e.ratio = ratios[e.id] ?? 0;
+        },
+        // Local workers are a fixed pool; FaaS platforms scale out (their throttling shows as queueing).
+        workerSlots: o.platform === 'local' ? o.workers : Infinity,
+      }),
+      periodMs: 250,
     });
     this.controller.on('error', (err) => debug('agent', `controller: ${(err as Error).message}`));
     this.controller.on('decision', (d: { signals: { elu: number; loopDelayP99Ms?: number } }) => this.agent.noteSignals(d.signals));
@@ -47,7 +55,7 @@ export class ControlPlane {
     } catch (err) {
       debug('agent', `CPU profiler unavailable: ${(err as Error).message}`);
     }
-    this.selectTimer = setInterval(() => this.select(), periodMs);
+    this.selectTimer = setInterval(() => this.select(), 1000);
     this.selectTimer.unref();
   }
 

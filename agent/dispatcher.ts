@@ -45,7 +45,7 @@ export class Dispatcher {
     if (o.routes.length > 0 && !o.routes.includes(entry.id)) return false;
     if (o.mode === 'always' || entry.mode === 'always') return true;
     if (o.mode === 'auto' && !entry.selected) return false;
-    const r = this.ctx.ratio();
+    const r = entry.ratio ?? this.ctx.ratio();
     return r > 0 && Math.random() < r;
   }
 

@@ -38,6 +38,8 @@ export class HandlerEntry {
   reexecuted = 0;
   conflicts = 0;
   cpuSelfMs = 0;
+  /** This handler's own offloading ratio (the burst controller's); unset: the global ratio. */
+  ratio?: number;
   shadowDiff?: HandlerStats['shadowDiff'];
   readonly profile = new Samples();
   readonly localLatency = new Samples();
@@ -78,6 +80,7 @@ export class HandlerEntry {
       mode: this.mode,
       phase: this.reason ? 'blocked' : this.phase,
       selected: this.selected,
+      ...(this.ratio !== undefined ? { ratio: this.ratio } : {}),
       local: this.local,
       offloaded: this.offloaded,
       shadow: this.shadow,

@@ -43,6 +43,8 @@ export interface HandlerStats extends RequestCounters {
   phase: HandlerPhase;
   /** Picked by the profiler (auto mode) or named in BEEHIVE_ROUTES. */
   selected: boolean;
+  /** The handler's own ratio, set by the burst controller; absent: the global ratio applies. */
+  ratio?: number;
   /** Why the handler is not offloadable, when it is not. */
   reason?: string;
   /** Profile: accumulated and mean wall time and CPU self time of local runs, in ms. */

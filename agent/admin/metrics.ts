@@ -19,11 +19,11 @@ export interface AgentMetrics {
   render(): Promise<string>;
 }
 
-/** The ratio a handler's requests see, derived from its mode and phase (the state has no per-handler ratio). */
+/** The ratio a handler's requests see, from its mode, phase and its own ratio (else the global one). */
 export function effectiveRatio(h: HandlerStats, globalRatio: number): number {
   if (h.mode === 'off' || h.phase === 'blocked' || h.phase === 'held') return 0;
   if (h.mode === 'always') return 1;
-  return h.phase === 'live' ? globalRatio : 0;
+  return h.phase === 'live' ? (h.ratio ?? globalRatio) : 0;
 }
 
 const kPhases = ['candidate', 'shadow', 'live', 'held', 'blocked'] as const;

@@ -1,14 +1,17 @@
 /**
- * The burst controller at run time: every period it reads the event loop and the agent, decides,
- * and applies the ratio and the pre-warm request. It emits 'decision' after each period (tests and
- * the dashboard wait on it) and never lets a hook's failure reach the server.
+ * The burst controller at run time: every period it reads the event loop and the agent, turns the
+ * agent's counters into the period's signals, decides, and applies the ratios and the pre-warm
+ * request. It emits 'decision' after each period (tests, the dashboard and traces wait on it) and
+ * never lets a hook's failure reach the server.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { decide, initialDecision, validateDecisionOptions, type ControllerSignals, type Decision, type DecisionOptions } from './decide';
+import { handlerSignals, type HandlerReading } from './handler-signals';
 import { watchEventLoop } from './loop-signals';
 
 export interface AgentReading {
-  /** The ratio in force now (an operator may have changed it since the last period). */
+  /** The global ratio in force now. */
   ratio: number;
   inFlight: number;
   /** Request latency p99 over the last period, ms; 0 when unknown. */
@@ -16,17 +19,28 @@ export interface AgentReading {
   sloMs: number;
   /** False when the agent is not in auto mode: the controller then only watches. Default true. */
   enabled?: boolean;
-  /** Offloaded requests waiting for a free worker: the workers, not the server, are the bottleneck. */
+  /** Offloaded requests waiting for a free worker. */
   queued?: number;
+  /** Most offloads the workers run at once; Infinity (the default) when the platform scales out. */
+  workerSlots?: number;
+  /** Workers starting (cold) now. */
+  workersStarting?: number;
+  /** Workers started and ready (idle or busy) now. */
+  workersWarm?: number;
+  /** Per handler, cumulative counters and recent timings. */
+  handlers?: HandlerReading[];
 }
 
 export interface ControllerOptions extends DecisionOptions {
   /** Reads the agent once per period. */
   read(): AgentReading;
+  /** Sets the global ratio: the overall share, and what handlers without their own ratio get. */
   setRatio(ratio: number): void;
+  /** Sets each handler's own ratio (handlers left out get 0). Without it only the global ratio is set. */
+  setHandlerRatios?(ratios: Record<string, number>): void;
   /** Asks the provider to keep this many workers warm. */
   prewarm?(workers: number): void;
-  /** Control period in ms. Default 1000. */
+  /** Control period in ms. Default 250. */
   periodMs?: number;
   /** Resolution of the event-loop delay monitor in ms. Default 10. */
   delayResolutionMs?: number;
@@ -47,8 +61,9 @@ export function validateControllerOptions(options: ControllerOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if (typeof options.read !== 'function') throw new TypeError('options.read must be a function');
   if (typeof options.setRatio !== 'function') throw new TypeError('options.setRatio must be a function');
+  if (options.setHandlerRatios !== undefined && typeof options.setHandlerRatios !== 'function') throw new TypeError('options.setHandlerRatios must be a function');
   if (options.prewarm !== undefined && typeof options.prewarm !== 'function') throw new TypeError('options.prewarm must be a function');
-  const periodMs = options.periodMs ?? 1000;
+  const periodMs = options.periodMs ?? 250;
   if (!Number.isInteger(periodMs)) throw new TypeError('options.periodMs must be an integer from 10 to 60000');
   if (periodMs < 10 || periodMs > 60_000) throw new RangeError('options.periodMs must be an integer from 10 to 60000');
   const res = options.delayResolutionMs ?? 10;
@@ -56,14 +71,22 @@ export function validateControllerOptions(options: ControllerOptions): void {
   if (res < 1 || res > 1000) throw new RangeError('options.delayResolutionMs must be an integer from 1 to 1000');
 }
 
+const sameRatios = (a: Record<string, number>, b: Record<string, number>): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+
 export function startController(options: ControllerOptions): Controller {
   validateControllerOptions(options);
-  const { read, setRatio, prewarm, periodMs = 1000, delayResolutionMs = 10, ...rest } = options;
+  const { read, setRatio, setHandlerRatios, prewarm, periodMs = 250, delayResolutionMs = 10, ...rest } = options;
   const decisionOptions = validateDecisionOptions(rest);
   const loop = watchEventLoop(delayResolutionMs);
   const emitter = new EventEmitter() as Controller & { last: ControllerEvent | undefined };
-  let prev = initialDecision();
+  let prev = initialDecision(decisionOptions);
   let lastPrewarm = -1;
+  let lastRatios: Record<string, number> | undefined;
+  let lastReading = new Map<string, HandlerReading>();
+  let lastAt = performance.now();
   emitter.last = undefined;
 
   const fail = (err: unknown): void => {
@@ -72,6 +95,9 @@ export function startController(options: ControllerOptions): Controller {
 
   function tick(): void {
     const { elu, loopDelayP99Ms } = loop.read();
+    const now = performance.now();
+    const elapsed = now - lastAt;
+    lastAt = now;
     let agent: AgentReading;
     try {
       agent = read();
@@ -79,17 +105,35 @@ export function startController(options: ControllerOptions): Controller {
       fail(err);
       return;
     }
-    const signals: ControllerSignals = { elu, loopDelayP99Ms, inFlight: agent.inFlight, p99Ms: agent.p99Ms, sloMs: agent.sloMs, queued: agent.queued ?? 0 };
-    // Start from the ratio in force: an operator's change is the controller's new starting point.
-    const decision = decide({ ...prev, ratio: agent.ratio }, signals, decisionOptions);
+    const handlers = handlerSignals(lastReading, agent.handlers ?? []);
+    lastReading = new Map((agent.handlers ?? []).map((h) => [h.id, h]));
+    const signals: ControllerSignals = {
+      periodMs: Math.max(1, elapsed),
+      elu,
+      loopDelayP99Ms,
+      inFlight: agent.inFlight,
+      p99Ms: agent.p99Ms,
+      sloMs: agent.sloMs,
+      queued: agent.queued ?? 0,
+      workerSlots: agent.workerSlots ?? Infinity,
+      workersStarting: agent.workersStarting ?? 0,
+      ...(agent.workersWarm !== undefined ? { workersWarm: agent.workersWarm } : {}),
+      handlers,
+    };
+    const decision = decide(prev, signals, decisionOptions);
     const applied = agent.enabled !== false;
-    prev = applied ? decision : { ...decision, ratio: agent.ratio, calm: 0 };
+    // Watching only (not auto mode): nothing is offloaded on the controller's account.
+    prev = applied ? decision : { ...decision, ratios: {}, ratio: 0, calm: 0 };
     if (applied) {
       try {
+        if (setHandlerRatios && (!lastRatios || !sameRatios(lastRatios, decision.ratios))) {
+          setHandlerRatios(decision.ratios);
+          lastRatios = decision.ratios;
+        }
         if (decision.ratio !== agent.ratio) setRatio(decision.ratio);
         if (prewarm && decision.prewarm !== lastPrewarm) {
           lastPrewarm = decision.prewarm;
-          prewarm(decision.prewarm);
+          if (decision.prewarm > 0) prewarm(decision.prewarm);
         }
       } catch (err) {
         fail(err);

@@ -44,7 +44,24 @@ async function adminUrl() {
   return '-';
 }
 
+// BURST_TRACE=FILE: the burst controller's decisions, written there as JSON on SIGTERM.
+const trace = [];
+if (withAgent && process.env.BURST_TRACE) {
+  const { currentAgent } = require('../../dist/agent');
+  const hook = setInterval(() => {
+    const c = currentAgent()?.control.controller;
+    if (!c) return;
+    clearInterval(hook);
+    c.on('decision', (e) => trace.push({ at: Date.now(), ratio: e.ratio, action: e.action, why: e.why, demand: e.demand, load: e.load, estimates: e.estimates, signals: e.signals }));
+  }, 10);
+  hook.unref();
+}
+
 const server = app.listen(Number(process.env.PORT || 0), '127.0.0.1', async () => {
   process.stdout.write(`listening ${server.address().port} ${await adminUrl()}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  if (process.env.BURST_TRACE) require('node:fs').writeFileSync(process.env.BURST_TRACE, JSON.stringify(trace));
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 1000).unref();
+});

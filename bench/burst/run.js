@@ -23,7 +23,7 @@ const { openLoop, closedLoop, get } = require('./load');
 const { chart } = require('./chart');
 
 const ROOT = path.join(__dirname, '../..');
-const USAGE = 'usage: run.js [--runs N] [--steady S] [--burst S] [--after S] [--load F] [--slo MS] [--work N] [--workers N] [--connections N] [--tput-seconds S] [--capacity RPS] [--only tput,burst] [--counter none|lock|plain] [--out FILE] [--svg FILE]';
+const USAGE = 'usage: run.js [--runs N] [--steady S] [--burst S] [--after S] [--load F] [--slo MS] [--work N] [--workers N] [--connections N] [--tput-seconds S] [--capacity RPS] [--only tput,burst] [--counter none|lock|plain] [--trace-dir DIR] [--out FILE] [--svg FILE]';
 let a;
 try {
   ({ values: a } = parseArgs({
@@ -40,6 +40,7 @@ try {
       'tput-seconds': { type: 'string', default: '8' },
       capacity: { type: 'string' },
       counter: { type: 'string', default: 'none' },
+      'trace-dir': { type: 'string' },
       only: { type: 'string', default: 'tput,burst' },
       out: { type: 'string', default: path.join(ROOT, 'bench/results/burst.json') },
       svg: { type: 'string', default: path.join(ROOT, 'bench/results/burst.svg') },
@@ -220,18 +221,22 @@ async function api(proc, method, p, body) {
   return r.json();
 }
 const state = (proc) => api(proc, 'GET', '/api/state').catch(() => undefined);
+const setMode = (proc, mode) => api(proc, 'PUT', `/api/handlers/${encodeURIComponent('GET /thumb')}`, { mode });
 
-/** Sequential requests: JIT on the server, and with the agent until the handler is live (shadows done). */
+/**
+ * Sequential requests: JIT on the server; with the agent, then pairs of requests (two workers start)
+ * until the handler is live (shadows done).
+ */
 async function warm(proc, { untilLive = false } = {}) {
   const http = require('node:http');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
   const u = new URL(proc.url);
   for (let i = 0; i < 30; i++) await get(agent, u, `/thumb?id=w${i}`);
   let h;
   if (untilLive) {
     const deadline = Date.now() + 20_000;
     for (let i = 0; Date.now() < deadline; i++) {
-      await get(agent, u, `/thumb?id=s${i}`);
+      await Promise.all([get(agent, u, `/thumb?id=s${i}`), get(agent, u, `/thumb?id=t${i}`)]);
       if (i % 4 !== 3) continue;
       const s = await state(proc);
       h = s?.handlers.find((x) => x.id === 'GET /thumb');
@@ -271,9 +276,10 @@ async function throughput(kind) {
   return withServer({ agent, env }, async (proc) => {
     const loadBefore = load();
     if (kind === 'auto') {
-      await api(proc, 'PUT', '/api/ratio', { ratio: 0.5 });
+      // The controller owns the ratio in auto mode: the warm-up offloads through the handler's mode.
+      await setMode(proc, 'always');
       await warm(proc, { untilLive: true });
-      await api(proc, 'PUT', '/api/ratio', { ratio: 0 });
+      await setMode(proc, 'auto');
     } else await warm(proc, { untilLive: kind === '0.5' });
     if (agent) pinWorkers(proc, await state(proc));
     const ratios = [];
@@ -361,6 +367,7 @@ function analyse(r, onsetS, burstEndS) {
   };
 }
 
+let traceSeq = 0;
 async function burst(kind, rate) {
   const agent = kind !== 'off';
   const phases = [
@@ -368,16 +375,22 @@ async function burst(kind, rate) {
     { name: 'burst', seconds: BURST, rate: 2 * rate },
     { name: 'after', seconds: AFTER, rate },
   ];
-  const env = kind === 'auto' ? agentEnv('auto') : kind === 'manual' ? agentEnv('manual', { BEEHIVE_RATIO: '0.5' }) : {};
+  // --trace-dir: the controller's decisions of each auto run (app.js, BURST_TRACE).
+  const traceFile = kind === 'auto' && a['trace-dir'] ? path.join(a['trace-dir'], `auto-${++traceSeq}.json`) : undefined;
+  if (traceFile) fs.mkdirSync(a['trace-dir'], { recursive: true });
+  const env = kind === 'auto' ? agentEnv('auto', traceFile ? { BURST_TRACE: traceFile } : {}) : kind === 'manual' ? agentEnv('manual', { BEEHIVE_RATIO: '0.5' }) : {};
   return withServer({ agent, env }, async (proc) => {
     const loadBefore = load();
     let live;
     if (agent) {
-      // Warm-up: force a ratio so that the shadow runs happen and the workers start; in auto mode
-      // hand the ratio back to the controller at 0, and give it one calm period before the schedule.
-      await api(proc, 'PUT', '/api/ratio', { ratio: 0.5 });
+      // Warm-up: offload so that the workers start and the handler is live; in manual mode through the
+      // ratio (shadow runs first), in auto mode through the handler's mode ('always', no shadows: the
+      // controller owns the ratio and would set it back at its next period), then back to the
+      // controller, with calm periods before the schedule.
+      if (kind === 'auto') await setMode(proc, 'always');
+      else await api(proc, 'PUT', '/api/ratio', { ratio: 0.5 });
       live = await warm(proc, { untilLive: true });
-      if (kind === 'auto') await api(proc, 'PUT', '/api/ratio', { ratio: 0 });
+      if (kind === 'auto') await setMode(proc, 'auto');
       pinWorkers(proc, await state(proc));
       await sleep(1500);
     } else await warm(proc);
@@ -415,6 +428,7 @@ async function burst(kind, rate) {
     const end = agent ? await state(proc) : undefined;
     const h = end?.handlers.find((x) => x.id === 'GET /thumb');
     const res = analyse(r, STEADY, STEADY + BURST);
+    if (traceFile) fs.writeFileSync(traceFile.replace(/\.json$/, '.meta.json'), JSON.stringify({ t0Epoch: r.t0Epoch, onsetS: STEADY, endS: STEADY + BURST, rate }));
     samples.sort((x, y) => x.t - y.t);
     return {
       kind,
