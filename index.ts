@@ -37,6 +37,15 @@ export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
 
 /** The running agent's state (DESIGN.md §5), or undefined when no agent runs in this process. */
 export function state(): import('./agent/state').AgentState | undefined {
+  const inv = (globalThis as Record<symbol, { failure?: Error } | undefined>)[kInvocation];
+  if (inv) {
+    // On a worker there is no agent: an answer here would be a made-up one. The invocation fails
+    // (even if the handler catches this), the request runs on the server and the handler stays there.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const err = (require('./offload-worker/errors') as typeof import('./offload-worker/errors')).WorkerErrors.SERVER_ONLY('beehive.state() reads the server agent');
+    inv.failure ??= err;
+    throw err;
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./agent') as typeof import('./agent')).currentAgent()?.getState();
 }

@@ -31,6 +31,9 @@ export interface DispatchContext {
 
 const now = () => performance.now();
 
+/** The worker's error for a handler that reached server-only state (`beehive.state()`). */
+const WORKER_REFUSAL = 'BEEHIVE_ERR_WORKER_SERVER_ONLY';
+
 /**
  * Per request: run the handler locally or offload it (DESIGN.md §3 steps 3-8). An offload that fails
  * before its commit point leaves no trace and the request runs locally: the client gets exactly one
@@ -144,7 +147,8 @@ export class Dispatcher {
           },
         }).bytes;
       } catch (err) {
-        throw Object.assign(err as Error, { notOffloadable: true });
+        // Refused for good, unless the capture says the obstacle passes (a pg client still connecting).
+        throw Object.assign(err as Error, { notOffloadable: !(err as { transient?: boolean }).transient });
       }
       entry.captureMs.add(now() - tc);
       entry.closureBytes.add(bytes.length);
@@ -275,9 +279,16 @@ export class Dispatcher {
   }
 
   private failed(entry: HandlerEntry, err: unknown): void {
-    const e = err as { code?: string; message?: string; notOffloadable?: boolean };
-    if (e?.notOffloadable) {
-      // Not offloadable as it stands: say why, and run it here from now on.
+    const e = err as { code?: string; message?: string; notOffloadable?: boolean; transient?: boolean };
+    if (e?.transient) {
+      // Nothing ran on a worker: this request simply runs here.
+      debug('agent', `${entry.id}: not offloaded this time (${e.message})`);
+      return;
+    }
+    if (e?.notOffloadable || e?.code === WORKER_REFUSAL) {
+      // Not offloadable as it stands: say why, and run it here from now on. (A worker's refusal
+      // came after the handler ran there: that request is re-executed here.)
+      if (!e.notOffloadable) entry.reexecuted++;
       entry.reason = String(e.message ?? err);
       debug('agent', `${entry.id} not offloadable: ${entry.reason}`);
       return;

@@ -119,7 +119,11 @@ export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord>
     const c = value;
     const local = [ctx.proxy, ...(ctx.proxyAliases ?? [])].some((a) => a.port === c.port && sameHost(a.host, c.host));
     if (!local || c.processID == null || c.secretKey == null) {
-      throw ProxyErrors.NOT_PROXIED(`connected to ${c.host}:${c.port}${c.processID == null ? ' (not connected)' : ''}`);
+      const err = ProxyErrors.NOT_PROXIED(`connected to ${c.host}:${c.port}${c.processID == null ? ' (not connected)' : ''}`);
+      // A client of the proxy that has not finished connecting yet: this request stays on the server,
+      // the next ones can be offloaded (not a property of the handler).
+      if (local) Object.assign(err, { transient: true });
+      throw err;
     }
     const ticket = ctx.prepareHandoff({ processId: c.processID, secretKey: c.secretKey, capability: ctx.capability, ttlMs: ctx.ttlMs, shadow: ctx.shadow, ...(ctx.deferCommit ? { deferCommit: true } : {}) });
     const make = (t: HandoffTicket): PgClientRecord => ({
