@@ -1,5 +1,5 @@
 /**
- * The dashboard in a real headless Chromium (Debian `chromium` driven by playwright-core): charts
+ * The dashboard in a real headless Chromium (see fixtures/browser.ts for which) driven by playwright-core: charts
  * draw from live polls, the ratio slider and a handler's mode select change the agent through the
  * API with the token, and a screenshot lands in test-artifacts/dashboard.png.
  *
@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './fixtures/browser';
 import { createSeriesSampler, startAdminServer, type AdminServer } from '../index';
 import { burstStep } from './fixtures/burst-scenario';
 import { createMemoryControl, type MemoryControl } from './fixtures/memory-control';
 
-const executablePath = process.env.BEEHIVE_CHROMIUM ?? '/usr/bin/chromium';
 const skip = process.env.BEEHIVE_SKIP_BROWSER === '1';
 const TOKEN = 'dashboard-test-token';
 const artifacts = join(__dirname, '../../../test-artifacts');
@@ -29,10 +29,6 @@ describe.skipIf(skip)('dashboard in a headless browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install -y chromium), ` +
-        'point BEEHIVE_CHROMIUM at a Chromium binary, or set BEEHIVE_SKIP_BROWSER=1 to skip the browser test');
-    }
     control = createMemoryControl();
     // Four simulated minutes of history with a burst, then one simulated second per 100 ms of test.
     let second = 0;
@@ -42,11 +38,7 @@ describe.skipIf(skip)('dashboard in a headless browser', () => {
     ticker = setInterval(() => { burstStep(control, second++); series.sample(); }, 100);
     admin = await startAdminServer({ control, port: 0, token: TOKEN, series });
     profileDir = mkdtempSync(join(tmpdir(), 'beehive-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+    context = await launchBrowser(profileDir, {
       viewport: { width: 1440, height: 1024 },
       deviceScaleFactor: 1,
     });
