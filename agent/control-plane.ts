@@ -23,7 +23,7 @@ export class ControlPlane {
     if (o.admin !== 'off') {
       try {
         const { host, port } = parseAdminAddress(o.admin);
-        this.admin = await startAdminServer({ control: this.agent, host, port, token: o.adminToken });
+        this.admin = await startAdminServer({ control: this.agent, host, port, token: o.adminToken, defaultMetrics: o.processMetrics });
         debug('agent', `admin API and dashboard on ${this.admin.url}`);
       } catch (err) {
         // A busy port must not take the app down: the agent runs without its admin API.
