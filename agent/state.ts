@@ -1,5 +1,5 @@
 /**
- * The shape of the agent's observable state (DESIGN.md §5): served by the admin API as
+ * The shape of the agent's observable state (docs/DESIGN.md §5): served by the admin API as
  * `GET /api/state`, written to `BEEHIVE_STATS_FILE` at exit, and read by the dashboard and the
  * Prometheus exporter. Changing a field name here is a breaking change for operators.
  */
