@@ -41,7 +41,7 @@ function pct(v) { return Math.round(v * 100) + '%'; }
 function text(id, v) { var e = $(id); if (e.textContent !== v) e.textContent = v; }
 
 function put(path, body) {
-  return fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token() },
+  return fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-beehive-client': 'dashboard', authorization: 'Bearer ' + token() },
     body: JSON.stringify(body) }).then(function (r) {
     return r.json().then(function (j) {
       if (!r.ok) throw new Error((j.error && j.error.message) || ('HTTP ' + r.status));
