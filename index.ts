@@ -40,7 +40,7 @@ export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
   return (require('./agent') as typeof import('./agent')).serverLock(key, fn);
 }
 
-/** The running agent's state (docs/admin-api.md), or undefined when no agent runs in this process. */
+/** The running agent's state (docs/DESIGN.md §5), or undefined when no agent runs in this process. */
 export function state(): import('./agent/state').AgentState | undefined {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./agent') as typeof import('./agent')).currentAgent()?.getState();
