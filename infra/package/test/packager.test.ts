@@ -42,6 +42,18 @@ describe('beehive package: artifact layout', () => {
     expect([...files.keys()].some((f) => f.startsWith('node_modules/beehive/dist/agent/'))).toBe(false);
   });
 
+  it('holds only what the worker runs: the pg unpacker of the proxy, not the proxy server or prom-client', () => {
+    const names = [...files.keys()];
+    expect(files.has('node_modules/beehive/dist/proxy/pack.js')).toBe(true);
+    expect(names.filter((f) => f.startsWith('node_modules/beehive/dist/proxy/')).sort()).toEqual([
+      'node_modules/beehive/dist/proxy/errors.js',
+      'node_modules/beehive/dist/proxy/pack.js',
+    ]);
+    for (const pkg of ['prom-client', 'bintrees', 'tdigest', '@opentelemetry/api', 'openwhisk', 'yauzl', 'yazl', 'acorn']) {
+      expect(names.some((f) => f.startsWith(`node_modules/${pkg}/`)), pkg).toBe(false);
+    }
+  });
+
   it('includes the production tree transitively, native addons, and nests a conflicting version', () => {
     expect(files.has('node_modules/fake-native/build/Release/addon.node')).toBe(true);
     expect(report.nativeAddons).toEqual(['node_modules/fake-native/build/Release/addon.node']);
