@@ -131,6 +131,21 @@ describe('start-up of node -r beehive/agent', () => {
     expect(q.stderr).toBe('');
   });
 
+  it('BEEHIVE_PROCESS_METRICS=1 adds the process metrics to /metrics', async () => {
+    const script = `
+      const b = require('./dist/index.js');
+      const t = setInterval(async () => {
+        const url = b.state()?.adminUrl;
+        if (!url) return;
+        clearInterval(t);
+        const text = await (await fetch(url + '/metrics')).text();
+        console.log(JSON.stringify([text.includes('process_cpu_user_seconds_total'), text.includes('beehive_info')]));
+        process.exit(0);
+      }, 20);`;
+    expect(JSON.parse((await run(script, { BEEHIVE_MODE: 'manual', BEEHIVE_QUIET: '1', BEEHIVE_PROCESS_METRICS: '1' })).stdout)).toEqual([true, true]);
+    expect(JSON.parse((await run(script, { BEEHIVE_MODE: 'manual', BEEHIVE_QUIET: '1' })).stdout)).toEqual([false, true]);
+  });
+
   it('a second configure() returns the running agent when it asks for nothing new, and refuses a change', async () => {
     const script = `
       const b = require('./dist/index.js');
