@@ -3,7 +3,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import type { Provider } from '../protocol';
 import { ExportTable } from '../gc';
-import { labelOf, resolveOptions, splitHostPort, type AgentOptions } from './config';
+import { originOf, resolveOptions, splitHostPort, type AgentOptions } from './config';
 import { ChannelServer } from './channel/server';
 import { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -56,8 +56,8 @@ export class Agent implements AgentControl {
   constructor(options: Partial<AgentOptions>) {
     this.options = resolveOptions(options);
     this.ratioNow = this.options.mode === 'always' ? 1 : this.options.ratio;
-    this.logEvent({ what: 'start', value: this.options.mode, by: labelOf(this.options, 'mode') });
-    this.logEvent({ what: 'ratio', value: this.ratioNow, by: this.options.mode === 'always' ? 'BEEHIVE_MODE=always' : labelOf(this.options, 'ratio') });
+    this.logEvent({ what: 'start', value: this.options.mode, by: originOf(this.options, 'mode') });
+    this.logEvent({ what: 'ratio', value: this.ratioNow, by: this.options.mode === 'always' ? 'mode always' : originOf(this.options, 'ratio') });
     this.dispatcher = new Dispatcher({
       options: this.options,
       exports: this.exports,

@@ -229,6 +229,11 @@ export function labelOf(o: AgentOptions, key: keyof AgentOptions): string {
   return sourcesOf(o)?.[key] ?? SPECS[key].env ?? `configure({ ${key} })`;
 }
 
+/** Where a value came from, for the event log: its variable, its configure() key, or 'default'. */
+export function originOf(o: AgentOptions, key: keyof AgentOptions): string {
+  return sourcesOf(o)?.[key] ?? 'default';
+}
+
 /** Whether `o` came out of `loadOptions`/`resolveOptions` (checked already). */
 export function isResolved(o: object): o is AgentOptions {
   return sourcesOf(o) !== undefined;
