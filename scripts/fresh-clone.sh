@@ -15,6 +15,10 @@ trap 'rm -rf "$work"' EXIT
 git clone -q --no-hardlinks "$src" "$work/beehive"
 
 mkdir -p "$work/bin" "$work/home" "$work/tmp"
+# As a clone anywhere else would be: readable by the `postgres` user the embedded PostgreSQL runs
+# as when started by root (mktemp makes 0700 folders).
+chmod 755 "$work"
+chmod 1777 "$work/tmp"
 IFS=: read -r -a dirs <<<"$PATH"
 for d in "${dirs[@]}"; do
   [ -d "$d" ] || continue
