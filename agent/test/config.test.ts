@@ -122,7 +122,14 @@ describe('start-up of node -r beehive/agent', () => {
 
   it('prints one summary line on stderr, which BEEHIVE_QUIET=1 silences', async () => {
     // The line comes once the admin API listens; the script waits for it, then exits.
-    const wait = 'const b = require("./dist/index.js"); const t = setInterval(() => { if (b.state()?.adminUrl) { clearInterval(t); setTimeout(() => process.exit(0), 50); } }, 20);';
+    // Manual mode prewarms the workers: the script waits for them too, then closes the agent.
+    const wait = `const b = require('./dist/index.js');
+      const t = setInterval(() => {
+        const s = b.state();
+        if (!s?.adminUrl || s.workers.length === 0 || s.workers.some((w) => w.state === 'starting')) return;
+        clearInterval(t);
+        require('./dist/agent').currentAgent().close().then(() => process.exit(0));
+      }, 20);`;
     const r = await run(wait, { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '0.5', BEEHIVE_WORKERS: '3' });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^beehive \d+\.\d+\.\d+: mode manual ratio 0\.5, platform local \(3 local worker processes\), dashboard http:\/\/127\.0\.0\.1:\d+\/ \(BEEHIVE_QUIET=1 hides this line\)\n$/);
@@ -140,6 +147,7 @@ describe('start-up of node -r beehive/agent', () => {
         clearInterval(t);
         const text = await (await fetch(url + '/metrics')).text();
         console.log(JSON.stringify([text.includes('process_cpu_user_seconds_total'), text.includes('beehive_info')]));
+        await require('./dist/agent').currentAgent().close();
         process.exit(0);
       }, 20);`;
     expect(JSON.parse((await run(script, { BEEHIVE_MODE: 'manual', BEEHIVE_QUIET: '1', BEEHIVE_PROCESS_METRICS: '1' })).stdout)).toEqual([true, true]);
@@ -153,7 +161,7 @@ describe('start-up of node -r beehive/agent', () => {
       console.log(b.configure({ mode: 'manual' }) === a);
       try { b.configure({ ratio: 0.5 }); } catch (e) { console.log(e.code + ' ' + e.message); }
       try { b.configure({ ratoi: 0.5 }); } catch (e) { console.log(e.code); }
-      process.exit(0);`;
+      a.close().then(() => process.exit(0));`;
     const r = await run(script, { BEEHIVE_MODE: 'manual', BEEHIVE_QUIET: '1' });
     const [same, changed, typo] = r.stdout.trim().split('\n');
     expect(same).toBe('true');
