@@ -363,6 +363,29 @@ export function checkStartup(o: AgentOptions, env: NodeJS.ProcessEnv = process.e
   }
 }
 
+/** The variable behind each option of the FaaS providers, for their messages (`options.memoryMB`). */
+const PROVIDER_VARIABLES: Record<'lambda' | 'openwhisk', Record<string, string>> = {
+  lambda: { functionName: 'BEEHIVE_LAMBDA_FUNCTION', qualifier: 'BEEHIVE_LAMBDA_FUNCTION', endpoint: 'BEEHIVE_LAMBDA_ENDPOINT', memoryMB: 'BEEHIVE_LAMBDA_MEMORY' },
+  openwhisk: {
+    apihost: 'BEEHIVE_OPENWHISK_APIHOST',
+    auth: 'BEEHIVE_OPENWHISK_AUTH',
+    action: 'BEEHIVE_OPENWHISK_ACTION',
+    namespace: 'BEEHIVE_OPENWHISK_NAMESPACE',
+    memoryMB: 'BEEHIVE_OPENWHISK_MEMORY',
+    ignoreCerts: 'BEEHIVE_OPENWHISK_IGNORE_CERTS',
+  },
+};
+const PRICE_VARIABLES: Record<string, string> = { perGbSecond: 'BEEHIVE_PRICE_GB_SECOND', perMillionRequests: 'BEEHIVE_PRICE_PER_MILLION_REQUESTS' };
+
+/**
+ * A FaaS provider's option error (it speaks of `options.memoryMB`, as its API does) as the
+ * configuration error of the variable the user set.
+ */
+export function providerConfigError(platform: 'lambda' | 'openwhisk', err: unknown): Error {
+  const message = String((err as Error)?.message ?? err).replace(/\boptions\.(?:prices\.)?([A-Za-z]+)/g, (whole, key: string) => PROVIDER_VARIABLES[platform][key] ?? PRICE_VARIABLES[key] ?? whole);
+  return ConfigErrors.INVALID(message, { cause: err });
+}
+
 export function splitHostPort(s: string): { host: string; port: number } {
   const m = HOST_PORT.exec(s)!;
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };

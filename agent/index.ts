@@ -1,5 +1,5 @@
 /** The agent facade: start it once per server process. */
-import { changedOptions, checkStartup, ConfigErrors, loadOptions, type AgentOptions } from './config';
+import { changedOptions, checkStartup, ConfigErrors, loadOptions, providerConfigError, type AgentOptions } from './config';
 import { Agent } from './agent';
 import { registerSelf } from './capture/module-index';
 import { withLock } from './locks';
@@ -42,6 +42,14 @@ export function start(overrides: Partial<AgentOptions> = {}, startedBy = 'config
   const options = loadOptions(overrides);
   checkStartup(options);
   const agent = new Agent(options);
+  if (options.platform !== 'local' && options.mode !== 'off') {
+    // The platform's settings are checked now, not at the first offload (which would fail them all).
+    try {
+      agent.provider();
+    } catch (err) {
+      throw providerConfigError(options.platform, err);
+    }
+  }
   Object.defineProperty(agent, kStartedBy, { value: startedBy });
   (globalThis as G)[kAgent] = agent;
   // Before the app loads its packages: what they are at load is what a worker's copy will be.

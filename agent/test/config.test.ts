@@ -120,6 +120,18 @@ describe('start-up of node -r beehive/agent', () => {
     expect(r.stderr.trim()).toBe('beehive: BEEHIVE_ERR_CONFIG_MISSING: incomplete configuration: BEEHIVE_PLATFORM=lambda needs BEEHIVE_LAMBDA_FUNCTION');
   });
 
+  it("stops on a platform setting the provider refuses, naming the variable, not the provider's option", async () => {
+    const lambda = { BEEHIVE_PLATFORM: 'lambda', BEEHIVE_LAMBDA_FUNCTION: 'worker:live', BEEHIVE_CALLBACK_URL: 'wss://app.example.com/beehive' };
+    const r = await run('console.log("app ran")', { ...lambda, BEEHIVE_LAMBDA_MEMORY: '64' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe('beehive: BEEHIVE_ERR_CONFIG_INVALID: invalid configuration: BEEHIVE_LAMBDA_MEMORY must be between 128 and 10240');
+    const ow = { BEEHIVE_PLATFORM: 'openwhisk', BEEHIVE_OPENWHISK_APIHOST: 'http://127.0.0.1:1', BEEHIVE_OPENWHISK_ACTION: 'beehive/w', BEEHIVE_OPENWHISK_AUTH: 'no-colon' };
+    const o = await run('console.log("app ran")', ow);
+    expect(o.code).toBe(1);
+    expect(o.stderr.trim()).toBe('beehive: BEEHIVE_ERR_CONFIG_INVALID: invalid configuration: BEEHIVE_OPENWHISK_AUTH must be an API key of the form uuid:key');
+  });
+
   it('prints one summary line on stderr, which BEEHIVE_QUIET=1 silences', async () => {
     // The line comes once the admin API listens; the script waits for it, then exits.
     // Manual mode prewarms the workers: the script waits for them too, then closes the agent.
