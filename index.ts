@@ -13,7 +13,12 @@ export { BeehiveError } from './protocol/errors';
 
 const kInvocation = Symbol.for('beehive.invocation');
 
-/** Starts (or returns) the agent with these options over the environment's. */
+/**
+ * Starts the agent with these options over the BEEHIVE_* variables, checked first: an unknown key,
+ * a bad value or an incomplete platform setting throws a BeehiveError (BEEHIVE_ERR_CONFIG_*)
+ * naming the key or variable. Called again once the agent runs, it returns the running agent when
+ * it asks for nothing different, and throws BEEHIVE_ERR_CONFIG_ALREADY_STARTED when it does.
+ */
 export function configure(options: Partial<AgentOptions> = {}): import('./agent/agent').Agent {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./agent') as typeof import('./agent')).start(options);
@@ -35,7 +40,7 @@ export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
   return (require('./agent') as typeof import('./agent')).serverLock(key, fn);
 }
 
-/** The running agent's state (DESIGN.md §5), or undefined when no agent runs in this process. */
+/** The running agent's state (docs/DESIGN.md §5), or undefined when no agent runs in this process. */
 export function state(): import('./agent/state').AgentState | undefined {
   const inv = (globalThis as Record<symbol, { failure?: Error } | undefined>)[kInvocation];
   if (inv) {

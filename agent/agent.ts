@@ -3,7 +3,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import type { Provider } from '../protocol';
 import { ExportTable } from '../gc';
-import { resolveOptions, splitHostPort, type AgentOptions } from './config';
+import { originOf, resolveOptions, splitHostPort, type AgentOptions } from './config';
 import { ChannelServer } from './channel/server';
 import { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -14,10 +14,13 @@ import { onAnyModuleLoad, onModuleLoad } from './instrument/loader';
 import { markModulesChanged } from './capture/module-index';
 import { LockManager } from './locks';
 import { createProvider } from './providers/create';
-import { Registry, Samples, type HandlerEntry } from './registry';
-import type { AgentControl, AgentState, HandlerMode, RequestCounters } from './state';
+import { DURATION_BUCKETS_S, Registry, Samples, type HandlerEntry } from './registry';
+import type { AgentControl, AgentState, ChangeSource, ControlEvent, HandlerMode, RequestCounters } from './state';
+import { productVersion } from './version';
 import { makePacker, type InvocationPacker } from './pg-pack';
 import { ControlPlane } from './control-plane';
+
+const EVENTS_KEPT = 200;
 
 /**
  * The agent inside the server process: instrumentation, dispatch, the channel and the worker pool.
@@ -47,10 +50,14 @@ export class Agent implements AgentControl {
     this.inFlight--;
   };
   private readonly totals = { requests: 0 };
+  /** Ratio and handler-mode changes, the latest EVENTS_KEPT (the dashboard's event log). */
+  private readonly events: ControlEvent[] = [];
 
   constructor(options: Partial<AgentOptions>) {
     this.options = resolveOptions(options);
     this.ratioNow = this.options.mode === 'always' ? 1 : this.options.ratio;
+    this.logEvent({ what: 'start', value: this.options.mode, by: originOf(this.options, 'mode') });
+    this.logEvent({ what: 'ratio', value: this.ratioNow, by: this.options.mode === 'always' ? 'mode always' : originOf(this.options, 'ratio') });
     this.dispatcher = new Dispatcher({
       options: this.options,
       exports: this.exports,
@@ -59,8 +66,9 @@ export class Agent implements AgentControl {
       provider: () => this.provider(),
       ratio: () => this.ratioNow,
       packer: (cap, shadow) => this.packer(cap, shadow),
-      onRequestDone: (_e, _where, ms) => {
+      onRequestDone: (e, where, ms) => {
         this.latency.add(ms);
+        (where === 'local' ? e.localHistogram : e.offloadHistogram).observe(ms);
       },
       inFlight: (d) => {
         this.inFlight += d;
@@ -185,7 +193,15 @@ export class Agent implements AgentControl {
     const handlers = this.registry.all.map((h) => h.stats());
     const sum = (k: keyof RequestCounters) => handlers.reduce((n, h) => n + h[k], 0);
     const ps = this.providerInst?.stats();
+    const byKind: Record<string, number> = {};
+    for (const h of handlers) for (const [k, n] of Object.entries(h.failuresByKind ?? {})) byKind[k] = (byKind[k] ?? 0) + n;
+    // The local pool knows which of its processes run an invocation; a FaaS platform does not say,
+    // but each invocation in flight holds one instance.
+    const workersBusy = this.options.platform === 'local' ? (ps?.workers ?? []).filter((w) => w.state === 'busy').length : this.invocations.size;
     return {
+      version: productVersion(),
+      durationBuckets: DURATION_BUCKETS_S,
+      events: this.events.slice(),
       mode: this.options.mode,
       ratio: this.ratioNow,
       platform: this.options.platform,
@@ -202,7 +218,13 @@ export class Agent implements AgentControl {
         fallbacks: sum('fallbacks'),
         failures: sum('failures'),
         reexecuted: sum('reexecuted'),
+        conflicts: sum('conflicts'),
+        diverged: sum('diverged'),
+        failuresByKind: byKind,
         inFlight: this.inFlight,
+        workersBusy,
+        invocations: ps?.invocations ?? 0,
+        coldStarts: ps?.cold ?? 0,
         queued: ps?.queued ?? 0,
         elu: this.signals.elu,
         loopDelayP99: this.signals.loopDelayP99,
@@ -212,16 +234,25 @@ export class Agent implements AgentControl {
     };
   }
 
-  setRatio(ratio: number): void {
+  setRatio(ratio: number, source?: ChangeSource): void {
     if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new RangeError('ratio must be a number from 0 to 1');
+    const from = this.ratioNow;
     this.ratioNow = ratio;
+    if (ratio !== from) this.logEvent({ what: 'ratio', value: ratio, from, by: source?.by ?? 'code', ...(source?.remote ? { remote: source.remote } : {}) });
   }
 
-  setHandlerMode(id: string, mode: HandlerMode): boolean {
+  setHandlerMode(id: string, mode: HandlerMode, source?: ChangeSource): boolean {
     const h = this.registry.get(id);
     if (!h) return false;
+    const from = h.mode;
     h.mode = mode;
+    if (mode !== from) this.logEvent({ what: 'handler-mode', handler: id, value: mode, from, by: source?.by ?? 'code', ...(source?.remote ? { remote: source.remote } : {}) });
     return true;
+  }
+
+  private logEvent(e: Omit<ControlEvent, 'at'>): void {
+    this.events.push({ at: new Date().toISOString(), ...e });
+    if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);
   }
 
   writeStatsFile(): void {

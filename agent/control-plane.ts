@@ -23,7 +23,7 @@ export class ControlPlane {
     if (o.admin !== 'off') {
       try {
         const { host, port } = parseAdminAddress(o.admin);
-        this.admin = await startAdminServer({ control: this.agent, host, port, token: o.adminToken });
+        this.admin = await startAdminServer({ control: this.agent, host, port, token: o.adminToken, defaultMetrics: o.processMetrics });
         debug('agent', `admin API and dashboard on ${this.admin.url}`);
       } catch (err) {
         // A busy port must not take the app down: the agent runs without its admin API.
@@ -36,15 +36,19 @@ export class ControlPlane {
   private startAuto(): void {
     const o = this.agent.options;
     this.controller = startController({
-      ...controllerHooks(this.agent, {
-        prewarm: (n) => void this.agent.provider().prewarm(n).catch(() => {}),
-        // The dispatcher reads a handler's own ratio before the global one.
-        setHandlerRatios: (ratios) => {
-          for (const e of this.agent.registry.all) e.ratio = ratios[e.id] ?? 0;
+      // The controller's changes are logged as its own in the event log.
+      ...controllerHooks(
+        { getState: () => this.agent.getState(), setRatio: (r) => this.agent.setRatio(r, { by: 'controller' }), setHandlerMode: (id, m) => this.agent.setHandlerMode(id, m, { by: 'controller' }) },
+        {
+          prewarm: (n) => void this.agent.provider().prewarm(n).catch(() => {}),
+          // The dispatcher reads a handler's own ratio before the global one.
+          setHandlerRatios: (ratios) => {
+            for (const e of this.agent.registry.all) e.ratio = ratios[e.id] ?? 0;
+          },
+          // Local workers are a fixed pool; FaaS platforms scale out (their throttling shows as queueing).
+          workerSlots: o.platform === 'local' ? o.workers : Infinity,
         },
-        // Local workers are a fixed pool; FaaS platforms scale out (their throttling shows as queueing).
-        workerSlots: o.platform === 'local' ? o.workers : Infinity,
-      }),
+      ),
       periodMs: 250,
     });
     this.controller.on('error', (err) => debug('agent', `controller: ${(err as Error).message}`));

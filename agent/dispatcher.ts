@@ -294,7 +294,7 @@ export class Dispatcher {
       return;
     }
     if (e?.code === 'BEEHIVE_ERR_CHANNEL_CONFLICT') entry.conflicts++;
-    else entry.failures++;
+    else entry.noteFailure(err);
     entry.reexecuted++;
     debug('agent', `${entry.id}: offload failed (${e?.code}: ${e?.message}); running locally`);
   }

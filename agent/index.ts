@@ -1,12 +1,13 @@
 /** The agent facade: start it once per server process. */
-import { optionsFromEnv, type AgentOptions } from './config';
+import { changedOptions, checkStartup, ConfigErrors, loadOptions, providerConfigError, type AgentOptions } from './config';
 import { Agent } from './agent';
 import { registerSelf } from './capture/module-index';
 import { withLock } from './locks';
 import { installPackageStateHook, warmUpCapture } from './capture/closure';
+import { productVersion } from './version';
 
 export { Agent } from './agent';
-export { resolveOptions, optionsFromEnv, defaults, type AgentOptions } from './config';
+export { resolveOptions, optionsFromEnv, loadOptions, checkStartup, defaults, ConfigErrors, ENV_VARIABLES, type AgentOptions } from './config';
 export type * from './state';
 
 const kAgent = Symbol.for('beehive.agent');
@@ -16,11 +17,40 @@ export function currentAgent(): Agent | undefined {
   return (globalThis as G)[kAgent];
 }
 
-/** Starts the agent (idempotent): environment first, then `overrides`. */
-export function start(overrides: Partial<AgentOptions> = {}): Agent {
+const kStartedBy = Symbol.for('beehive.startedBy');
+
+/**
+ * Starts the agent: the environment first, then `overrides` (configure() keys). Options are
+ * checked before anything starts; errors are BeehiveErrors with BEEHIVE_ERR_CONFIG_* codes. Once
+ * started, calling it again with nothing new returns the running agent; asking for a different
+ * value is an error (options cannot change under a running agent: the admin API changes the ratio
+ * and handler modes).
+ */
+export function start(overrides: Partial<AgentOptions> = {}, startedBy = 'configure()'): Agent {
   const existing = currentAgent();
-  if (existing) return existing;
-  const agent = new Agent({ ...optionsFromEnv(), ...overrides });
+  if (existing) {
+    const changed = changedOptions(existing.options, overrides);
+    if (changed.length > 0) {
+      const by = (existing as unknown as Record<symbol, string>)[kStartedBy];
+      throw ConfigErrors.ALREADY_STARTED(
+        `started by ${by}, it cannot take configure({ ${changed.join(', ')} }) now: call configure() once, before the app loads its framework ` +
+          '(and without node -r beehive/agent), or change the ratio and handler modes through the admin API',
+      );
+    }
+    return existing;
+  }
+  const options = loadOptions(overrides);
+  checkStartup(options);
+  const agent = new Agent(options);
+  if (options.platform !== 'local' && options.mode !== 'off') {
+    // The platform's settings are checked now, not at the first offload (which would fail them all).
+    try {
+      agent.provider();
+    } catch (err) {
+      throw providerConfigError(options.platform, err);
+    }
+  }
+  Object.defineProperty(agent, kStartedBy, { value: startedBy });
   (globalThis as G)[kAgent] = agent;
   // Before the app loads its packages: what they are at load is what a worker's copy will be.
   if (agent.options.mode !== 'off') installPackageStateHook();
@@ -56,13 +86,29 @@ export function start(overrides: Partial<AgentOptions> = {}): Agent {
       }
     }, 50).unref();
   }
-  agent.startControlPlane().catch((err) => process.emitWarning(`BeeHive control plane: ${(err as Error).message}`));
+  agent
+    .startControlPlane()
+    .then(() => {
+      if (!agent.options.quiet) process.stderr.write(startupLine(agent) + '\n');
+    })
+    .catch((err) => process.emitWarning(`BeeHive control plane: ${(err as Error).message}`));
   if (agent.options.mode === 'always' || agent.options.mode === 'manual') {
     agent.prewarm().catch(() => {
       /* a cold start on the first offload then */
     });
   }
   return agent;
+}
+
+/** The one line the agent prints at start (dd-trace and OpenTelemetry print one too): what it is doing. */
+export function startupLine(agent: Agent): string {
+  const o = agent.options;
+  const workers =
+    o.platform === 'local' ? `${o.workers} local worker process${o.workers === 1 ? '' : 'es'}` :
+    o.platform === 'lambda' ? `Lambda function ${process.env.BEEHIVE_LAMBDA_FUNCTION}` : `OpenWhisk action ${process.env.BEEHIVE_OPENWHISK_ACTION}`;
+  const admin = o.admin === 'off' ? 'admin off' : agent.control.admin ? `dashboard ${agent.control.admin.url}/` : `admin not started on ${o.admin}`;
+  const ratio = o.mode === 'manual' ? ` ratio ${o.ratio}` : '';
+  return `beehive ${productVersion()}: mode ${o.mode}${ratio}, platform ${o.platform} (${workers}), ${admin} (BEEHIVE_QUIET=1 hides this line)`;
 }
 
 /** beehive.lock on the server. */

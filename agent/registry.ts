@@ -1,4 +1,40 @@
-import type { HandlerMode, HandlerPhase, HandlerStats, LatencySummary } from './state';
+import type { HandlerMode, HandlerPhase, HandlerStats, HistogramCounts, LatencySummary } from './state';
+
+/**
+ * Upper bounds (seconds) of the request-duration histogram buckets: from a fast local handler to
+ * an invocation at the default 30 s timeout. Fixed, so that series of every server aggregate.
+ */
+export const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+
+/** Counts per bucket of a fixed-bucket histogram, cheap enough for every request (a few compares). */
+export class LatencyHistogram {
+  private readonly counts = new Array<number>(DURATION_BUCKETS_S.length + 1).fill(0);
+  private sumS = 0;
+  private n = 0;
+  observe(ms: number): void {
+    const s = ms / 1000;
+    let i = 0;
+    while (i < DURATION_BUCKETS_S.length && s > DURATION_BUCKETS_S[i]) i++;
+    this.counts[i]++;
+    this.sumS += s;
+    this.n++;
+  }
+  /** Cumulative counts per bound (the last one is +Inf = count), as Prometheus exposes them. */
+  snapshot(): HistogramCounts {
+    let acc = 0;
+    return { cumulative: this.counts.map((c) => (acc += c)), sum: this.sumS, count: this.n };
+  }
+}
+
+/** The failure kind of an offload error: the provider's `kind`, else the area of its code. */
+export function failureKind(err: unknown): string {
+  const e = err as { kind?: unknown; code?: unknown } | undefined;
+  if (typeof e?.kind === 'string') return e.kind;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/_TIMEOUT$/.test(code)) return 'timeout';
+  const area = /^BEEHIVE_ERR_([A-Z]+)_/.exec(code)?.[1];
+  return area ? area.toLowerCase() : 'other';
+}
 
 /** A bounded sample of values for p50/p99 (latest N; enough for a dashboard and a stats file). */
 export class Samples {
@@ -37,10 +73,22 @@ export class HandlerEntry {
   failures = 0;
   reexecuted = 0;
   conflicts = 0;
+  /** Shadow runs whose result differed from the local run's (each mismatch sets shadowDiff). */
+  diverged = 0;
+  readonly failuresByKind: Record<string, number> = {};
   cpuSelfMs = 0;
   /** This handler's own offloading ratio (the burst controller's); unset: the global ratio. */
   ratio?: number;
-  shadowDiff?: HandlerStats['shadowDiff'];
+  private lastDiff?: HandlerStats['shadowDiff'];
+  get shadowDiff(): HandlerStats['shadowDiff'] {
+    return this.lastDiff;
+  }
+  set shadowDiff(d: HandlerStats['shadowDiff']) {
+    if (d) this.diverged++;
+    this.lastDiff = d;
+  }
+  readonly localHistogram = new LatencyHistogram();
+  readonly offloadHistogram = new LatencyHistogram();
   readonly profile = new Samples();
   readonly localLatency = new Samples();
   readonly offloadLatency = new Samples();
@@ -59,6 +107,13 @@ export class HandlerEntry {
     readonly expressMajor: number,
   ) {
     this.id = `${method} ${route}`;
+  }
+
+  /** A failed offload (the request then runs locally): counted, and by kind. */
+  noteFailure(err: unknown): void {
+    this.failures++;
+    const k = failureKind(err);
+    this.failuresByKind[k] = (this.failuresByKind[k] ?? 0) + 1;
   }
 
   /** The full route is known at the first request (a router's mount path is not known before). */
@@ -87,9 +142,13 @@ export class HandlerEntry {
       fallbacks: this.fallbacks,
       failures: this.failures,
       reexecuted: this.reexecuted,
+      conflicts: this.conflicts,
+      diverged: this.diverged,
+      failuresByKind: { ...this.failuresByKind },
       ...(this.reason ? { reason: this.reason } : {}),
       profile: { count: p.count, totalMs: this.profile.sum, meanMs: p.mean, cpuSelfMs: this.cpuSelfMs },
       latency: { local: this.localLatency.summary(), offloaded: this.offloadLatency.summary() },
+      histogram: { local: this.localHistogram.snapshot(), offloaded: this.offloadHistogram.snapshot() },
       ...(this.shadowDiff ? { shadowDiff: this.shadowDiff } : {}),
       shadowInFlight: this.shadowInFlight,
       cost: { ...this.cost },

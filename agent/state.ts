@@ -1,5 +1,5 @@
 /**
- * The shape of the agent's observable state (DESIGN.md §5): served by the admin API as
+ * The shape of the agent's observable state (docs/DESIGN.md §5): served by the admin API as
  * `GET /api/state`, written to `BEEHIVE_STATS_FILE` at exit, and read by the dashboard and the
  * Prometheus exporter. Changing a field name here is a breaking change for operators.
  */
@@ -23,8 +23,22 @@ export interface RequestCounters {
   offloaded: number;
   shadow: number;
   fallbacks: number;
+  /** Offloads that failed (by kind in `failuresByKind`); each request then ran locally. */
   failures: number;
+  /** Offloaded requests run again on the server: failures and conflicts. */
   reexecuted: number;
+  /** Offloads whose commit met newer server state (first committer wins); run again locally. */
+  conflicts: number;
+  /** Shadow runs whose result differed from the local run's: the handler is held local. */
+  diverged: number;
+}
+
+/** A fixed-bucket latency histogram: cumulative counts per bound of `durationBuckets` (last: +Inf). */
+export interface HistogramCounts {
+  cumulative: number[];
+  /** Seconds. */
+  sum: number;
+  count: number;
 }
 
 /** Billed FaaS time and its estimated price. */
@@ -50,6 +64,10 @@ export interface HandlerStats extends RequestCounters {
   /** Profile: accumulated and mean wall time and CPU self time of local runs, in ms. */
   profile: { count: number; totalMs: number; meanMs: number; cpuSelfMs: number };
   latency: { local: LatencySummary; offloaded: LatencySummary };
+  /** Request durations, for aggregatable metrics (bounds in `AgentState.durationBuckets`). */
+  histogram?: { local: HistogramCounts; offloaded: HistogramCounts };
+  /** Failed offloads by kind: the provider's (timeout, crash, throttled...) or the error's area (channel, worker...). */
+  failuresByKind?: Record<string, number>;
   /** Last shadow mismatch, shown by the dashboard. */
   shadowDiff?: { at: string; paths: string[]; local: unknown; offloaded: unknown };
   /** A shadow run of this handler is under way. */
@@ -70,6 +88,13 @@ export interface WorkerStats {
 export interface AgentTotals extends RequestCounters {
   requests: number;
   inFlight: number;
+  /** Workers running an invocation now: busy local processes, or FaaS invocations in flight. */
+  workersBusy?: number;
+  /** FaaS (or local pool) invocations, and how many of them started a new instance. */
+  invocations?: number;
+  coldStarts?: number;
+  /** Failed offloads by kind, summed over the handlers. */
+  failuresByKind?: Record<string, number>;
   /** Offloaded requests waiting for a free worker (local platform). */
   queued?: number;
   /** Event-loop utilisation of the server, 0..1, over the last control period. */
@@ -92,13 +117,39 @@ export interface AgentState {
   totals: AgentTotals;
   /** Where the admin API and dashboard listen, when they do. */
   adminUrl?: string;
+  /** Upper bounds in seconds of the `histogram` buckets of every handler. */
+  durationBuckets?: readonly number[];
+  /** The product version. */
+  version?: string;
+  /** Ratio and mode changes, latest last (who, when, from where). */
+  events?: ControlEvent[];
+}
+
+/** One change of the ratio or of a mode, as the event log of the dashboard shows it. */
+export interface ControlEvent {
+  at: string;
+  what: 'ratio' | 'handler-mode' | 'start';
+  /** e.g. 0.4, or 'always' for a handler. */
+  value: number | string;
+  from?: number | string;
+  handler?: string;
+  /** 'admin' (the API, with the token), 'controller', 'configure', 'env'. */
+  by: string;
+  /** The admin client's address, when the change came through the API. */
+  remote?: string;
+}
+
+/** Who asked for a change, for the event log. */
+export interface ChangeSource {
+  by: string;
+  remote?: string;
 }
 
 /** What the admin API, the dashboard and the controller may do to a running agent. */
 export interface AgentControl {
   getState(): AgentState;
   /** Sets the global ratio (0..1). In auto mode the controller takes over again at its next period. */
-  setRatio(ratio: number): void;
+  setRatio(ratio: number, source?: ChangeSource): void;
   /** Returns false for an unknown handler id. */
-  setHandlerMode(id: string, mode: HandlerMode): boolean;
+  setHandlerMode(id: string, mode: HandlerMode, source?: ChangeSource): boolean;
 }

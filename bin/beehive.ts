@@ -5,13 +5,18 @@
  * for the packager and the other way round.
  */
 import { commandNames, loadCommand, UsageError } from './commands/registry';
+import { productVersion } from '../agent/version';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`beehive ${productVersion()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const lines = ['usage: beehive <command> [options]', '', 'commands:'];
     for (const n of commandNames) lines.push(`  ${n.padEnd(10)} ${loadCommand(n).summary}`);
-    lines.push('', "Run 'beehive <command> --help' for a command's options.");
+    lines.push('', "Run 'beehive <command> --help' for a command's options, 'beehive --version' for the version.");
     process.stdout.write(lines.join('\n') + '\n');
     return name ? 0 : 2;
   }

@@ -21,7 +21,7 @@ export function registerUnpacker(name: string, fn: Unpacker): void {
 function builtin(name: string, requirePg: () => unknown): Unpacker | undefined {
   if (name !== 'pg.Client' && name !== 'pg.Pool') return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { unpackPg } = require('../proxy') as typeof import('../proxy');
+  const { unpackPg } = require('../proxy/pack') as typeof import('../proxy/pack');
   return (record) => unpackPg(record, { pg: requirePg() });
 }
 

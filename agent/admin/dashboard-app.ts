@@ -19,7 +19,14 @@ var $ = function (id) { return document.getElementById(id); };
   }
 })();
 function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
-function showTokenState() { $('token').placeholder = token() ? 'token saved \u2713' : 'admin token'; }
+// Without a token every change would be refused: the controls say so instead of looking usable.
+function showTokenState() {
+  var has = !!token();
+  $('token').placeholder = has ? 'token saved \u2713' : 'admin token';
+  $('ratio').disabled = !has;
+  Array.prototype.forEach.call(document.querySelectorAll('#handlers select'), function (s) { if (!s.dataset.busy) s.disabled = !has; });
+  if (!has) text('ratio-hint', 'read only: enter the admin token (BEEHIVE_ADMIN_TOKEN) to change the ratio or a mode');
+}
 
 function toast(text, isError) {
   var t = $('toast');
@@ -41,7 +48,7 @@ function pct(v) { return Math.round(v * 100) + '%'; }
 function text(id, v) { var e = $(id); if (e.textContent !== v) e.textContent = v; }
 
 function put(path, body) {
-  return fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token() },
+  return fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-beehive-client': 'dashboard', authorization: 'Bearer ' + token() },
     body: JSON.stringify(body) }).then(function (r) {
     return r.json().then(function (j) {
       if (!r.ok) throw new Error((j.error && j.error.message) || ('HTTP ' + r.status));
@@ -55,6 +62,17 @@ function renderKpis(s) {
   var t = s.totals;
   text('mode', s.mode); text('platform', s.platform);
   text('k-ratio', pct(s.ratio));
+  // What actually ran on workers: the ratio only applies to live, selected handlers.
+  var served = (last.localRps || 0) + (last.offloadedRps || 0);
+  text('k-ratio-sub', served > 0 ? pct((last.offloadedRps || 0) / served) + ' of requests offloaded now' : 'no requests now');
+  text('k-reexec', fmt(last.reexecutedPs || 0));
+  $('k-reexec').className = 'value' + ((last.reexecutedPs || 0) > 0 ? ' warn' : '');
+  text('k-reexec-sub', fmt(t.reexecuted || 0, 0) + ' total \u00b7 ' + fmt(t.conflicts || 0, 0) + ' conflicts \u00b7 ' + fmt(t.diverged || 0, 0) + ' diverged');
+  text('k-failures', fmt(t.failures, 0));
+  $('k-failures').className = 'value' + ((last.failuresPs || 0) > 0 ? ' bad' : '');
+  text('k-failures-sub', kinds(t.failuresByKind) || 'none');
+  text('k-cold', fmt(t.coldStarts || 0, 0));
+  text('k-cold-sub', 'of ' + fmt(t.invocations || 0, 0) + ' invocations');
   text('k-rps', fmt((last.localRps || 0) + (last.offloadedRps || 0)));
   text('k-rps-sub', fmt(last.localRps || 0) + ' local \u00b7 ' + fmt(last.offloadedRps || 0) + ' offloaded');
   text('k-p99', fmtMs(t.latency.p99));
@@ -64,18 +82,46 @@ function renderKpis(s) {
   $('k-elu').className = 'value' + (t.elu > 0.9 ? ' bad' : t.elu > 0.7 ? ' warn' : '');
   text('k-elu-sub', 'loop delay p99 ' + fmtMs(t.loopDelayP99));
   text('k-inflight', fmt(t.inFlight, 0));
-  var busy = s.workers.filter(function (w) { return w.state === 'busy'; }).length;
+  var busy = t.workersBusy !== undefined ? t.workersBusy : s.workers.filter(function (w) { return w.state === 'busy'; }).length;
   var starting = s.workers.filter(function (w) { return w.state === 'starting'; }).length;
-  text('k-workers', busy + ' / ' + s.workers.length);
-  text('k-workers-sub', 'busy / total' + (starting ? ' \u00b7 ' + starting + ' starting' : ''));
+  if (s.platform === 'local') {
+    text('k-workers', busy + ' / ' + s.workers.length);
+    text('k-workers-sub', 'busy / total' + (starting ? ' \u00b7 ' + starting + ' starting' : ''));
+  } else {
+    // A FaaS platform reports no idle instances: busy = invocations in flight.
+    text('k-workers', String(busy));
+    text('k-workers-sub', 'busy (invocations in flight) \u00b7 ' + s.workers.length + ' instances seen');
+  }
   var by = function (p) { return s.handlers.filter(function (h) { return h.phase === p; }).length; };
   text('k-handlers', by('live') + ' live');
   text('k-handlers-sub', by('shadow') + ' shadow \u00b7 ' + s.handlers.length + ' total');
   text('k-cost', fmtUsd(t.cost.usd));
   text('k-cost-sub', fmt(t.cost.gbSeconds, 2) + ' GB-s billed');
   if (!ratioBusy) { $('ratio').value = String(Math.round(s.ratio * 100)); text('ratio-value', pct(s.ratio)); }
-  text('ratio-hint', s.mode === 'auto' ? 'auto mode: the burst controller may change the ratio again at its next period'
+  if (token()) text('ratio-hint', s.mode === 'auto' ? 'auto mode: the burst controller may change the ratio again at its next period'
     : s.mode === 'manual' ? 'manual mode: the ratio stays where you set it' : 'mode ' + s.mode);
+}
+function kinds(byKind) {
+  return Object.keys(byKind || {}).filter(function (k) { return byKind[k] > 0; })
+    .sort(function (a, b) { return byKind[b] - byKind[a]; }).map(function (k) { return k + ' ' + fmt(byKind[k], 0); }).join(' \u00b7 ');
+}
+function pair(l) { return l && l.count ? fmtMs(l.p50) + ' / ' + fmtMs(l.p99) : '\u2013'; }
+function renderEvents(s) {
+  var body = $('events'), list = (s.events || []).slice(-12).reverse();
+  var key = list.map(function (e) { return e.at + e.what + e.value; }).join('|');
+  if (body.dataset.key === key) return;
+  body.dataset.key = key;
+  while (body.firstChild) body.removeChild(body.firstChild);
+  list.forEach(function (e) {
+    var tr = document.createElement('tr');
+    var what = e.what === 'handler-mode' ? 'mode of ' + e.handler : e.what === 'start' ? 'agent started' : 'ratio';
+    var show = function (v) { return typeof v === 'number' ? pct(v) : String(v); };
+    var change = e.what === 'start' ? 'mode ' + e.value : (e.from !== undefined ? show(e.from) + ' \u2192 ' : '') + show(e.value);
+    [new Date(e.at).toLocaleTimeString(), what, change, e.by, e.remote || ''].forEach(function (v, i) {
+      var td = document.createElement('td'); td.textContent = v; if (i === 0) td.className = 'num'; tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
 }
 
 function cell(tr, i, cls) {
@@ -96,26 +142,30 @@ function renderHandlers(s) {
       var sel = document.createElement('select');
       sel.setAttribute('aria-label', 'mode of ' + h.id);
       ['auto', 'off', 'always'].forEach(function (m) { var o = document.createElement('option'); o.value = m; o.textContent = m; sel.appendChild(o); });
+      sel.disabled = !token();
       sel.addEventListener('change', function () {
-        sel.disabled = true;
+        sel.disabled = true; sel.dataset.busy = '1';
         put('/api/handlers/' + encodeURIComponent(h.id), { mode: sel.value })
           .then(function (r) { toast(h.id + ': mode ' + r.mode); }, function (e) { toast(e.message, true); })
-          .then(function () { sel.disabled = false; poll(); });
+          .then(function () { delete sel.dataset.busy; sel.disabled = !token(); poll(); });
       });
       cell(tr, 1).appendChild(sel);
     }
     delete rows[h.id];
     if (body.children[index] !== tr) body.insertBefore(tr, body.children[index] || null);
     var select = tr.querySelector('select');
-    if (!select.disabled && document.activeElement !== select) select.value = h.mode;
+    if (!select.dataset.busy && document.activeElement !== select) select.value = h.mode;
     var badge = cell(tr, 2).firstChild || cell(tr, 2).appendChild(document.createElement('span'));
     badge.className = 'badge ' + h.phase; badge.textContent = h.phase;
     cell(tr, 3).textContent = h.selected ? '\u2713' : '';
-    [h.local, h.offloaded, h.shadow, h.fallbacks, h.failures].forEach(function (v, k) { cell(tr, 4 + k, 'num').textContent = fmt(v, 0); });
-    cell(tr, 9, 'num').textContent = h.profile.count ? fmtMs(h.profile.meanMs) : '\u2013';
-    var reason = cell(tr, 10, 'reason');
+    [h.local, h.offloaded, h.shadow, h.reexecuted, h.conflicts || 0, h.diverged || 0].forEach(function (v, k) { cell(tr, 4 + k, 'num').textContent = fmt(v, 0); });
+    var fk = cell(tr, 10, h.failures ? 'reason' : 'muted');
+    fk.textContent = h.failures ? kinds(h.failuresByKind) || fmt(h.failures, 0) : '0';
+    cell(tr, 11, 'num').textContent = pair(h.latency.local);
+    cell(tr, 12, 'num').textContent = pair(h.latency.offloaded);
+    var reason = cell(tr, 13, 'reason');
     reason.textContent = h.reason || '';
-    var diff = cell(tr, 11, 'diff');
+    var diff = cell(tr, 14, 'diff');
     diff.textContent = h.shadowDiff ? h.shadowDiff.paths.join(', ') + ' (' + new Date(h.shadowDiff.at).toLocaleTimeString() + ')' : '';
     diff.title = h.shadowDiff ? 'local: ' + JSON.stringify(h.shadowDiff.local) + '\noffloaded: ' + JSON.stringify(h.shadowDiff.offloaded) : '';
   });
@@ -147,7 +197,8 @@ function renderCharts() {
   chart('c-load', [{ values: series('elu'), color: '#475569', fill: true }], { yMax: 1, fmt: pct });
   chart('c-workers', [{ values: series('workersTotal'), color: '#94a3b8', step: true }, { values: series('workersBusy'), color: '#1f9d63', step: true, fill: true }],
     { integer: true, fmt: int });
-  chart('c-fallbacks', [{ values: series('fallbacksPs'), color: '#f97316', fill: true }, { values: series('failuresPs'), color: '#d92d20' }]);
+  chart('c-fallbacks', [{ values: series('reexecutedPs'), color: '#f97316', fill: true }, { values: series('failuresPs'), color: '#d92d20' },
+    { values: series('conflictsPs'), color: '#8a5cf5', dash: '4 3' }]);
   chart('c-shadow', [{ values: series('liveHandlers'), color: '#1f9d63', step: true }, { values: series('shadowHandlers'), color: '#8a5cf5', step: true, fill: true }],
     { integer: true, fmt: int });
   chart('c-cost', [{ values: series('costUsd'), color: '#1f9d63', fill: true }], { fmt: function (v) { return v === 0 ? '0' : '$' + Number(v.toPrecision(2)); } });
@@ -166,7 +217,7 @@ function poll() {
       res[1].points.forEach(function (p) { points.push(p); lastT = p.t; });
       var cut = (lastT || 0) - KEEP_MS;
       while (points.length && points[0].t < cut) points.shift();
-      renderKpis(state); renderHandlers(state); renderCharts();
+      renderKpis(state); renderHandlers(state); renderEvents(state); renderCharts();
       setConnected(true);
     }, function () { setConnected(false); })
     .then(function () { inFlight = false; });

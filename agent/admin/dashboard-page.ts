@@ -47,12 +47,13 @@ export const dashboardHtml = `<!doctype html>
 </header>
 <main>
   <section class="kpis">
-    ${kpi('ratio', 'Offload ratio', false)}${kpi('rps', 'Requests / s')}${kpi('p99', 'Latency p99')}${kpi('elu', 'Event loop')}
+    ${kpi('ratio', 'Offload ratio')}${kpi('rps', 'Requests / s')}${kpi('p99', 'Latency p99')}${kpi('elu', 'Event loop')}
+    ${kpi('reexec', 'Re-executed / s')}${kpi('failures', 'Failed offloads')}${kpi('cold', 'Cold starts')}
     ${kpi('inflight', 'In flight', false)}${kpi('workers', 'Workers')}${kpi('handlers', 'Handlers')}${kpi('cost', 'FaaS cost')}
   </section>
   <section class="card control">
     <h2 style="margin:0">Offloading ratio</h2>
-    <input type="range" id="ratio" min="0" max="100" step="1" value="0" aria-label="offloading ratio">
+    <input type="range" id="ratio" min="0" max="100" step="1" value="0" aria-label="offloading ratio" disabled>
     <span class="ratio" id="ratio-value">–</span>
     <span class="hint" id="ratio-hint"></span>
     <span class="spacer"></span>
@@ -64,16 +65,22 @@ export const dashboardHtml = `<!doctype html>
     ${chart('c-ratio', 'Offload ratio', [['ratio', 'var(--offloaded)']])}
     ${chart('c-load', 'Event-loop utilisation', [['ELU', '#475569']])}
     ${chart('c-workers', 'Workers', [['busy', 'var(--ok)'], ['total', '#94a3b8']])}
-    ${chart('c-fallbacks', 'Fallbacks / s', [['fallbacks', '#f97316'], ['failures', 'var(--bad)']])}
+    ${chart('c-fallbacks', 'Re-run / s', [['re-executed', '#f97316'], ['failures', 'var(--bad)'], ['conflicts', '#8a5cf5', true]])}
     ${chart('c-shadow', 'Shadow status', [['live', 'var(--ok)'], ['in shadow', 'var(--shadow)']])}
     ${chart('c-cost', 'FaaS cost (cumulative)', [['USD', 'var(--ok)']])}
   </section>
   <section class="card">
     <h2>Handlers</h2>
     <div class="table-wrap"><table><thead><tr><th>Handler</th><th>Mode</th><th>Phase</th><th>Sel.</th><th class="num">Local</th><th class="num">Offloaded</th>
-    <th class="num">Shadow</th><th class="num">Fallbacks</th><th class="num">Failures</th><th class="num">Mean</th><th>Not offloadable because</th><th>Last shadow diff</th></tr></thead>
+    <th class="num">Shadow</th><th class="num">Re-executed</th><th class="num">Conflicts</th><th class="num">Diverged</th><th>Failures by kind</th>
+    <th class="num">Local p50 / p99</th><th class="num">Offloaded p50 / p99</th><th>Not offloadable because</th><th>Last shadow diff</th></tr></thead>
     <tbody id="handlers"></tbody></table></div>
     <p class="hint" id="no-handlers" hidden>No candidate handlers yet: they appear after their first request.</p>
+  </section>
+  <section class="card">
+    <h2>Changes: ratio and modes</h2>
+    <div class="table-wrap"><table><thead><tr><th>When</th><th>What</th><th>Change</th><th>By</th><th>From</th></tr></thead>
+    <tbody id="events"></tbody></table></div>
   </section>
 </main>
 <div class="toast" id="toast" role="status" aria-live="polite"></div>

@@ -1,11 +1,15 @@
 /**
  * Prometheus exposition of the agent's state (`GET /metrics`). Everything is read from
  * `control.getState()` when scraped (collect-on-scrape), so the request path never touches
- * prom-client. A private Registry keeps our series out of the app's own default registry.
- * Names are documented in docs/metrics.md.
+ * prom-client: it only bumps the agent's own fixed-bucket histograms. A private Registry keeps our
+ * series out of the app's own default registry. Names are documented in docs/metrics.md.
+ *
+ * Built to be aggregated across servers: handlers are labelled `method` and `route` (the route
+ * pattern, never a URL), latency is a histogram with fixed buckets (sum the buckets, then
+ * histogram_quantile), counts are counters.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AgentControl, AgentState, HandlerStats } from '../state';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
+import type { AgentControl, AgentState, HandlerStats, HistogramCounts } from '../state';
 
 export interface MetricsOptions {
   /** Also export prom-client's default process metrics (CPU, memory, GC, event loop). Default false. */
@@ -30,6 +34,45 @@ const kPhases = ['candidate', 'shadow', 'live', 'held', 'blocked'] as const;
 const kModes = ['auto', 'off', 'always'] as const;
 const kWorkerStates = ['idle', 'busy', 'starting'] as const;
 
+type Labels = Record<string, string | number>;
+type HistogramValue = { labels: Labels; value: number; metricName: string };
+
+/**
+ * A prom-client Histogram whose values come from the state's bucket counts at scrape time (the
+ * agent counts on the request path; prom-client only formats). `get()` is the method the registry
+ * reads a metric through.
+ */
+class StateHistogram extends Histogram<string> {
+  private readonly metricName: string;
+  private readonly helpText: string;
+  constructor(
+    config: { name: string; help: string; labelNames: string[]; registers: Registry[]; buckets: number[] },
+    private readonly fill: () => Array<{ labels: Labels; counts: HistogramCounts }>,
+    private readonly bounds: () => readonly number[],
+  ) {
+    super(config);
+    this.metricName = config.name;
+    this.helpText = config.help;
+  }
+
+  /** What the registry formats the text exposition from (prom-client prefers it to get()). */
+  async getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    return this.get();
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const values: HistogramValue[] = [];
+    const bounds = this.bounds();
+    for (const { labels, counts } of this.fill()) {
+      bounds.forEach((le, i) => values.push({ labels: { ...labels, le }, value: counts.cumulative[i] ?? counts.count, metricName: `${this.metricName}_bucket` }));
+      values.push({ labels: { ...labels, le: '+Inf' }, value: counts.count, metricName: `${this.metricName}_bucket` });
+      values.push({ labels, value: counts.sum, metricName: `${this.metricName}_sum` });
+      values.push({ labels, value: counts.count, metricName: `${this.metricName}_count` });
+    }
+    return { name: this.metricName, help: this.helpText, type: 'histogram', aggregator: 'sum', values } as unknown as MetricObjectWithValues<MetricValueWithName<string>>;
+  }
+}
+
 export function createMetrics(control: Pick<AgentControl, 'getState'>, options: MetricsOptions = {}): AgentMetrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
@@ -44,70 +87,85 @@ export function createMetrics(control: Pick<AgentControl, 'getState'>, options: 
   function gauge(name: string, help: string, labelNames: string[], fill: (g: Gauge<string>, s: AgentState) => void): void {
     new Gauge({ name, help, labelNames, registers, collect() { this.reset(); fill(this, state()); } });
   }
+  const hl = (h: HandlerStats) => ({ method: h.method, route: h.route });
   const perHandler = (pick: (h: HandlerStats) => number) => (c: Counter<string>, s: AgentState) => {
-    for (const h of s.handlers) c.inc({ handler: h.id }, pick(h));
+    for (const h of s.handlers) c.inc(hl(h), pick(h));
   };
+  const H = ['method', 'route'];
 
-  gauge('beehive_info', 'Agent mode and platform (always 1)', ['mode', 'platform'], (g, s) => g.set({ mode: s.mode, platform: s.platform }, 1));
+  gauge('beehive_info', 'Agent mode, platform and version (always 1)', ['mode', 'platform', 'version'], (g, s) => g.set({ mode: s.mode, platform: s.platform, version: s.version ?? '' }, 1));
   gauge('beehive_start_time_seconds', 'When the agent started, seconds since the epoch', [], (g, s) => g.set(Date.parse(s.startedAt) / 1000 || 0));
   gauge('beehive_offload_ratio', 'Global offloading ratio, 0..1', [], (g, s) => g.set(s.ratio));
   gauge('beehive_slo_seconds', 'Latency objective the controller steers to', [], (g, s) => g.set(s.sloMs / 1000));
-  counter('beehive_requests_total', 'Requests by handler and where they ran', ['handler', 'where'], (c, s) => {
+
+  counter('beehive_requests_total', 'Requests by handler and where they ran (local, offloaded, shadow)', [...H, 'where'], (c, s) => {
     for (const h of s.handlers) {
-      c.inc({ handler: h.id, where: 'local' }, h.local);
-      c.inc({ handler: h.id, where: 'offloaded' }, h.offloaded);
-      c.inc({ handler: h.id, where: 'shadow' }, h.shadow);
+      c.inc({ ...hl(h), where: 'local' }, h.local);
+      c.inc({ ...hl(h), where: 'offloaded' }, h.offloaded);
+      c.inc({ ...hl(h), where: 'shadow' }, h.shadow);
     }
   });
-  counter('beehive_fallbacks_total', 'Fallbacks (remote fetches) served to workers', ['handler'], perHandler((h) => h.fallbacks));
-  counter('beehive_failures_total', 'Failed offloaded invocations', ['handler'], perHandler((h) => h.failures));
-  counter('beehive_reexecuted_total', 'Offloaded requests run again on the server', ['handler'], perHandler((h) => h.reexecuted));
-  gauge('beehive_handler_ratio', 'Effective offloading ratio of a handler (mode, phase and global ratio)', ['handler'],
-    (g, s) => { for (const h of s.handlers) g.set({ handler: h.id }, effectiveRatio(h, s.ratio)); });
-  gauge('beehive_handler_selected', '1 when the handler is selected for offloading', ['handler'], (g, s) => {
-    for (const h of s.handlers) g.set({ handler: h.id }, h.selected ? 1 : 0);
-  });
-  gauge('beehive_handler_phase', '1 for the phase the handler is in', ['handler', 'phase'], (g, s) => {
-    for (const h of s.handlers) for (const p of kPhases) g.set({ handler: h.id, phase: p }, h.phase === p ? 1 : 0);
-  });
-  gauge('beehive_handler_mode', '1 for the mode the handler is set to', ['handler', 'mode'], (g, s) => {
-    for (const h of s.handlers) for (const m of kModes) g.set({ handler: h.id, mode: m }, h.mode === m ? 1 : 0);
-  });
-  gauge('beehive_handler_offloadable', '0 when the handler cannot be offloaded (see the dashboard for why)', ['handler'], (g, s) => {
-    for (const h of s.handlers) g.set({ handler: h.id }, h.reason ? 0 : 1);
-  });
-  counter('beehive_handler_profile_seconds_total', 'Accumulated wall time of local runs', ['handler'], perHandler((h) => h.profile.totalMs / 1000));
-  counter('beehive_handler_cpu_seconds_total', 'CPU time attributed to the handler by the sampling profiler', ['handler'], perHandler((h) => h.profile.cpuSelfMs / 1000));
-  gauge('beehive_handler_duration_seconds', 'Handler latency quantiles by where it ran', ['handler', 'where', 'quantile'], (g, s) => {
-    for (const h of s.handlers) {
-      for (const where of ['local', 'offloaded'] as const) {
-        const l = h.latency[where];
-        if (l.count === 0) continue;
-        g.set({ handler: h.id, where, quantile: '0.5' }, l.p50 / 1000);
-        g.set({ handler: h.id, where, quantile: '0.99' }, l.p99 / 1000);
+  new StateHistogram(
+    { name: 'beehive_request_duration_seconds', help: 'Handler latency by where it ran (offloaded: end to end, invocation included)', labelNames: [...H, 'where'], registers, buckets: [1] },
+    () => {
+      const s = state();
+      const out: Array<{ labels: Labels; counts: HistogramCounts }> = [];
+      for (const h of s.handlers) {
+        if (!h.histogram) continue;
+        out.push({ labels: { ...hl(h), where: 'local' }, counts: h.histogram.local });
+        out.push({ labels: { ...hl(h), where: 'offloaded' }, counts: h.histogram.offloaded });
       }
-    }
-  });
-  gauge('beehive_closure_bytes', 'Size of shipped closures', ['handler', 'quantile'], (g, s) => {
+      return out;
+    },
+    () => state().durationBuckets ?? [],
+  );
+  counter('beehive_reexecuted_total', 'Offloaded requests run again on the server (after a failure or a conflict)', H, perHandler((h) => h.reexecuted));
+  counter('beehive_conflicts_total', 'Offloads whose commit met newer server state, run again locally', H, perHandler((h) => h.conflicts ?? 0));
+  counter('beehive_diverged_total', 'Shadow runs whose result differed from the local run (the handler is held local)', H, perHandler((h) => h.diverged ?? 0));
+  counter('beehive_failures_total', 'Failed offloads by kind (timeout, crash, throttled, channel, worker...); each ran again locally', [...H, 'kind'], (c, s) => {
     for (const h of s.handlers) {
-      if (h.closureBytes.count === 0) continue;
-      g.set({ handler: h.id, quantile: '0.5' }, h.closureBytes.p50);
-      g.set({ handler: h.id, quantile: '0.99' }, h.closureBytes.p99);
+      const kinds = Object.entries(h.failuresByKind ?? {});
+      const known = kinds.reduce((n, [, v]) => n + v, 0);
+      for (const [kind, n] of kinds) c.inc({ ...hl(h), kind }, n);
+      // Failures counted before kinds were recorded (an older state) stay visible as unknown.
+      if (h.failures > known) c.inc({ ...hl(h), kind: 'unknown' }, h.failures - known);
     }
   });
-  counter('beehive_cost_usd_total', 'Estimated FaaS cost in USD', ['handler'], perHandler((h) => h.cost.usd));
-  counter('beehive_billed_seconds_total', 'Billed FaaS duration', ['handler'], perHandler((h) => h.cost.billedMs / 1000));
-  counter('beehive_gb_seconds_total', 'Billed FaaS GB-seconds', ['handler'], perHandler((h) => h.cost.gbSeconds));
-  gauge('beehive_workers', 'Workers by state', ['state'], (g, s) => {
-    for (const st of kWorkerStates) g.set({ state: st }, s.workers.filter((w) => w.state === st).length);
+  counter('beehive_fallbacks_total', 'Remote fetches served to workers (objects not shipped inline)', H, perHandler((h) => h.fallbacks));
+  gauge('beehive_handler_ratio', 'Effective offloading ratio of a handler (mode, phase and global ratio)', H,
+    (g, s) => { for (const h of s.handlers) g.set(hl(h), effectiveRatio(h, s.ratio)); });
+  gauge('beehive_handler_selected', '1 when the handler is selected for offloading', H, (g, s) => {
+    for (const h of s.handlers) g.set(hl(h), h.selected ? 1 : 0);
   });
+  gauge('beehive_handler_phase', '1 for the phase the handler is in', [...H, 'phase'], (g, s) => {
+    for (const h of s.handlers) for (const p of kPhases) g.set({ ...hl(h), phase: p }, h.phase === p ? 1 : 0);
+  });
+  gauge('beehive_handler_mode', '1 for the mode the handler is set to', [...H, 'mode'], (g, s) => {
+    for (const h of s.handlers) for (const m of kModes) g.set({ ...hl(h), mode: m }, h.mode === m ? 1 : 0);
+  });
+  gauge('beehive_handler_offloadable', '0 when the handler cannot be offloaded (see the dashboard for why)', H, (g, s) => {
+    for (const h of s.handlers) g.set(hl(h), h.reason ? 0 : 1);
+  });
+  counter('beehive_handler_profile_seconds_total', 'Accumulated wall time of local runs', H, perHandler((h) => h.profile.totalMs / 1000));
+  counter('beehive_handler_cpu_seconds_total', 'CPU time attributed to the handler by the sampling profiler', H, perHandler((h) => h.profile.cpuSelfMs / 1000));
+  counter('beehive_closure_bytes_total', 'Bytes of closures shipped to workers (divide by offloads for the mean)', H, perHandler((h) => h.closureBytes.count * h.closureBytes.mean));
+  counter('beehive_cost_usd_total', 'Estimated FaaS cost in USD', H, perHandler((h) => h.cost.usd));
+  counter('beehive_billed_seconds_total', 'Billed FaaS duration', H, perHandler((h) => h.cost.billedMs / 1000));
+  counter('beehive_gigabyte_seconds_total', 'Billed FaaS gigabyte-seconds (memory x duration)', H, perHandler((h) => h.cost.gbSeconds));
+
+  counter('beehive_invocations_total', 'Worker invocations (local pool or FaaS), shadows included', ['platform'], (c, s) => c.inc({ platform: s.platform }, s.totals.invocations ?? 0));
+  counter('beehive_cold_starts_total', 'Invocations that started a new worker instance', ['platform'], (c, s) => c.inc({ platform: s.platform }, s.totals.coldStarts ?? 0));
+  gauge('beehive_workers', 'Workers by state: local processes; on a FaaS platform, instances busy with an invocation now', ['state'], (g, s) => {
+    if (s.platform === 'local') {
+      for (const st of kWorkerStates) g.set({ state: st }, s.workers.filter((w) => w.state === st).length);
+    } else {
+      g.set({ state: 'busy' }, s.totals.workersBusy ?? 0);
+    }
+  });
+  gauge('beehive_offloads_queued', 'Offloaded requests waiting for a free worker (local pool)', [], (g, s) => g.set(s.totals.queued ?? 0));
   gauge('beehive_in_flight_requests', 'Requests being served now', [], (g, s) => g.set(s.totals.inFlight));
   gauge('beehive_event_loop_utilization', 'Event-loop utilisation over the last control period, 0..1', [], (g, s) => g.set(s.totals.elu));
   gauge('beehive_event_loop_delay_p99_seconds', 'Event-loop delay p99 over the last control period', [], (g, s) => g.set(s.totals.loopDelayP99 / 1000));
-  gauge('beehive_request_duration_seconds', 'End-to-end latency quantiles over the last control period', ['quantile'], (g, s) => {
-    g.set({ quantile: '0.5' }, s.totals.latency.p50 / 1000);
-    g.set({ quantile: '0.99' }, s.totals.latency.p99 / 1000);
-  });
 
   return {
     registry,

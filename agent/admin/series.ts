@@ -17,6 +17,9 @@ export interface SeriesPoint {
   shadowRps: number;
   fallbacksPs: number;
   failuresPs: number;
+  /** Offloaded requests run again on the server (failures and conflicts), and conflicts alone, per second. */
+  reexecutedPs: number;
+  conflictsPs: number;
   /** End-to-end latency over the agent's last control period, ms. */
   p50: number;
   p99: number;
@@ -54,11 +57,11 @@ export interface SeriesSampler {
 
 const kDefaults = { intervalMs: 1000, capacity: 600 };
 
-interface Counters { t: number; local: number; offloaded: number; shadow: number; fallbacks: number; failures: number }
+interface Counters { t: number; local: number; offloaded: number; shadow: number; fallbacks: number; failures: number; reexecuted: number; conflicts: number }
 
 function countersOf(state: AgentState, t: number): Counters {
   const x = state.totals;
-  return { t, local: x.local, offloaded: x.offloaded, shadow: x.shadow, fallbacks: x.fallbacks, failures: x.failures };
+  return { t, local: x.local, offloaded: x.offloaded, shadow: x.shadow, fallbacks: x.fallbacks, failures: x.failures, reexecuted: x.reexecuted ?? 0, conflicts: x.conflicts ?? 0 };
 }
 
 // A counter that went down (agent restarted its stats) yields 0, not a negative rate.
@@ -90,7 +93,8 @@ export function createSeriesSampler(control: Pick<AgentControl, 'getState'>, opt
     last = current;
     if (!before || now <= before.t) return undefined;
     const s = (now - before.t) / 1000;
-    const busy = state.workers.filter((w) => w.state === 'busy').length;
+    // FaaS platforms do not report instance states: the agent counts invocations in flight instead.
+    const busy = state.totals.workersBusy ?? state.workers.filter((w) => w.state === 'busy').length;
     const point: SeriesPoint = {
       t: now,
       localRps: rate(current.local, before.local, s),
@@ -98,11 +102,13 @@ export function createSeriesSampler(control: Pick<AgentControl, 'getState'>, opt
       shadowRps: rate(current.shadow, before.shadow, s),
       fallbacksPs: rate(current.fallbacks, before.fallbacks, s),
       failuresPs: rate(current.failures, before.failures, s),
+      reexecutedPs: rate(current.reexecuted, before.reexecuted, s),
+      conflictsPs: rate(current.conflicts, before.conflicts, s),
       p50: state.totals.latency.p50,
       p99: state.totals.latency.p99,
       ratio: state.ratio,
       workersBusy: busy,
-      workersTotal: state.workers.length,
+      workersTotal: state.platform === 'local' ? state.workers.length : Math.max(busy, state.workers.length),
       shadowHandlers: state.handlers.filter((h) => h.phase === 'shadow').length,
       liveHandlers: state.handlers.filter((h) => h.phase === 'live').length,
       inFlight: state.totals.inFlight,

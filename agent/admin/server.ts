@@ -56,6 +56,13 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
     throw AdminErrors.CHANGES_DISABLED('set BEEHIVE_ADMIN_TOKEN');
   }
 
+  /** Who made a change, for the agent's event log: the dashboard says so; others by user agent. */
+  function sourceOf(req: IncomingMessage): { by: string; remote?: string } {
+    const ua = String(req.headers['user-agent'] ?? '').split(' ')[0].slice(0, 40);
+    const by = req.headers['x-beehive-client'] === 'dashboard' ? 'dashboard' : `admin API${ua ? ` (${ua})` : ''}`;
+    return { by, ...(req.socket.remoteAddress ? { remote: req.socket.remoteAddress } : {}) };
+  }
+
   async function putRatio(req: IncomingMessage, res: ServerResponse): Promise<void> {
     authorizeChange(req);
     const body = (await readJsonBody(req, o.bodyLimit)) as { ratio?: unknown } | null;
@@ -63,7 +70,7 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
     if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
       throw AdminErrors.BAD_RATIO(`got ${JSON.stringify(ratio) ?? 'undefined'}`);
     }
-    control.setRatio(ratio);
+    control.setRatio(ratio, sourceOf(req));
     sendJson(res, 200, { ratio: control.getState().ratio });
   }
 
@@ -79,7 +86,7 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
     const mode = body !== null && typeof body === 'object' ? body.mode : undefined;
     if (typeof mode !== 'string' || !kModes.has(mode)) throw AdminErrors.BAD_MODE(`got ${JSON.stringify(mode) ?? 'undefined'}`);
     const known = control.getState().handlers.some((h) => h.id === id);
-    if (!known || !control.setHandlerMode(id, mode as HandlerMode)) throw AdminErrors.UNKNOWN_HANDLER(JSON.stringify(id));
+    if (!known || !control.setHandlerMode(id, mode as HandlerMode, sourceOf(req))) throw AdminErrors.UNKNOWN_HANDLER(JSON.stringify(id));
     const handler = control.getState().handlers.find((h) => h.id === id);
     sendJson(res, 200, { id, mode: handler?.mode ?? mode });
   }

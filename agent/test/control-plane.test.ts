@@ -54,7 +54,8 @@ describe('auto mode on a running app: selection, admin API, metrics', () => {
 
   it('serves Prometheus metrics with the documented names', async () => {
     const text = await (await fetch(`${admin}/metrics`)).text();
-    expect(text).toMatch(/beehive_requests_total\{handler="GET \/light",where="offloaded"\} [1-9]/);
+    expect(text).toMatch(/beehive_requests_total\{method="GET",route="\/light",where="offloaded"\} [1-9]/);
+    expect(text).toMatch(/beehive_request_duration_seconds_count\{method="GET",route="\/light",where="offloaded"\} [1-9]/);
     expect(text).toMatch(/beehive_offload_ratio /);
   });
 });

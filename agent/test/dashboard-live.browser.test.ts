@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from '../admin/test/fixtures/browser';
 import { call, startApp, type RunningApp } from './harness';
 
-const executablePath = process.env.BEEHIVE_CHROMIUM ?? '/usr/bin/chromium';
 const skip = process.env.BEEHIVE_SKIP_BROWSER === '1';
 const TOKEN = 'live-dashboard-token';
 const APP = path.join(__dirname, 'fixtures/auto-app.cjs');
@@ -26,9 +26,6 @@ describe.skipIf(skip)('dashboard of a running agent, in a headless browser', () 
   const state = async () => JSON.parse((await call(app.url, 'GET', '/__state')).body);
 
   beforeAll(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install -y chromium), or set BEEHIVE_SKIP_BROWSER=1`);
-    }
     app = await startApp(APP, { BEEHIVE_MODE: 'manual', BEEHIVE_RATIO: '0', BEEHIVE_SHADOW_RUNS: '0', BEEHIVE_ADMIN_TOKEN: TOKEN, BEEHIVE_WORKERS: '1' });
     // A trickle of requests so the charts have something to draw.
     load = setInterval(() => {
@@ -37,10 +34,7 @@ describe.skipIf(skip)('dashboard of a running agent, in a headless browser', () 
     }, 50);
     const admin = (await state()).agent.adminUrl as string;
     profileDir = mkdtempSync(path.join(tmpdir(), 'beehive-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    context = await launchBrowser(profileDir, {
       viewport: { width: 1440, height: 1024 },
     });
     page = context.pages()[0] ?? (await context.newPage());

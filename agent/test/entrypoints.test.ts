@@ -54,7 +54,7 @@ describe('entry points and modes', () => {
   });
 
   it('a bad BEEHIVE_* value stops the app with a message naming the variable', async () => {
-    await expect(startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_RATIO: '2' })).rejects.toThrow(/options\.ratio must be a number from 0 to 1/);
+    await expect(startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_RATIO: '2' })).rejects.toThrow(/exited with 1: beehive: BEEHIVE_ERR_CONFIG_INVALID: invalid configuration: BEEHIVE_RATIO must be a number from 0 to 1, got '2'\n$/);
     await expect(startApp(path.join(fixtures, 'mini.cjs'), { BEEHIVE_WORKERS: 'many' })).rejects.toThrow(/BEEHIVE_WORKERS must be an integer/);
   });
 });

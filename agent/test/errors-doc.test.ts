@@ -5,11 +5,12 @@ import { ChannelErrors, CodecErrors } from '../../protocol';
 import { WorkerErrors } from '../../offload-worker';
 import { CaptureErrors } from '../capture/errors';
 import { LocalErrors } from '../providers/local';
+import { ConfigErrors } from '../config';
 
 describe('error codes of the offload path', () => {
   const doc = fs.readFileSync(path.join(__dirname, '../../docs/errors/core.md'), 'utf8');
   const index = fs.readFileSync(path.join(__dirname, '../../ERRORS.md'), 'utf8');
-  const all = [CodecErrors, ChannelErrors, WorkerErrors, CaptureErrors, LocalErrors].flatMap((r) => Object.values(r).map((f) => f.code));
+  const all = [ConfigErrors, CodecErrors, ChannelErrors, WorkerErrors, CaptureErrors, LocalErrors].flatMap((r) => Object.values(r).map((f) => f.code));
 
   it.each(all)('%s is documented', (code) => {
     expect(doc).toContain(`\`${code}\``);

@@ -62,7 +62,7 @@ describe('shadow execution', () => {
     expect(s.counts.writes).toBe(requests);
     expect(s.cache).toBe(requests);
     expect(s.rows).toBe(requests);
-  });
+  }, 300_000); // ~300 shadow invocations in sequence: minutes on a loaded 2-core machine, seconds alone
 
   it('noise (timestamps, random values) does not count as a mismatch; a divergent handler is held and reported', async () => {
     for (let i = 0; i < 30; i++) {

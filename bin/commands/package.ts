@@ -18,8 +18,9 @@ Run it from the app's folder (the one with package.json) or give --app.
   --json       print the report as JSON
 
 Limits: Lambda 50 MB zipped / 250 MB unzipped; OpenWhisk 48 MB.
-Deploy: infra/aws/template.yaml (SAM) or infra/aws/Dockerfile for Lambda; the generated
-manifest.yaml (wskdeploy) for OpenWhisk.
+Deploy: node_modules/beehive/infra/aws/template.yaml (SAM; its CodeUri is .beehive/lambda.zip)
+or infra/aws/Dockerfile for Lambda, see node_modules/beehive/docs/deploy-aws.md; the generated
+.beehive/manifest.yaml (wskdeploy) for OpenWhisk, see docs/deploy-openwhisk.md.
 `;
 
 function print(r: PackageReport): void {
@@ -54,6 +55,10 @@ export const command: Command = {
       else print(report);
       return 0;
     } catch (err) {
+      // No app where --app (or the current folder) points: the command line is wrong.
+      if (err instanceof BeehiveError && err.code === 'BEEHIVE_ERR_PACKAGE_APP_NOT_FOUND') {
+        throw new UsageError(`${values.app ? `--app ${values.app}` : `the current folder (${process.cwd()})`} is not an app folder: it has no package.json (run it from the app's folder or give --app)`);
+      }
       if (err instanceof BeehiveError) {
         process.stderr.write(`beehive package: ${err.code}: ${err.message}\n`);
         return 1;

@@ -91,6 +91,26 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
   return options;
 }
 
+/** The flag that sets each option of startProxy, for messages that speak of `options.x`. */
+const FLAGS: Array<[RegExp, string]> = [
+  [/^upstream\b/, '--upstream'],
+  [/^listen\b/, '--listen'],
+  [/^poolMode$/, '--pool-mode'],
+  [/^maxBackends$/, '--max-backends'],
+  [/^maxClients$/, '--max-clients'],
+  [/^auth$/, '--auth'],
+  [/^users$/, '--user'],
+  [/^control\.token$/, '--control-token'],
+  [/^control\b/, '--control'],
+  [/^tls\b/, '--tls-cert/--tls-key'],
+  [/^handoffTtlMs$/, '--handoff-ttl'],
+];
+
+/** Rewrites `options.maxBackends must ...` as `--max-backends must ...`: the user typed flags. */
+export function flagMessage(message: string): string {
+  return message.replace(/\boptions\.([A-Za-z.]+)/g, (whole, key: string) => FLAGS.find(([re]) => re.test(key))?.[1] ?? whole);
+}
+
 export const command: Command = {
   summary: 'PostgreSQL connection proxy (pooling, hand-off, shadow sessions)',
   usage,
@@ -101,7 +121,7 @@ export const command: Command = {
       proxy = await startProxy(options);
     } catch (err) {
       // Option validation speaks of options.x: the user typed flags, still a usage error.
-      if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
+      if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(flagMessage(err.message));
       throw err;
     }
     process.stdout.write(`beehive proxy listening on ${proxy.url}\n`);

@@ -10,7 +10,7 @@ export interface Command {
 /** A bad flag or value: the CLI prints one line and exits with code 2. */
 export class UsageError extends Error {}
 
-export const commandNames = ['proxy', 'package', 'emulate', 'worker'];
+export const commandNames = ['init', 'package', 'proxy', 'emulate', 'worker'];
 
 export function loadCommand(name: string): Command {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -51,6 +51,7 @@ const SERVER_ONLY = ['agent', 'bin', 'infra'];
  */
 export function workerRuntimeFiles(distRoot: string, entries: string[]): { files: ListedFile[]; packages: Set<string> } {
   const serverOnly = SERVER_ONLY.map((d) => path.join(distRoot, d) + path.sep);
+  const wholeDirs = [path.join(distRoot, 'offload-worker') + path.sep];
   const dirs = new Set<string>();
   const packages = new Set<string>();
   const seen = new Set<string>();
@@ -60,7 +61,10 @@ export function workerRuntimeFiles(distRoot: string, entries: string[]): { files
     if (seen.has(file) || serverOnly.some((d) => file.startsWith(d))) continue;
     seen.add(file);
     const dir = path.dirname(file);
-    if (!dirs.has(dir)) {
+    // The worker runtime's own folders are taken whole (scripts it loads by path, e.g. the channel
+    // thread); elsewhere (protocol/, proxy/, gc/) only the files its requires reach, so that the
+    // proxy's server side and its metrics (prom-client) stay out of the artifact.
+    if (!dirs.has(dir) && wholeDirs.some((d) => (dir + path.sep).startsWith(d))) {
       dirs.add(dir);
       for (const f of fs.readdirSync(dir)) if (f.endsWith('.js')) queue.push(path.join(dir, f));
     }

@@ -1,5 +1,5 @@
 /**
- * The dashboard in a real headless Chromium (Debian `chromium` driven by playwright-core): charts
+ * The dashboard in a real headless Chromium (see fixtures/browser.ts for which) driven by playwright-core: charts
  * draw from live polls, the ratio slider and a handler's mode select change the agent through the
  * API with the token, and a screenshot lands in test-artifacts/dashboard.png.
  *
@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './fixtures/browser';
 import { createSeriesSampler, startAdminServer, type AdminServer } from '../index';
 import { burstStep } from './fixtures/burst-scenario';
 import { createMemoryControl, type MemoryControl } from './fixtures/memory-control';
 
-const executablePath = process.env.BEEHIVE_CHROMIUM ?? '/usr/bin/chromium';
 const skip = process.env.BEEHIVE_SKIP_BROWSER === '1';
 const TOKEN = 'dashboard-test-token';
 const artifacts = join(__dirname, '../../../test-artifacts');
@@ -29,10 +29,6 @@ describe.skipIf(skip)('dashboard in a headless browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install -y chromium), ` +
-        'point BEEHIVE_CHROMIUM at a Chromium binary, or set BEEHIVE_SKIP_BROWSER=1 to skip the browser test');
-    }
     control = createMemoryControl();
     // Four simulated minutes of history with a burst, then one simulated second per 100 ms of test.
     let second = 0;
@@ -42,11 +38,7 @@ describe.skipIf(skip)('dashboard in a headless browser', () => {
     ticker = setInterval(() => { burstStep(control, second++); series.sample(); }, 100);
     admin = await startAdminServer({ control, port: 0, token: TOKEN, series });
     profileDir = mkdtempSync(join(tmpdir(), 'beehive-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+    context = await launchBrowser(profileDir, {
       viewport: { width: 1440, height: 1024 },
       deviceScaleFactor: 1,
     });
@@ -79,6 +71,44 @@ describe.skipIf(skip)('dashboard in a headless browser', () => {
     await expect.poll(() => control.state.ratio).toBe(0.4);
     await page.waitForFunction(() => document.getElementById('k-ratio')?.textContent === '40%');
     expect(control.calls).toContainEqual(['setRatio', 0.4]);
+    // The event log says who changed it, when and from where.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#events tr')).some((tr) => /\u2192 40%/.test(tr.textContent ?? '')));
+    const row = await page.locator('#events tr', { hasText: '\u2192 40%' }).first().locator('td').allTextContents();
+    expect(row[1]).toBe('ratio');
+    expect(row[2]).toMatch(/^\d+% \u2192 40%$/);
+    expect(row.slice(3)).toEqual(['dashboard', '127.0.0.1']);
+  });
+
+  it('shows the incident: re-executions, failures by kind, conflicts, cold starts, p50/p99 local vs offloaded', async () => {
+    await page.waitForFunction(() => /timeout \d+/.test(document.getElementById('k-failures-sub')?.textContent ?? ''));
+    expect(Number(await page.textContent('#k-failures'))).toBeGreaterThan(0);
+    expect(await page.textContent('#k-reexec-sub')).toMatch(/^\d+ total · \d+ conflicts · 1 diverged$/);
+    expect(await page.textContent('#k-cold-sub')).toMatch(/^of [\d.]+k? invocations$/);
+    const thumb = await page.locator('#handlers tr[data-id="GET /thumb"] td').allTextContents();
+    expect(Number(thumb[7])).toBeGreaterThan(0); // re-executed
+    expect(Number(thumb[8])).toBeGreaterThan(0); // conflicts
+    expect(thumb[10]).toMatch(/^timeout \d+$/);
+    expect(thumb[11]).toBe('12 ms / 17 ms'); // local p50 / p99
+    expect(thumb[12]).toBe('40 ms / 69 ms'); // offloaded p50 / p99
+    const comments = await page.locator('#handlers tr[data-id="POST /topics/:id/comments"] td').allTextContents();
+    expect(comments[9]).toBe('1'); // the diverged shadow
+  });
+
+  it('keeps the controls disabled until a token is given', async () => {
+    const other = await context.newPage(); // a tab of its own: no token in its session storage
+    try {
+      await other.goto(`${admin.url}/?poll=200`);
+      await other.waitForFunction(() => document.querySelectorAll('#handlers select').length === 3);
+      expect(await other.locator('#ratio').isDisabled()).toBe(true);
+      for (const sel of await other.locator('#handlers select').all()) expect(await sel.isDisabled()).toBe(true);
+      expect(await other.textContent('#ratio-hint')).toMatch(/read only: enter the admin token/);
+      await other.fill('#token', TOKEN);
+      await other.click('#token-form button');
+      expect(await other.locator('#ratio').isDisabled()).toBe(false);
+      for (const sel of await other.locator('#handlers select').all()) expect(await sel.isDisabled()).toBe(false);
+    } finally {
+      await other.close();
+    }
   });
 
   it('changes a handler mode from its select', async () => {

@@ -42,6 +42,18 @@ describe('beehive package: artifact layout', () => {
     expect([...files.keys()].some((f) => f.startsWith('node_modules/beehive/dist/agent/'))).toBe(false);
   });
 
+  it('holds only what the worker runs: the pg unpacker of the proxy, not the proxy server or prom-client', () => {
+    const names = [...files.keys()];
+    expect(files.has('node_modules/beehive/dist/proxy/pack.js')).toBe(true);
+    // pack.js and the few modules it requires (errors, debug), none of the proxy server's.
+    const proxyFiles = names.filter((f) => f.startsWith('node_modules/beehive/dist/proxy/')).map((f) => f.slice('node_modules/beehive/dist/proxy/'.length));
+    expect(proxyFiles.length).toBeLessThanOrEqual(4);
+    for (const f of ['index.js', 'metrics.js', 'server.js', 'control-http.js', 'control-client.js', 'handoff.js']) expect(proxyFiles, f).not.toContain(f);
+    for (const pkg of ['prom-client', 'bintrees', 'tdigest', '@opentelemetry/api', 'openwhisk', 'yauzl', 'yazl', 'acorn']) {
+      expect(names.some((f) => f.startsWith(`node_modules/${pkg}/`)), pkg).toBe(false);
+    }
+  });
+
   it('includes the production tree transitively, native addons, and nests a conflicting version', () => {
     expect(files.has('node_modules/fake-native/build/Release/addon.node')).toBe(true);
     expect(report.nativeAddons).toEqual(['node_modules/fake-native/build/Release/addon.node']);
