@@ -41,7 +41,7 @@ describe('controller on recorded traces', () => {
     expect(rows[up].d.ratio).toBe(1);
   });
 
-  it('a burst the controller relieved: 0 before, up within 0.5 s, back to 0 within 2 s after, and no flapping', () => {
+  it('a burst the controller relieved: 0 before, up within 0.5 s, bounded by the workers, back to 0 within 2 s after', () => {
     const t = warm as Trace;
     const rows = replay(t);
     expect(rows.filter((r) => r.t < t.onsetS).every((r) => r.d.ratio === 0)).toBe(true);
@@ -50,8 +50,12 @@ describe('controller on recorded traces', () => {
     const lastOn = rows.map((r) => r.d.ratio > 0).lastIndexOf(true);
     expect(rows[lastOn + 1].t - t.endS).toBeLessThan(2);
     expect(rows.slice(lastOn + 1).every((r) => r.d.ratio === 0)).toBe(true);
+    // In the burst, offloads waited for all 16 workers, more every period (3, then 12): the ratio
+    // comes down to what the workers were seen to complete, not further, and back up once they keep up.
+    const inBurst = rows.filter((r) => r.t >= up.t && r.t < t.endS);
+    expect(Math.min(...inBurst.map((r) => r.d.ratio))).toBeGreaterThan(0.7);
     let changes = 0;
     for (let i = 1; i < rows.length; i++) if (rows[i].d.ratio !== rows[i - 1].d.ratio) changes++;
-    expect(changes).toBeLessThanOrEqual(3);
+    expect(changes).toBeLessThanOrEqual(5);
   });
 });
