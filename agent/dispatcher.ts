@@ -10,7 +10,7 @@ import { serverDecodeHooks } from './channel/decode-hooks';
 import type { Invocations } from './channel/invocations';
 import { debug, debugEnabled } from './debug';
 import type { HandlerEntry } from './registry';
-import { replayResponse } from './replay';
+import { replayOutcome } from './replay';
 import { judgeShadow, recordResponse } from './shadow';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
 
@@ -206,7 +206,7 @@ export class Dispatcher {
     if (entry.phase !== 'held') entry.phase = 'live';
     entry.fallbacks += inv.fetched();
     try {
-      replayResponse(res, outcome.calls);
+      await replayOutcome(req, res, outcome);
       if (outcome.thrown !== undefined) next(outcome.thrown);
       else if (outcome.next) next(...(outcome.next as [unknown]));
     } catch (err) {
@@ -285,7 +285,7 @@ export class Dispatcher {
       debug('agent', `${entry.id}: not offloaded this time (${e.message})`);
       return;
     }
-    if (e?.notOffloadable || e?.code === WORKER_REFUSAL) {
+    if (e?.notOffloadable || e?.code === WORKER_REFUSAL || e?.code === 'BEEHIVE_ERR_WORKER_REFUSED') {
       // Not offloadable as it stands: say why, and run it here from now on. (A worker's refusal
       // came after the handler ran there: that request is re-executed here.)
       if (!e.notOffloadable) entry.reexecuted++;

@@ -1,10 +1,13 @@
-import type { Response } from 'express';
+import fs from 'node:fs';
+import type { Request, Response } from 'express';
 import { ChannelErrors } from '../protocol';
+import type { Outcome } from '../offload-worker';
+import { applySession } from './session-snapshot';
 
 /** The response methods a worker's recording may call on the real response: nothing else. */
 export const REPLAYABLE = [
-  'status', 'set', 'header', 'setHeader', 'append', 'removeHeader', 'type', 'location', 'cookie', 'clearCookie', 'attachment',
-  'vary', 'links', 'write', 'writeHead', 'json', 'jsonp', 'send', 'end', 'sendStatus', 'redirect', 'render', 'sendFile', 'download',
+  'status', 'set', 'header', 'setHeader', 'append', 'removeHeader', 'type', 'contentType', 'location', 'cookie', 'clearCookie', 'attachment',
+  'vary', 'links', 'write', 'writeHead', 'flushHeaders', 'json', 'jsonp', 'send', 'end', 'sendStatus', 'redirect', 'render', 'sendFile', 'download',
 ];
 const ALLOWED = new Set(REPLAYABLE);
 
@@ -21,4 +24,50 @@ export function replayResponse(res: Response, calls: unknown): void {
     if (!ALLOWED.has(name)) throw ChannelErrors.MALFORMED(`response method '${name}' is not replayable`);
     (res as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
   }
+}
+
+/** Own properties the worker's handler set or deleted on `req` or `res`, applied to the real one. */
+export function applyProps(target: object, changes: unknown): void {
+  if (changes === undefined) return;
+  const c = changes as { set?: unknown; del?: unknown };
+  if (!c || !Array.isArray(c.set) || !Array.isArray(c.del)) throw ChannelErrors.MALFORMED('property changes must have set and del');
+  const o = target as Record<string, unknown>;
+  for (const entry of c.set as unknown[]) {
+    const [k, v] = entry as [unknown, unknown];
+    if (typeof k !== 'string' || k === '__proto__') throw ChannelErrors.MALFORMED('property key must be a string');
+    // As the handler's own assignment would (a setter runs); a getter-only property of Express's
+    // prototype is shadowed, as it was on the worker.
+    if (!Reflect.set(o, k, v)) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  }
+  for (const k of c.del as unknown[]) {
+    if (typeof k !== 'string') throw ChannelErrors.MALFORMED('property key must be a string');
+    delete o[k];
+  }
+}
+
+/** File writes the worker deferred, carried out here in order (see offload-worker/world.ts). */
+export async function applyEffects(effects: unknown): Promise<void> {
+  if (effects === undefined) return;
+  if (!Array.isArray(effects)) throw ChannelErrors.MALFORMED('effects must be a list');
+  for (const e of effects as unknown[]) {
+    const [kind, file, data, opts] = e as [unknown, unknown, unknown, { mode?: number; flag?: string } | undefined];
+    if ((kind !== 'writeFile' && kind !== 'appendFile') || typeof file !== 'string' || !(data instanceof Uint8Array)) throw ChannelErrors.MALFORMED('effect must be [writeFile|appendFile, path, bytes, options]');
+    const o = { ...(typeof opts?.mode === 'number' ? { mode: opts.mode } : {}), ...(typeof opts?.flag === 'string' ? { flag: opts.flag } : {}) };
+    if (kind === 'writeFile') await fs.promises.writeFile(file, data, o);
+    else await fs.promises.appendFile(file, data, o);
+  }
+}
+
+/**
+ * Everything of a committed outcome the server carries out before the response is replayed, in
+ * the order a local run would leave it visible to what follows (next(), the replayed `render`,
+ * express-session's save at the end): deferred file writes, the handler's changes to `req` and
+ * `res`, the session steps; then the response itself.
+ */
+export async function replayOutcome(req: Request, res: Response, outcome: Outcome): Promise<void> {
+  await applyEffects(outcome.effects);
+  applyProps(req, outcome.req);
+  applyProps(res, outcome.res);
+  if (outcome.session !== undefined) await applySession(req, outcome.session);
+  replayResponse(res, outcome.calls);
 }

@@ -40,6 +40,14 @@ export class Invocation {
   readonly closers: Array<() => Promise<unknown>> = [];
   fallbacks = 0;
   fetchMs = 0;
+  /**
+   * The worker's request and response, created before the closure decodes: the server's real
+   * `req`/`res` reached through a middleware's closure (`res.ok = d => res.json(d)`) decode to them.
+   */
+  readonly reqTarget: Record<string, unknown> = {};
+  readonly resTarget: Record<string, unknown> = {};
+  /** Endpoints a handler may connect to: the channel and the database proxy of unpacked clients. */
+  readonly endpoints: Array<{ host: string; port: number }> = [];
   private readonly fnIds = new WeakMap<Function, number>();
 
   constructor(readonly event: InvocationEvent, readonly channel: ChannelClient) {}
@@ -217,16 +225,25 @@ export class Invocation {
         if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`member ${String(d.key)} missing from its rebuilt class`);
         break;
       }
+      case 'cjs-module':
+        // The server's module as its code reads it (`module.parent`, `module.exports`).
+        v = { ...(data as Record<string, unknown>) };
+        break;
       case 'express-app':
         v = makeAppView(data as { locals: Record<string, unknown>; settings: Record<string, unknown> });
         break;
       case 'pack': {
         let rec = data as { unpacker: string; record?: unknown; pack?: number };
+        // The server's own request or response, reached through a closure: this invocation's.
+        if (rec?.unpacker === 'beehive.request') return this.reqTarget;
+        if (rec?.unpacker === 'beehive.response') return this.resTarget;
         if (rec?.unpacker === 'deferred') {
           // Prepared by the server while the closure travelled: ask for it.
           const reply = this.callSync(MsgType.Pack, { ...this.auth(), pack: rec.pack });
           rec = JSON.parse(Buffer.from(reply.body).toString('utf8'));
         }
+        const ep = rec as { host?: unknown; port?: unknown };
+        if (typeof ep.host === 'string' && typeof ep.port === 'number') this.endpoints.push({ host: ep.host, port: ep.port });
         v = unpack(
           rec,
           () => this.requirePackage('pg'),

@@ -1,8 +1,10 @@
-import { INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Outcome } from '../protocol';
+import { INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Outcome, type PropChanges } from '../protocol';
 import { channelFor, dropChannel } from './channel/client';
 import { WorkerErrors } from './errors';
-import { makeRequest, ResponseRecorder, type ReqSnapshot, type ResInit } from './http-shims';
+import { makeRequest, REQ_PLUMBING, ResponseRecorder, type ReqSnapshot, type ResInit } from './http-shims';
 import { Invocation } from './invocation';
+import { attachSession, type SessionSnapshot, type SessionStep } from './session-shims';
+import { nextTurn, WorldGuard, withWorld, type Effect } from './world';
 
 /** What the agent ships: see agent/capture. */
 export interface ClosureRoot {
@@ -51,17 +53,33 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
     const root = invocation.decode(bytes) as ClosureRoot;
     if (!root || typeof root.handler !== 'function' || !root.req || !root.res) throw WorkerErrors.BAD_EVENT('closure lacks handler, req or res');
     const t1 = performance.now();
-    let outcome: Outcome;
-    try {
-      outcome = await run(root, invocation, event.timeoutMs);
-    } finally {
-      // The hand-off ends before the server replays: the server's client is its own again.
-      await invocation.closeUnpacked();
-    }
-    // A channel call failed during the run: whatever the handler made of it, it is not the outcome.
-    if (invocation.failure) throw invocation.failure;
+    const world = new WorldGuard([channelEndpoint(event.channel), ...invocation.endpoints].filter((e): e is { host: string; port: number } => !!e));
+    const outcome = await withWorld(world, async () => {
+      let out: Outcome;
+      try {
+        out = await run(root, invocation, world, event.timeoutMs);
+      } finally {
+        // The hand-off ends before the server replays: the server's client is its own again.
+        await invocation.closeUnpacked();
+      }
+      // A channel call failed during the run: whatever the handler made of it, it is not the outcome.
+      if (invocation.failure) throw invocation.failure;
+      // Destroy hooks of what closing cleared arrive on the next turns.
+      await nextTurn();
+      await nextTurn();
+      world.finishPending();
+      return out;
+    });
+    if (world.refusal) throw world.refusal;
     const t2 = performance.now();
-    const bytesOut = invocation.encode(outcome);
+    let bytesOut: Buffer;
+    try {
+      bytesOut = invocation.encode(outcome);
+    } catch (err) {
+      // A function made here cannot reach the server's state: this handler cannot be offloaded.
+      if (WorkerErrors.NEW_FUNCTION.is(err)) throw WorkerErrors.REFUSED((err as Error).message, { cause: err });
+      throw err;
+    }
     return {
       beehive: INVOCATION_VERSION,
       inv,
@@ -80,10 +98,12 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
   }
 }
 
-async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promise<Outcome> {
-  const req = makeRequest(root.req);
-  const rec = new ResponseRecorder(root.res, req);
-  req.res = rec.res;
+async function run(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeoutMs: number): Promise<Outcome> {
+  const deadline = performance.now() + timeoutMs;
+  const refuse = (reason: string) => world.refuse(reason);
+  const load = (spec: string) => inv.requirePackage(spec);
+  const req = makeRequest(root.req, load, inv.reqTarget);
+  const rec = new ResponseRecorder(root.res, req, refuse, load, inv.resTarget);
   let next: unknown[] | undefined;
   let thrown: unknown;
   let value: unknown;
@@ -92,6 +112,9 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
     next = args.slice(0, 1);
     rec.finish();
   };
+  Object.defineProperty(req, 'res', { value: rec.res, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(req, 'next', { value: nextFn, writable: true, enumerable: true, configurable: true });
+  const session = root.req.session ? attachSession(req, root.req.session as SessionSnapshot, refuse, (fn) => setImmediate(fn)) : undefined;
   let ret: unknown;
   try {
     ret = root.style === 'call' ? root.handler.apply(root.self, root.args ?? []) : root.handler.call(root.self, req, rec.res, nextFn);
@@ -109,8 +132,12 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
   } else if (!settled) {
     value = ret;
   }
-  if (root.style === 'express' && thrown === undefined && !rec.finished) await withTimeout(rec.done, timeoutMs);
-  return {
+  if (root.style === 'express' && thrown === undefined && !rec.finished && !world.refusal) await withTimeout(rec.done, timeoutMs);
+  // What the handler left pending (a timer after res.json, a callback's I/O) completes here, before
+  // the commit: the server replays the response only after it.
+  if (!world.refusal) await world.settle(deadline);
+  if (world.refusal) throw world.refusal;
+  const out: Outcome = {
     calls: rec.calls,
     statusCode: rec.statusCode,
     next,
@@ -120,6 +147,42 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
     fetched: inv.fetched,
     fallbacks: inv.fallbacks,
   };
+  if (root.style === 'express') {
+    const reqChanges = diffOwn(req, { ...root.req.props, headers: root.req.headers }, REQ_PLUMBING);
+    if (reqChanges) out.req = reqChanges;
+    const resChanges = diffOwn(rec.res, { ...(root.res.props ?? {}), locals: root.res.locals }, RES_PLUMBING);
+    if (resChanges) out.res = resChanges;
+  }
+  const steps = session?.steps();
+  if (steps?.length) out.session = steps;
+  if (world.effects.length) out.effects = world.effects;
+  return out;
+}
+
+const RES_PLUMBING = new Set(['req', 'app']);
+
+/** Own enumerable properties set or deleted since `initial`, by identity. */
+function diffOwn(obj: Record<string, unknown>, initial: Record<string, unknown>, skip: Set<string>): PropChanges | undefined {
+  const set: Array<[string, unknown]> = [];
+  const del: string[] = [];
+  const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  for (const k of Object.keys(obj)) {
+    // `_`-prefixed fields are caches of Express and Node (`_parsedUrl`): never shipped, never returned.
+    if (skip.has(k) || k.charCodeAt(0) === 95) continue;
+    const v = obj[k];
+    if (!has(initial, k) || !Object.is(initial[k], v)) set.push([k, v]);
+  }
+  for (const k of Object.keys(initial)) if (!skip.has(k) && !has(obj, k)) del.push(k);
+  return set.length || del.length ? { set, del } : undefined;
+}
+
+function channelEndpoint(url: string): { host: string; port: number } | undefined {
+  try {
+    const u = new URL(url);
+    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || (u.protocol === 'wss:' ? 443 : 80) };
+  } catch {
+    return undefined;
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

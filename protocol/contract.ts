@@ -39,4 +39,18 @@ export interface Outcome {
   changes: unknown[];
   fetched: number[];
   fallbacks: number;
+  /** Own properties of `req` the handler set or deleted (url, body, user...): applied before the replay. */
+  req?: PropChanges;
+  /** Own properties of `res` the handler set or deleted (locals, helpers). */
+  res?: PropChanges;
+  /** What the handler did to the session, in order (offload-worker/session-shims.ts). */
+  session?: unknown[];
+  /** File writes deferred to the server's commit point, in order (offload-worker/world.ts). */
+  effects?: unknown[];
+}
+
+/** Own properties set (by identity) or deleted. */
+export interface PropChanges {
+  set: Array<[string, unknown]>;
+  del: string[];
 }

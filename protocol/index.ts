@@ -8,4 +8,4 @@ export { refKindOf, typedArrayKind, ownKeys, functionOwnKeys, isPlainProto, isCo
 export { REF_KINDS, type RefKind, CODEC_VERSION } from './codec/tags';
 export * from './messages';
 export * from './invocation';
-export type { Op, Change, Outcome } from './contract';
+export type { Op, Change, Outcome, PropChanges } from './contract';

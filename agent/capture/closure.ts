@@ -22,6 +22,13 @@ export class RequireOf {
 }
 /** A stand-in for `process`: the worker sees the server's `process.env` (DESIGN.md §3 step 4). */
 export class ProcessView {}
+/**
+ * A stand-in for a CommonJS module's `module`: its names, whether it has a parent (`if
+ * (!module.parent)`), and its exports by identity; the loader's internals stay here.
+ */
+export class ModuleView {
+  constructor(readonly m: Module) {}
+}
 
 const isRequireFn = (v: unknown): v is NodeJS.Require =>
   typeof v === 'function' && (v as NodeJS.Require).cache === (Module as unknown as { _cache: unknown })._cache && typeof (v as NodeJS.Require).resolve === 'function';
@@ -135,6 +142,11 @@ function replaceForWorker(o: object): Replacement | undefined {
   if (o instanceof RequireOf) return { custom: 'require', data: o.file };
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
   if (o instanceof Untravelled) return { custom: 'untravelled', data: { name: o.name, reason: o.reason, callable: o.callable } };
+  if (o instanceof ModuleView) {
+    const m = o.m;
+    const parent = m.parent ? { id: m.parent.id, filename: m.parent.filename } : m.parent;
+    return { custom: 'cjs-module', data: { id: m.id, filename: m.filename, path: m.path, loaded: m.loaded, parent, exports: m.exports } };
+  }
   const origin = originOf(o);
   if (origin) {
     if (origin.custom === 'module') {
@@ -201,7 +213,10 @@ function functionRecord(o: Function): Replacement {
     }
   }
   markStructural(enc.data, vars, data.proto);
-  for (const [k, v] of Object.entries(vars)) if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
+  for (const [k, v] of Object.entries(vars)) {
+    if (k === 'require' && isRequireFn(v)) vars[k] = new RequireOf(info.file ?? '');
+    else if (k === 'module' && v instanceof Module) vars[k] = new ModuleView(v);
+  }
   if (info.globals.includes('process')) vars.process = new ProcessView();
   return { fn: enc };
 }

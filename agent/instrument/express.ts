@@ -45,7 +45,9 @@ export function patchExpress(express: { Route?: { prototype: Record<string, unkn
     };
   }
   (Route.prototype as Record<symbol, unknown>)[kPatched] = true;
+  const unpack = packAsInvocationOwn(express as ExpressProtos);
   return () => {
+    unpack();
     for (const [m, f] of originals) Route.prototype[m] = f;
     delete (Route.prototype as Record<symbol, unknown>)[kPatched];
   };
@@ -67,4 +69,24 @@ function wrap(entry: HandlerEntry, hooks: ExpressHooks): Function {
   Object.defineProperty(wrapped, 'length', { value: fn.length });
   (wrapped as unknown as Record<symbol, unknown>)[kWrapped] = entry;
   return wrapped;
+}
+
+const kPack = Symbol.for('beehive.pack');
+type ExpressProtos = { request?: object; response?: object };
+
+/**
+ * The server's real `req` and `res`, reached through a closure middleware made (`res.ok = d =>
+ * res.json(d)`), travel as "this invocation's request/response": on the worker they are the
+ * handler's own `req` and `res`, never the server's sockets.
+ */
+function packAsInvocationOwn(express: ExpressProtos): () => void {
+  const done: object[] = [];
+  for (const [proto, unpacker] of [[express.request, 'beehive.request'], [express.response, 'beehive.response']] as const) {
+    if (!proto || Object.prototype.hasOwnProperty.call(proto, kPack)) continue;
+    Object.defineProperty(proto, kPack, { value: () => ({ unpacker, record: null }), configurable: true, enumerable: false, writable: true });
+    done.push(proto);
+  }
+  return () => {
+    for (const p of done) delete (p as Record<symbol, unknown>)[kPack];
+  };
 }
