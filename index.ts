@@ -40,6 +40,17 @@ export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
   return (require('./agent') as typeof import('./agent')).serverLock(key, fn);
 }
 
+/**
+ * Runs `fn` (synchronously) outside the worker's guard (README, "What a worker may do"): on a
+ * worker its file writes, processes and connections happen there and the server never sees them.
+ * Meant for the worker's own scratch files and diagnostics; on the server it simply calls `fn`.
+ */
+export function unguarded<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('unguarded needs a function');
+  const run = (globalThis as Record<symbol, (<U>(f: () => U) => U) | undefined>)[Symbol.for('beehive.world.unguarded')];
+  return run ? run(fn) : fn();
+}
+
 /** The running agent's state (docs/DESIGN.md §5), or undefined when no agent runs in this process. */
 export function state(): import('./agent/state').AgentState | undefined {
   const inv = (globalThis as Record<symbol, { failure?: Error } | undefined>)[kInvocation];

@@ -9,6 +9,7 @@ import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
+import { workerOriginOf } from './module-origin';
 
 /**
  * Symbols the server identified (neither registered nor well-known): one local symbol per server
@@ -48,6 +49,17 @@ export class Invocation {
   readonly resTarget: Record<string, unknown> = {};
   /** Endpoints a handler may connect to: the channel and the database proxy of unpacked clients. */
   readonly endpoints: Array<{ host: string; port: number }> = [];
+  /** The server's environment as handlers saw it: a write to it would be lost, so it refuses. */
+  readonly envViews: Array<{ env: Record<string, unknown>; was: Record<string, unknown> }> = [];
+
+  /** The first environment variable a handler set or deleted, if any. */
+  envWrite(): string | undefined {
+    for (const { env, was } of this.envViews) {
+      for (const k of Object.keys(env)) if (env[k] !== was[k]) return k;
+      for (const k of Object.keys(was)) if (!(k in env)) return k;
+    }
+    return undefined;
+  }
   private readonly fnIds = new WeakMap<Function, number>();
 
   constructor(readonly event: InvocationEvent, readonly channel: ChannelClient) {}
@@ -127,7 +139,12 @@ export class Invocation {
         if (r) return { ref: r.id, kind: r.kind };
         const c = customOrigin.get(o);
         if (c) return c;
-        if (typeof o === 'function') throw WorkerErrors.NEW_FUNCTION(o.name || '(anonymous)');
+        if (typeof o === 'function') {
+          // A package's own class or function (an http-errors class): the server's copy of it.
+          const origin = workerOriginOf(o);
+          if (origin) return origin;
+          throw WorkerErrors.NEW_FUNCTION(o.name || '(anonymous)');
+        }
         return undefined;
       },
       symbolId: (s) => symbolIds.get(s),
@@ -202,7 +219,9 @@ export class Invocation {
       case 'process': {
         // The server's view of what differs between machines: its environment.
         const view = Object.create(process) as NodeJS.Process;
-        Object.defineProperty(view, 'env', { value: (data as { env: NodeJS.ProcessEnv }).env, enumerable: true, writable: true });
+        const env = (data as { env: NodeJS.ProcessEnv }).env;
+        this.envViews.push({ env, was: { ...env } });
+        Object.defineProperty(view, 'env', { value: env, enumerable: true, writable: true });
         v = view;
         break;
       }
@@ -234,9 +253,12 @@ export class Invocation {
         break;
       case 'pack': {
         let rec = data as { unpacker: string; record?: unknown; pack?: number };
-        // The server's own request or response, reached through a closure: this invocation's.
-        if (rec?.unpacker === 'beehive.request') return this.reqTarget;
-        if (rec?.unpacker === 'beehive.response') return this.resTarget;
+        // The server's own request or response, reached through a closure: this invocation's (by
+        // identity only: the handler's changes to them come back as the request's own changes).
+        if (rec?.unpacker === 'beehive.request' || rec?.unpacker === 'beehive.response') {
+          v = rec.unpacker === 'beehive.request' ? this.reqTarget : this.resTarget;
+          break;
+        }
         if (rec?.unpacker === 'deferred') {
           // Prepared by the server while the closure travelled: ask for it.
           const reply = this.callSync(MsgType.Pack, { ...this.auth(), pack: rec.pack });

@@ -136,6 +136,8 @@ async function run(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeou
   // What the handler left pending (a timer after res.json, a callback's I/O) completes here, before
   // the commit: the server replays the response only after it.
   if (!world.refusal) await world.settle(deadline);
+  const envKey = inv.envWrite();
+  if (envKey !== undefined) world.refuse(`writes process.env.${envKey}: the environment is the server's`);
   if (world.refusal) throw world.refusal;
   const out: Outcome = {
     calls: rec.calls,

@@ -38,12 +38,12 @@ interface Pending {
   long: boolean;
 }
 
-/** Async resources whose completion is part of the handler's work (requests, not long-lived handles). */
-const WAITED = new Set([
-  'Timeout', 'Immediate', 'FSREQCALLBACK', 'FSREQPROMISE', 'FILEHANDLECLOSEREQ', 'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP',
-  'QUERYWRAP', 'PBKDF2REQUEST', 'RANDOMBYTESREQUEST', 'RANDOMPRIMEREQUEST', 'CHECKPRIMEREQUEST', 'SCRYPTREQUEST', 'KEYGENREQUEST',
-  'HASHREQUEST', 'SIGNREQUEST', 'CIPHERREQUEST', 'DERIVEBITSREQUEST', 'TickObject',
-]);
+/**
+ * Async resources whose completion is part of the handler's work (requests, not long-lived handles
+ * such as sockets). Crypto jobs are not among them: a synchronous `randomBytes(n)` creates one that
+ * never calls back, and a handler that awaits an asynchronous one answers after it anyway.
+ */
+const WAITED = new Set(['Timeout', 'Immediate', 'FSREQCALLBACK', 'FSREQPROMISE', 'FILEHANDLECLOSEREQ', 'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP', 'QUERYWRAP', 'TickObject']);
 
 export class WorldGuard {
   refusal?: Error;
@@ -140,6 +140,18 @@ export class WorldGuard {
   onDestroy(id: number): void {
     if (this.pending.delete(id)) this.wake?.();
   }
+
+  /**
+   * A request's callback has run: it is done. (Some native requests, crypto's, are destroyed only
+   * when collected, so `destroy` alone would wait for the garbage collector.) An interval's
+   * callback runs again: it stays.
+   */
+  onAfter(id: number): void {
+    const p = this.pending.get(id);
+    if (!p || (p.type === 'Timeout' && (p.resource as { _repeat?: unknown })._repeat)) return;
+    this.pending.delete(id);
+    this.wake?.();
+  }
 }
 
 const normHost = (h: string) => (h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' ? '127.0.0.1' : h);
@@ -149,6 +161,7 @@ let active: WorldGuard | undefined;
 let installed = false;
 const hook = createHook({
   init: (id, type, _trigger, resource) => active?.onInit(id, type, resource),
+  after: (id) => active?.onAfter(id),
   destroy: (id) => active?.onDestroy(id),
 });
 
@@ -169,6 +182,17 @@ export function currentWorld(): WorldGuard | undefined {
   return active;
 }
 
+/** beehive.unguarded(fn) on a worker: fn runs with no guard (its I/O is the worker's own). */
+(globalThis as Record<symbol, unknown>)[Symbol.for('beehive.world.unguarded')] = <T>(fn: () => T): T => {
+  const was = active;
+  active = undefined;
+  try {
+    return fn();
+  } finally {
+    active = was;
+  }
+};
+
 type AnyFn = (...a: any[]) => any;
 
 function wrap(obj: Record<string, unknown>, name: string, make: (orig: AnyFn) => AnyFn): void {
@@ -181,8 +205,10 @@ function wrap(obj: Record<string, unknown>, name: string, make: (orig: AnyFn) =>
 
 const REFUSED_FS = [
   'mkdir', 'mkdtemp', 'rm', 'rmdir', 'unlink', 'rename', 'copyFile', 'cp', 'symlink', 'link', 'chmod', 'chown', 'lchown', 'lchmod',
-  'utimes', 'lutimes', 'futimes', 'truncate', 'ftruncate', 'write', 'writev', 'fsync', 'fdatasync', 'fchmod', 'fchown',
+  'utimes', 'lutimes', 'truncate',
 ];
+// Writes to a file descriptor (fs.write, fsync...) are not listed: opening a file for writing is
+// refused, so the only descriptors a handler can write to are the worker's own stdout and stderr.
 const READS = ['readFile', 'existsSync', 'stat', 'lstat', 'access', 'readdir', 'opendir'];
 const WRITE_FLAGS = /[wa+]/;
 

@@ -39,7 +39,9 @@ function prepare(expressPkg: string): string {
 
 function mocha(dir: string, report: string, env: Record<string, string>, preload: string[]): Promise<SuiteRun> {
   const bin = path.join(ROOT, 'node_modules/mocha/bin/mocha.js');
-  const args = [...preload, bin, '--reporter', 'json', '--reporter-option', `output=${report}`, '--exit', 'test/acceptance/'];
+  // Mocha's 2 s default per test is tight for a first offload (a cold worker) on a loaded machine;
+  // both runs get the same longer limit.
+  const args = [...preload, bin, '--reporter', 'json', '--reporter-option', `output=${report}`, '--timeout', '20000', '--exit', 'test/acceptance/'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: dir,
