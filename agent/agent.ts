@@ -221,6 +221,7 @@ export class Agent implements AgentControl {
         conflicts: sum('conflicts'),
         diverged: sum('diverged'),
         failuresByKind: byKind,
+        refused: sum('refused'),
         inFlight: this.inFlight,
         workersBusy,
         invocations: ps?.invocations ?? 0,

@@ -11,6 +11,7 @@ import type { Invocations } from './channel/invocations';
 import { debug, debugEnabled } from './debug';
 import type { HandlerEntry } from './registry';
 import { replayOutcome } from './replay';
+import { endedInError, runAndCompare, type RunEnd } from './verify';
 import { judgeShadow, recordResponse } from './shadow';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
 
@@ -44,7 +45,7 @@ export class Dispatcher {
 
   shouldOffload(entry: HandlerEntry): boolean {
     const o = this.ctx.options;
-    if (o.mode === 'off' || entry.reason || entry.mode === 'off') return false;
+    if (o.mode === 'off' || entry.reason || entry.mode === 'off' || entry.phase === 'held') return false;
     if (o.routes.length > 0 && !o.routes.includes(entry.id)) return false;
     if (o.mode === 'always' || entry.mode === 'always') return true;
     if (o.mode === 'auto' && !entry.selected) return false;
@@ -193,12 +194,24 @@ export class Dispatcher {
   async offload(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
     const t0 = now();
     let inv: Invoked;
+    let error: RunEnd | undefined;
     try {
       inv = await this.invoke(entry, self, req, res, false, t0 + this.ctx.options.timeoutMs);
-      await inv.commit();
+      error = endedInError(inv.outcome);
+      if (error) {
+        // Not trusted: discarded, and the request runs here (agent/verify.ts).
+        await inv.discard();
+        entry.reexecuted++;
+      } else await inv.commit();
     } catch (err) {
       this.failed(entry, err);
       this.rerunLocal(entry, self, req, res, next);
+      return;
+    }
+    if (error) {
+      const done = this.startLocal(entry);
+      await runAndCompare(entry, error, inv.outcome, res, next, (n) => entry.fn.call(self, req, res, n), this.ctx.options.timeoutMs);
+      done();
       return;
     }
     const outcome = inv.outcome;
@@ -290,6 +303,7 @@ export class Dispatcher {
       // came after the handler ran there: that request is re-executed here.)
       if (!e.notOffloadable) entry.reexecuted++;
       entry.reason = String(e.message ?? err);
+      entry.refused++;
       debug('agent', `${entry.id} not offloadable: ${entry.reason}`);
       return;
     }

@@ -73,9 +73,11 @@ export class HandlerEntry {
   failures = 0;
   reexecuted = 0;
   conflicts = 0;
-  /** Shadow runs whose result differed from the local run's (each mismatch sets shadowDiff). */
+  /** Shadow runs whose result differed from the local run's, and offloaded runs that ended in an error the local re-run did not reproduce (each sets shadowDiff; the handler is held). */
   diverged = 0;
   readonly failuresByKind: Record<string, number> = {};
+  /** Offload attempts refused (by the capture or by the worker), the request run here. */
+  refused = 0;
   cpuSelfMs = 0;
   /** This handler's own offloading ratio (the burst controller's); unset: the global ratio. */
   ratio?: number;
@@ -145,6 +147,7 @@ export class HandlerEntry {
       conflicts: this.conflicts,
       diverged: this.diverged,
       failuresByKind: { ...this.failuresByKind },
+      refused: this.refused,
       ...(this.reason ? { reason: this.reason } : {}),
       profile: { count: p.count, totalMs: this.profile.sum, meanMs: p.mean, cpuSelfMs: this.cpuSelfMs },
       latency: { local: this.localLatency.summary(), offloaded: this.offloadLatency.summary() },

@@ -99,6 +99,44 @@ export interface RequestSnapshot {
  * state maps back to it. Express's computed getters (`req.ip`, `req.hostname`, `req.protocol`,
  * `req.query` in Express 5) are not computed here: the worker computes them when read.
  */
+// The small records below are the same from one request to the next (a route, a keep-alive
+// socket, an app's settings): made once and reused, so a request costs no new objects for them.
+const routes = new WeakMap<object, object>();
+function routeView(route: { path: string; methods: Record<string, boolean> }): object {
+  let v = routes.get(route);
+  if (!v) {
+    v = { path: route.path, methods: { ...route.methods } };
+    markStructural(v, (v as { methods: object }).methods);
+    routes.set(route, v);
+  }
+  return v;
+}
+
+const sockets = new WeakMap<object, Record<string, unknown>>();
+function socketView(s: (Request['socket'] & { encrypted?: boolean }) | undefined): Record<string, unknown> {
+  if (!s) return {};
+  let v = sockets.get(s);
+  if (!v) {
+    v = { remoteAddress: s.remoteAddress, remotePort: s.remotePort, remoteFamily: s.remoteFamily, localAddress: s.localAddress, localPort: s.localPort, encrypted: !!s.encrypted };
+    markStructural(v);
+    sockets.set(s, v);
+  }
+  return v;
+}
+
+/** Settings every computed getter reads: inline, while the whole settings object stays a lazy reference. */
+const HOT = ['trust proxy', 'query parser', 'subdomain offset'];
+const hots = new WeakMap<object, Record<string, unknown>>();
+function hotSettings(settings: Record<string, unknown>): Record<string, unknown> {
+  const v = hots.get(settings);
+  if (v && HOT.every((k) => Object.is(v[k], settings[k]))) return v;
+  const fresh: Record<string, unknown> = {};
+  for (const k of HOT) fresh[k] = settings[k];
+  markStructural(fresh);
+  hots.set(settings, fresh);
+  return fresh;
+}
+
 export function snapshotRequest(req: Request): RequestSnapshot {
   const r = req as unknown as Record<string, unknown>;
   const props: Record<string, unknown> = {};
@@ -108,14 +146,10 @@ export function snapshotRequest(req: Request): RequestSnapshot {
     if (k.charCodeAt(0) === 95 /* _ */ || REQ_SKIP.has(k) || k === 'session' || k === 'sessionStore' || (cookieSession && k === 'sessionOptions')) continue;
     props[k] = r[k];
   }
-  if (req.route) props.route = { path: req.route.path, methods: { ...req.route.methods } };
-  const s = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
-  const socket = s
-    ? { remoteAddress: s.remoteAddress, remotePort: s.remotePort, remoteFamily: s.remoteFamily, localAddress: s.localAddress, localPort: s.localPort, encrypted: !!s.encrypted }
-    : {};
+  if (req.route) props.route = routeView(req.route);
+  const socket = socketView(req.socket);
   const settings = req.app.settings as Record<string, unknown>;
-  // Read by every computed getter: inline, while the whole settings object stays a lazy reference.
-  const hot = { 'trust proxy': settings['trust proxy'], 'query parser': settings['query parser'], 'subdomain offset': settings['subdomain offset'] };
+  const hot = hotSettings(settings);
   markLazy(settings);
   const { proto, utils, base } = expressParts(req, 'request.js');
   const snap: RequestSnapshot = { props, headers: req.headers as Record<string, unknown>, socket, app: { locals: req.app.locals, settings, hot } };
@@ -127,7 +161,10 @@ export function snapshotRequest(req: Request): RequestSnapshot {
   }
   if (session) snap.session = session;
   else if (Object.prototype.hasOwnProperty.call(req, 'session')) props.session = r.session;
-  markStructural(socket, hot, props.route, session, (session as { data?: unknown } | undefined)?.data, (session as { cookie?: unknown } | undefined)?.cookie, (session as { options?: { own: unknown; inherited: unknown } } | undefined)?.options?.own, (session as { options?: { inherited: unknown } } | undefined)?.options?.inherited, (session as { options?: unknown } | undefined)?.options);
+  if (session) {
+    const o = session as { data?: unknown; cookie?: unknown; options?: { own: unknown; inherited: unknown } };
+    markStructural(session, o.data, o.cookie, o.options, o.options?.own, o.options?.inherited);
+  }
   return snap;
 }
 

@@ -25,12 +25,14 @@ export interface RequestCounters {
   fallbacks: number;
   /** Offloads that failed (by kind in `failuresByKind`); each request then ran locally. */
   failures: number;
-  /** Offloaded requests run again on the server: failures and conflicts. */
+  /** Offloaded requests run again on the server: failures, conflicts, refusals after a run, errors being verified. */
   reexecuted: number;
   /** Offloads whose commit met newer server state (first committer wins); run again locally. */
   conflicts: number;
-  /** Shadow runs whose result differed from the local run's: the handler is held local. */
+  /** Shadow runs whose result differed from the local run's, and offloaded runs ending in an error the local re-run did not reproduce: the handler is held local. */
   diverged: number;
+  /** Offload attempts refused with a reason (the request ran here, the handler stays local). */
+  refused: number;
 }
 
 /** A fixed-bucket latency histogram: cumulative counts per bound of `durationBuckets` (last: +Inf). */

@@ -103,7 +103,7 @@ const defineValue = (o: object, k: string, value: unknown) =>
   Object.defineProperty(o, k, { value, writable: true, enumerable: true, configurable: true });
 
 /** Own properties of the worker's request that are its plumbing, not the handler's data. */
-export const REQ_PLUMBING = new Set(['app', 'res', 'next', 'socket', 'session', 'sessionStore', 'sessionID', 'sessionOptions']);
+export const REQ_PLUMBING = new Set(['app', 'res', 'next', 'socket', 'route', 'session', 'sessionStore', 'sessionID', 'sessionOptions']);
 
 /**
  * Builds the request into `target` (an object the closure may already reference: the server's real
@@ -113,6 +113,9 @@ export function makeRequest(snap: ReqSnapshot, load: (spec: string) => unknown, 
   const proto = snap.proto ? (load(snap.proto) as object) : plainRequestProto;
   Object.setPrototypeOf(target, snap.ext ? Object.assign(Object.create(proto), snap.ext) : proto);
   for (const k of Object.keys(snap.props)) defineValue(target, k, snap.props[k]);
+  // The server shares its route record between requests: the handler gets its own copy.
+  const route = snap.props.route as { methods?: object } | undefined;
+  if (route && typeof route === 'object') defineValue(target, 'route', { ...route, methods: { ...route.methods } });
   defineValue(target, 'headers', snap.headers);
   defineValue(target, 'app', makeAppView(snap.app, snap.utils ? (load(snap.utils) as ExpressUtils) : undefined));
   defineValue(target, 'socket', { ...(snap.socket ?? {}) });
@@ -270,6 +273,7 @@ export class ResponseRecorder {
         if (SENDING_SYNC.includes(name) && rec.headersSent && name !== 'end') throw headersSentError();
         rec.record(name, args, () => {
           if (SENDING_SYNC.includes(name)) rec.headersSent = true;
+          if (name === 'sendStatus' && typeof args[0] === 'number') rec.statusCode = args[0];
         });
         rec.finish();
         return this;

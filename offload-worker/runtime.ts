@@ -4,7 +4,7 @@ import { WorkerErrors } from './errors';
 import { makeRequest, REQ_PLUMBING, ResponseRecorder, type ReqSnapshot, type ResInit } from './http-shims';
 import { Invocation } from './invocation';
 import { attachSession, type SessionSnapshot, type SessionStep } from './session-shims';
-import { nextTurn, WorldGuard, withWorld, type Effect } from './world';
+import { installWorld, nextTurn, WorldGuard, withWorld, type Effect } from './world';
 
 /** What the agent ships: see agent/capture. */
 export interface ClosureRoot {
@@ -44,6 +44,7 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
   if (bad) return fail(WorkerErrors.BAD_EVENT(bad));
   if (busy) return fail(WorkerErrors.BUSY());
   busy = true;
+  installWorld();
   const t0 = performance.now();
   const channel = channelFor(event.channel);
   const invocation = new Invocation(event, channel);

@@ -212,6 +212,14 @@ const REFUSED_FS = [
 const READS = ['readFile', 'existsSync', 'stat', 'lstat', 'access', 'readdir', 'opendir'];
 const WRITE_FLAGS = /[wa+]/;
 
+/**
+ * Patches the APIs once, before the first invocation decodes anything: a package loaded for a
+ * handler that keeps a reference (`var writeFile = fs.writeFileSync` in lowdb) keeps the watched one.
+ */
+export function installWorld(): void {
+  install();
+}
+
 function install(): void {
   if (installed) return;
   installed = true;

@@ -121,7 +121,8 @@ export function createMetrics(control: Pick<AgentControl, 'getState'>, options: 
   );
   counter('beehive_reexecuted_total', 'Offloaded requests run again on the server (after a failure or a conflict)', H, perHandler((h) => h.reexecuted));
   counter('beehive_conflicts_total', 'Offloads whose commit met newer server state, run again locally', H, perHandler((h) => h.conflicts ?? 0));
-  counter('beehive_diverged_total', 'Shadow runs whose result differed from the local run (the handler is held local)', H, perHandler((h) => h.diverged ?? 0));
+  counter('beehive_diverged_total', 'Shadow runs, or offloaded runs ending in an error, whose result differed from the local run (the handler is held local)', H, perHandler((h) => h.diverged ?? 0));
+  counter('beehive_refused_total', 'Offload attempts refused with a reason (the request ran here, the handler stays local)', H, perHandler((h) => h.refused ?? 0));
   counter('beehive_failures_total', 'Failed offloads by kind (timeout, crash, throttled, channel, worker...); each ran again locally', [...H, 'kind'], (c, s) => {
     for (const h of s.handlers) {
       const kinds = Object.entries(h.failuresByKind ?? {});

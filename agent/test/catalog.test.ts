@@ -72,6 +72,12 @@ const REFUSED: Record<string, RegExp> = {
   'POST /let': /reassigned|captured variable 'reassigned'/,
 };
 
+/**
+ * Handlers whose runs end in an error (a throw, next() with a server error): never committed from a
+ * worker, run again here and compared (agent/verify.ts); the local runs agree, so none diverged.
+ */
+const VERIFIED = new Set(['GET /throw', 'GET /async-throw']);
+
 /** Express 4 and 5 on local workers; Express 5 on the Lambda and OpenWhisk emulators through their official clients. */
 const CONFIGS: Array<{ expressPkg: string; platform: 'local' | 'lambda' | 'openwhisk' }> = [
   { expressPkg: 'express', platform: 'local' },
@@ -120,6 +126,9 @@ for (const { expressPkg, platform } of CONFIGS) {
         if (REFUSED[h.id]) {
           expect(h.reason, h.id).toMatch(REFUSED[h.id]);
           expect(h.offloaded, h.id).toBe(0);
+        } else if (VERIFIED.has(h.id)) {
+          expect({ id: h.id, offloaded: h.offloaded, reexecuted: h.reexecuted, diverged: h.diverged, failures: h.failures }).toEqual({ id: h.id, offloaded: 0, reexecuted: h.local, diverged: 0, failures: 0 });
+          expect(h.local, h.id).toBeGreaterThan(0);
         } else if (h.local + h.offloaded > 0) {
           expect({ id: h.id, reason: h.reason, local: h.local, failures: h.failures }).toEqual({ id: h.id, reason: undefined, local: 0, failures: 0 });
         }

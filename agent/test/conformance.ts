@@ -82,7 +82,7 @@ export async function runSuite(expressPkg: string, agentEnv: Record<string, stri
   for (const h of stats.handlers ?? []) {
     offloaded += h.offloaded ?? 0;
     local += h.local ?? 0;
-    if (h.local > 0) localReasons.push(`${h.id} ${h.local}x: ${h.reason ?? `${h.failures} failures, ${h.conflicts} conflicts`}`);
+    if (h.local > 0) localReasons.push(`${h.id} ${h.local}x: ${h.reason ?? `${h.reexecuted} re-executed (${h.diverged} diverged), ${h.failures} failures, ${h.conflicts} conflicts`}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
   return { plain, agent, offloaded, local, localReasons, stats };

@@ -39,6 +39,7 @@ const CASES: Array<[string, Req[]]> = [
   ['a long timer', [['GET', '/long-timer']]],
   // The world.
   ['fs.writeFileSync and appendFileSync, deferred to the server', [['POST', '/note', { text: 'first' }], ['POST', '/note', { text: 'second' }]]],
+  ["lowdb's FileSync adapter writing db.json, deferred", [['POST', '/lowdb', { title: 'a' }], ['POST', '/lowdb', { title: 'b' }]]],
   ['fs.writeFile with a callback, deferred', [['POST', '/note-cb', { text: 'cb' }]]],
   ['fs.promises.writeFile, deferred', [['POST', '/note-promise', { text: 'promised' }]]],
   ['reading an app file', [['GET', '/read-file']]],
@@ -48,7 +49,23 @@ const CASES: Array<[string, Req[]]> = [
   ['an outbound HTTP request', [['GET', '/outbound']]],
   ['a write to process.env', [['POST', '/env']]],
   ['process.chdir', [['POST', '/chdir']]],
+  // Errors are verified, never trusted.
+  ['a handler that always throws', [['GET', '/boom'], ['GET', '/boom']]],
+  ['a handler that answers 503', [['GET', '/unavailable'], ['GET', '/unavailable']]],
+  ['a handler that fails only on a worker', [['GET', '/worker-boom'], ['GET', '/worker-boom']]],
 ];
+
+/**
+ * Handlers whose offloaded runs end in an error: never committed, run again here. `diverged`: the
+ * local run ended otherwise, so the handler is held local. (lowdb's chain object does not survive
+ * the trip to a worker: the worker's run throws, and the local re-run answers.)
+ */
+const VERIFIED: Record<string, { diverged: boolean }> = {
+  'GET /boom': { diverged: false },
+  'GET /unavailable': { diverged: false },
+  'GET /worker-boom': { diverged: true },
+  'POST /lowdb': { diverged: true },
+};
 
 /** Handlers that must run on the server, and the words their reason must contain. */
 const REFUSED: Record<string, RegExp> = {
@@ -108,6 +125,17 @@ for (const expressPkg of ['express', 'express4']) {
         if (REFUSED[h.id]) {
           expect(h.reason, h.id).toMatch(REFUSED[h.id]);
           expect(h.offloaded, h.id).toBe(0);
+          expect(h.refused, h.id).toBe(1);
+        } else if (VERIFIED[h.id]) {
+          const runs = h.local + h.offloaded;
+          if (VERIFIED[h.id].diverged) {
+            // The first run diverged; from then on the handler runs here.
+            expect({ id: h.id, offloaded: h.offloaded, reexecuted: h.reexecuted, diverged: h.diverged, phase: h.phase }).toEqual({ id: h.id, offloaded: 0, reexecuted: 1, diverged: 1, phase: 'held' });
+            expect(h.shadowDiff.paths, h.id).toEqual(['outcome']);
+          } else {
+            // Every run was verified and re-run here, none counted as offloaded.
+            expect({ id: h.id, offloaded: h.offloaded, reexecuted: h.reexecuted, diverged: h.diverged, local: h.local }).toEqual({ id: h.id, offloaded: 0, reexecuted: runs, diverged: 0, local: runs });
+          }
         } else {
           expect({ id: h.id, reason: h.reason, local: h.local, failures: h.failures }).toEqual({ id: h.id, reason: undefined, local: 0, failures: 0 });
         }
