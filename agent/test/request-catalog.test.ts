@@ -47,6 +47,8 @@ const CASES: Array<[string, Req[]]> = [
   ['fs.mkdirSync', [['POST', '/mkdir']]],
   ['a child process', [['POST', '/spawn']]],
   ['an outbound HTTP request', [['GET', '/outbound']]],
+  ['a fetch()', [['GET', '/fetch']]],
+  ['console and stderr output', [['GET', '/log']]],
   ['a write to process.env', [['POST', '/env']]],
   ['process.chdir', [['POST', '/chdir']]],
   // Errors are verified, never trusted.
@@ -78,6 +80,7 @@ const REFUSED: Record<string, RegExp> = {
   'POST /mkdir': /fs\.mkdirSync/,
   'POST /spawn': /child_process\.execFileSync/,
   'GET /outbound': /outbound connection/,
+  'GET /fetch': /outbound connection/,
   'POST /env': /process\.env\.REQUEST_APP_FLAG/,
   'POST /chdir': /process\.chdir/,
 };
