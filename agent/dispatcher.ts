@@ -11,7 +11,7 @@ import type { Invocations } from './channel/invocations';
 import { debug, debugEnabled } from './debug';
 import type { HandlerEntry } from './registry';
 import { replayOutcome } from './replay';
-import { endedInError, runAndCompare, type RunEnd } from './verify';
+import { compareCall, endedInError, runAndCompare, type RunEnd } from './verify';
 import { judgeShadow, recordResponse } from './shadow';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
 
@@ -264,6 +264,7 @@ export class Dispatcher {
   async offloadCall(entry: HandlerEntry, self: unknown, args: unknown[]): Promise<unknown> {
     const t0 = now();
     let inv: Invoked;
+    let error: RunEnd | undefined;
     try {
       inv = await this.invokeRoot(
         entry,
@@ -275,12 +276,18 @@ export class Dispatcher {
         },
         false,
       );
-      await inv.commit();
+      error = endedInError(inv.outcome);
+      if (error) {
+        // Not trusted: discarded, and the method runs here (agent/verify.ts).
+        await inv.discard();
+        entry.reexecuted++;
+      } else await inv.commit();
     } catch (err) {
       this.failed(entry, err);
       // Returned to the caller (Nest awaits it): its rejection is the method's own.
       return this.callLocal(entry, self, args);
     }
+    if (error) return compareCall(entry, error, inv.outcome, () => this.callLocal(entry, self, args));
     entry.offloaded++;
     if (entry.phase !== 'held') entry.phase = 'live';
     entry.fallbacks += inv.fetched();

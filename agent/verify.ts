@@ -89,3 +89,34 @@ export async function runAndCompare(
     offloaded: { end: worker, calls: outcome.calls },
   };
 }
+
+/**
+ * A method-style (Nest) call whose worker run threw: the local call's result is what the caller
+ * gets; if it does not throw the same, the handler is held local.
+ */
+export function compareCall(entry: HandlerEntry, worker: RunEnd, outcome: Outcome, run: () => unknown): unknown {
+  const judge = (end: RunEnd) => {
+    if (same(end, worker)) return;
+    entry.diverged++;
+    entry.phase = 'held';
+    entry.shadowDiff = { at: new Date().toISOString(), paths: ['outcome'], local: { end }, offloaded: { end: worker, value: outcome.value } };
+  };
+  let local: unknown;
+  try {
+    local = run();
+  } catch (err) {
+    judge({ error: errorText(err) });
+    throw err;
+  }
+  if (local && typeof (local as Promise<unknown>).then === 'function') {
+    return (local as Promise<unknown>).then(
+      (v) => (judge({ status: 200 }), v),
+      (err) => {
+        judge({ error: errorText(err) });
+        throw err;
+      },
+    );
+  }
+  judge({ status: 200 });
+  return local;
+}

@@ -302,7 +302,9 @@ function install(): void {
     return orig.apply(this, a);
   });
   const pr = process as unknown as Record<string, unknown>;
-  for (const name of ['exit', 'abort', 'kill', 'chdir', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'umask']) {
+  // process.exit() and abort() are not here: they end the worker, which is a crash, and the request
+  // runs again on the server like any other crashed invocation.
+  for (const name of ['kill', 'chdir', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'umask']) {
     wrap(pr, name, (orig) => function (this: unknown, ...a: unknown[]) {
       if (active && !(name === 'umask' && a.length === 0)) throw active.refuse(`process.${name}() acts on the worker's process`);
       return orig.apply(this, a);
