@@ -306,7 +306,8 @@ function install(): void {
   // runs again on the server like any other crashed invocation.
   for (const name of ['kill', 'chdir', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'umask']) {
     wrap(pr, name, (orig) => function (this: unknown, ...a: unknown[]) {
-      if (active && !(name === 'umask' && a.length === 0)) throw active.refuse(`process.${name}() acts on the worker's process`);
+      // umask() reads; kill of the worker's own pid ends the worker, a crash like exit().
+      if (active && !(name === 'umask' && a.length === 0) && !(name === 'kill' && Number(a[0]) === process.pid)) throw active.refuse(`process.${name}() acts on the worker's process`);
       return orig.apply(this, a);
     });
   }
