@@ -80,7 +80,6 @@ export async function runAndCompare(
   res.off('finish', onFinish);
   res.off('close', onFinish);
   if (end === undefined || same(end, worker) || ('status' in end && 'status' in worker && end.status >= 500 && worker.status >= 500)) return;
-  entry.diverged++;
   entry.phase = 'held';
   entry.shadowDiff = {
     at: new Date().toISOString(),
@@ -97,7 +96,6 @@ export async function runAndCompare(
 export function compareCall(entry: HandlerEntry, worker: RunEnd, outcome: Outcome, run: () => unknown): unknown {
   const judge = (end: RunEnd) => {
     if (same(end, worker)) return;
-    entry.diverged++;
     entry.phase = 'held';
     entry.shadowDiff = { at: new Date().toISOString(), paths: ['outcome'], local: { end }, offloaded: { end: worker, value: outcome.value } };
   };
