@@ -210,8 +210,13 @@ async function runAutoPhase(db, proxyEnv, rate) {
   const app = await startApp({ ...proxyEnv, ...env });
   try {
     if (app.admin) process.stdout.write(`  dashboard: ${app.admin}/#token=${token}  (open it while the demo runs; the token is for this run only)\n`);
-    // Warm-up: shadow runs done and workers started before the load, as a deployed service would be.
-    await put(app, token, '/api/ratio', { ratio: 0.5 });
+    // Warm-up: workers started and the handler live before the load, as a deployed service would be.
+    // Manual mode goes through the ratio (shadow runs first); in auto mode the controller owns the
+    // ratio and sets it back within a control period, so the warm-up offloads through the handler's
+    // own mode ('always': no shadows) and hands the handler back to the controller afterwards.
+    const handlerPath = `/api/handlers/${encodeURIComponent(HOT)}`;
+    if (CONTROLLER === 'on') await put(app, token, handlerPath, { mode: 'always' });
+    else await put(app, token, '/api/ratio', { ratio: 0.5 });
     const hotState = async () => (await getJson(app.admin + '/api/state')).handlers.find((h) => h.id === HOT);
     // Until the handler is live: selection runs once a second, then the shadow runs (at most 10 s).
     const deadline = Date.now() + 10_000;
@@ -222,6 +227,7 @@ async function runAutoPhase(db, proxyEnv, rate) {
     }
     const warm = await hotState();
     const workersUp = (await getJson(app.admin + '/api/state')).workers.length;
+    if (CONTROLLER === 'on') await put(app, token, handlerPath, { mode: 'auto' });
     await put(app, token, '/api/ratio', { ratio: 0 });
     // From here the ratio is the controller's: its changes count from now on.
     const handback = new Date().toISOString();
