@@ -9,4 +9,5 @@ export const WorkerErrors = defineErrors('WORKER', {
   TIMEOUT: 'handler did not complete',
   BUSY: 'worker is already running an invocation',
   UNSUPPORTED: 'operation not supported in an offloaded handler',
+  REFUSED: 'the handler does something a worker cannot reproduce faithfully; it runs on the server from now on',
 });

@@ -9,6 +9,7 @@ import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
+import { packageRecordOf } from './package-origin';
 
 /**
  * Symbols the server identified (neither registered nor well-known): one local symbol per server
@@ -117,7 +118,7 @@ export class Invocation {
         if (id !== undefined) return { ref: id, kind: refKindOf(o) };
         const r = remoteInfo(o);
         if (r) return { ref: r.id, kind: r.kind };
-        const c = customOrigin.get(o);
+        const c = customOrigin.get(o) ?? packageRecordOf(o);
         if (c) return c;
         if (typeof o === 'function') throw WorkerErrors.NEW_FUNCTION(o.name || '(anonymous)');
         return undefined;

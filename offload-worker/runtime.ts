@@ -3,6 +3,8 @@ import { channelFor, dropChannel } from './channel/client';
 import { WorkerErrors } from './errors';
 import { makeRequest, ResponseRecorder, type ReqSnapshot, type ResInit } from './http-shims';
 import { Invocation } from './invocation';
+import { nestHandler, PostReturnWork, settleNestValue, type NestCallInfo } from './nest-call';
+import { startLogRecording, stopLogRecording } from './nest-logger';
 
 /** What the agent ships: see agent/capture. */
 export interface ClosureRoot {
@@ -16,6 +18,11 @@ export interface ClosureRoot {
   args?: unknown[];
   /** `express` handler(req,res,next) or a plain `call` returning a value (Nest). */
   style: 'express' | 'call';
+  /** `call` style: where the method sits on `self`'s class (see nest-call.ts). */
+  nest?: NestCallInfo;
+  /** `call` style: argument positions that stand for the request and the response shims. */
+  reqArgs?: number[];
+  resArgs?: number[];
 }
 
 /** What an invocation returns: the contract type lives in protocol/. */
@@ -81,6 +88,16 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
 }
 
 async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promise<Outcome> {
+  const post = root.style === 'call' ? new PostReturnWork() : undefined;
+  try {
+    return await runWith(root, inv, timeoutMs, post);
+  } finally {
+    post?.dispose();
+    if (post) stopLogRecording();
+  }
+}
+
+async function runWith(root: ClosureRoot, inv: Invocation, timeoutMs: number, post: PostReturnWork | undefined): Promise<Outcome> {
   const req = makeRequest(root.req);
   const rec = new ResponseRecorder(root.res, req);
   req.res = rec.res;
@@ -93,9 +110,19 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
     rec.finish();
   };
   let ret: unknown;
+  const start = performance.now();
+  const remaining = () => timeoutMs - (performance.now() - start);
   try {
-    ret = root.style === 'call' ? root.handler.apply(root.self, root.args ?? []) : root.handler.call(root.self, req, rec.res, nextFn);
+    if (root.style === 'call') {
+      const args = [...(root.args ?? [])];
+      for (const i of root.reqArgs ?? []) args[i] = req;
+      for (const i of root.resArgs ?? []) args[i] = rec.res;
+      const fn = nestHandler(root.self, root.handler, root.nest);
+      startLogRecording();
+      ret = post!.run(() => fn.apply(root.self, args));
+    } else ret = root.handler.call(root.self, req, rec.res, nextFn);
   } catch (err) {
+    if (WorkerErrors.REFUSED.is(err)) throw err;
     thrown = err;
     settled = true;
   }
@@ -110,7 +137,17 @@ async function run(root: ClosureRoot, inv: Invocation, timeoutMs: number): Promi
     value = ret;
   }
   if (root.style === 'express' && thrown === undefined && !rec.finished) await withTimeout(rec.done, timeoutMs);
+  let logs: unknown[] | undefined;
+  if (post) {
+    try {
+      if (thrown === undefined) value = await settleNestValue(value, remaining);
+      await post.settle(remaining);
+    } finally {
+      logs = stopLogRecording();
+    }
+  }
   return {
+    logs,
     calls: rec.calls,
     statusCode: rec.statusCode,
     next,
