@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import path from 'node:path';
+import { exemptFromPackageDrift } from './capture/package-state';
 import { debug } from './debug';
 
 const METHODS = new Set(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
@@ -34,6 +35,25 @@ export function replayNestLogs(logs: unknown): void {
       (target as Record<string, (...a: unknown[]) => unknown>)[name](...args);
     } catch (err) {
       debug('agent', `replaying a Nest log call: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Nest configures its Logger class's statics at startup (`logger` option, `useLogger`): a worker's
+ * pristine copy need not match them, since its Logger calls come back here to be printed.
+ */
+export function exemptNestLoggers(): void {
+  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string }> })._cache;
+  const suffix = `${path.sep}node_modules${path.sep}@nestjs${path.sep}common${path.sep}index.js`;
+  for (const m of Object.values(cache)) {
+    if (!m?.filename?.endsWith(suffix)) continue;
+    for (const k of ['Logger', 'ConsoleLogger']) {
+      const L = (m.exports as Record<string, unknown>)?.[k];
+      if (typeof L === 'function') {
+        exemptFromPackageDrift(L);
+        exemptFromPackageDrift(L.prototype as object);
+      }
     }
   }
 }

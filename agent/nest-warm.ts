@@ -2,6 +2,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import { functionInfo } from './capture/function-record';
 import { originOf } from './capture/module-index';
+import { exemptNestLoggers } from './nest-logger';
 
 /**
  * Pays the one-time costs of offloading a Nest controller before its first request: the capture's
@@ -18,6 +19,7 @@ type ReflectMeta = typeof Reflect & { getMetadata(k: unknown, target: object): u
 
 export function warmNestController(cls: Function): void {
   preloadForWorkers();
+  exemptNestLoggers();
   enqueue(cls, 2);
   if (!scheduled) {
     scheduled = true;
