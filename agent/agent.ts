@@ -143,6 +143,7 @@ export class Agent implements AgentControl {
   handleCall(entry: HandlerEntry, self: unknown, args: unknown[]): unknown {
     this.totals.requests++;
     if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.callLocal(entry, self, args);
+    if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowCall(entry, self, args);
     return this.dispatcher.offloadCall(entry, self, args);
   }
 

@@ -13,6 +13,8 @@ import type { HandlerEntry } from './registry';
 import { replayOutcome } from './replay';
 import { compareCall, endedInError, runAndCompare, type RunEnd } from './verify';
 import { judgeShadow, recordResponse } from './shadow';
+import { replayNestLogs } from './nest-logger';
+import { explainNestRefusal, markWorkerRefusal, nestAllowsMemberWrites, nestRoot, nestShadowView, nestValue, type NestCall } from './nest-call';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
 
 export interface DispatchContext {
@@ -105,7 +107,7 @@ export class Dispatcher {
    * (a `performance.now()` time, set when the offload was decided) bounds everything: the wait for
    * a worker slot, its start, the run and the channel calls.
    */
-  private async invokeRoot(entry: HandlerEntry, deadline: number, makeRoot: () => object, shadow: boolean): Promise<Invoked> {
+  private async invokeRoot(entry: HandlerEntry, deadline: number, makeRoot: () => object, shadow: boolean, nest?: { self: unknown }): Promise<Invoked> {
     const lease = this.ctx.exports.lease();
     const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined, shadow);
     const packer = this.ctx.packer(cap, shadow);
@@ -140,6 +142,7 @@ export class Dispatcher {
           budget: this.ctx.options.closureBudget,
           refined: entry.refined,
           peekId: (o) => this.ctx.exports.peekId(o),
+          allowMemberWrites: nest && ((cls, members) => nestAllowsMemberWrites(entry, nest.self, cls, members)),
           pack: packer.pack,
           deferPack: (p) => {
             // Not awaited here: a failed pack surfaces when the worker asks for it.
@@ -265,17 +268,9 @@ export class Dispatcher {
     const t0 = now();
     let inv: Invoked;
     let error: RunEnd | undefined;
+    let call: NestCall | undefined;
     try {
-      inv = await this.invokeRoot(
-        entry,
-        t0 + this.ctx.options.timeoutMs,
-        () => {
-          const root = { handler: entry.fn, self, args, style: 'call', awaitPromise: true, req: { props: {}, headers: {}, app: { locals: {}, settings: {} } }, res: { locals: {}, statusCode: 200, headers: {} } };
-          markStructural(root, root.args, root.req, root.res);
-          return root;
-        },
-        false,
-      );
+      inv = await this.invokeRoot(entry, t0 + this.ctx.options.timeoutMs, () => (call = nestRoot(entry, self, args)).root, false, { self });
       error = endedInError(inv.outcome);
       if (error) {
         // Not trusted: discarded, and the method runs here (agent/verify.ts).
@@ -283,6 +278,8 @@ export class Dispatcher {
         entry.reexecuted++;
       } else await inv.commit();
     } catch (err) {
+      markWorkerRefusal(err);
+      explainNestRefusal(err, self);
       this.failed(entry, err);
       // Returned to the caller (Nest awaits it): its rejection is the method's own.
       return this.callLocal(entry, self, args);
@@ -294,8 +291,10 @@ export class Dispatcher {
     const ms = now() - t0;
     entry.offloadLatency.add(ms);
     this.ctx.onRequestDone(entry, 'offloaded', ms);
+    replayNestLogs(inv.outcome.logs);
+    const value = nestValue(call!, inv.outcome);
     if (inv.outcome.thrown !== undefined) throw inv.outcome.thrown;
-    return inv.outcome.value;
+    return value;
   }
 
   private failed(entry: HandlerEntry, err: unknown): void {
@@ -326,8 +325,87 @@ export class Dispatcher {
    */
   needsShadow(entry: HandlerEntry): boolean {
     const o = this.ctx.options;
-    // Method-style (Nest) handlers go live without shadows for now: their comparison is not built.
-    return (o.mode === 'auto' || o.mode === 'manual') && entry.mode === 'auto' && o.shadowRuns > 0 && entry.phase !== 'live' && entry.framework === 'express';
+    return (o.mode === 'auto' || o.mode === 'manual') && entry.mode === 'auto' && o.shadowRuns > 0 && entry.phase !== 'live';
+  }
+
+  /**
+   * A Nest method's shadow run: two shadow invocations capture the same state, the method runs here
+   * for real (its value goes to Nest untouched), then the shadows' values, errors and `@Res`
+   * response calls are compared with the local ones, as for Express handlers.
+   */
+  shadowCall(entry: HandlerEntry, self: unknown, args: unknown[]): unknown {
+    if (entry.phase === 'held' || entry.shadowInFlight) return this.callLocal(entry, self, args);
+    entry.phase = 'shadow';
+    entry.shadowInFlight = true;
+    let res: Response | undefined;
+    const deadline = now() + this.ctx.options.timeoutMs;
+    const one = () => this.invokeRoot(entry, deadline, () => { const c = nestRoot(entry, self, args); res = c.res; return c.root; }, true, { self });
+    const shadows = [one(), one()];
+    // Each shadow ends (is discarded) as soon as it returns: it must not keep its lease meanwhile.
+    for (const p of shadows) p.then((inv) => inv.discard()).catch(() => {});
+    const all = Promise.allSettled(shadows);
+    const rec = res ? recordResponse(res) : undefined;
+    let localCalls: unknown[] = [];
+    const stop = () => {
+      localCalls = rec ? rec.calls.slice() : [];
+      rec?.restore();
+    };
+    let local: Promise<{ value?: unknown; thrown?: unknown; threw: boolean }>;
+    let ret: unknown;
+    try {
+      ret = this.callLocal(entry, self, args);
+    } catch (err) {
+      stop();
+      local = Promise.resolve({ thrown: err, threw: true });
+      void this.judgeNestShadow(entry, all, local, () => localCalls);
+      throw err;
+    }
+    if (ret && typeof (ret as Promise<unknown>).then === 'function') {
+      local = (ret as Promise<unknown>).then(
+        (value) => (stop(), { value, threw: false }),
+        (thrown) => (stop(), { thrown, threw: true }),
+      );
+    } else {
+      stop();
+      local = Promise.resolve({ value: ret, threw: false });
+    }
+    void this.judgeNestShadow(entry, all, local, () => localCalls);
+    return ret;
+  }
+
+  private async judgeNestShadow(
+    entry: HandlerEntry,
+    all: Promise<PromiseSettledResult<Invoked>[]>,
+    local: Promise<{ value?: unknown; thrown?: unknown; threw: boolean }>,
+    localCalls: () => unknown[],
+  ): Promise<void> {
+    try {
+      const [settled, mine] = await Promise.all([all, local]);
+      entry.shadowInFlight = false;
+      const got: Outcome[] = [];
+      for (const s of settled) {
+        if (s.status === 'fulfilled') got.push(s.value.outcome);
+        else {
+          markWorkerRefusal(s.reason);
+          this.failed(entry, s.reason);
+        }
+      }
+      if (got.length < 2) return;
+      entry.shadow++;
+      const view = (o: Outcome) => nestShadowView({ value: o.value, thrown: o.thrown, threw: o.thrown !== undefined }, o.calls);
+      const localView = nestShadowView(mine, localCalls());
+      const verdict = judgeShadow(localView, view(got[0]), view(got[1]));
+      if (verdict.clean) {
+        if (++entry.cleanShadows >= this.ctx.options.shadowRuns) entry.phase = 'live';
+      } else {
+        entry.phase = 'held';
+        entry.shadowDiff = { at: new Date().toISOString(), paths: verdict.paths, local: localView, offloaded: view(got[0]) };
+        debug('agent', `${entry.id}: shadow mismatch at ${verdict.paths.join(', ')}; held local`);
+      }
+    } catch (err) {
+      entry.shadowInFlight = false;
+      debug('agent', `shadow: ${(err as Error).message}`);
+    }
   }
 
   /**

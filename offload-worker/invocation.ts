@@ -10,6 +10,7 @@ import { makeRemoteRef, remoteInfo } from './remote-ref';
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
 import { workerOriginOf } from './module-origin';
+import { packageRecordOf } from './package-origin';
 
 /**
  * Symbols the server identified (neither registered nor well-known): one local symbol per server
@@ -137,7 +138,7 @@ export class Invocation {
         if (id !== undefined) return { ref: id, kind: refKindOf(o) };
         const r = remoteInfo(o);
         if (r) return { ref: r.id, kind: r.kind };
-        const c = customOrigin.get(o);
+        const c = customOrigin.get(o) ?? packageRecordOf(o);
         if (c) return c;
         if (typeof o === 'function') {
           // A package's own class or function (an http-errors class): the server's copy of it.

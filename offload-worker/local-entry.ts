@@ -3,6 +3,7 @@
  * over IPC, as the Lambda service would over its runtime API.
  */
 import type { InvocationEvent } from '../protocol';
+import { preloadPackages } from './preload';
 import { handleInvocation } from './runtime';
 
 const workerId = process.env.BEEHIVE_WORKER_ID ?? String(process.pid);
@@ -18,6 +19,8 @@ export function serveIpc(): void {
     });
   });
   process.on('disconnect', () => process.exit(0));
+  // Part of the cold start, not of the first invocation that needs them.
+  preloadPackages();
   process.send({ type: 'ready', pid: process.pid });
 }
 

@@ -5,6 +5,8 @@ import { makeRequest, REQ_PLUMBING, ResponseRecorder, type ReqSnapshot, type Res
 import { Invocation } from './invocation';
 import { attachSession, type SessionSnapshot, type SessionStep } from './session-shims';
 import { installWorld, nextTurn, WorldGuard, withWorld, type Effect } from './world';
+import { nestHandler, PostReturnWork, settleNestValue, type NestCallInfo } from './nest-call';
+import { startLogRecording, stopLogRecording } from './nest-logger';
 
 /** What the agent ships: see agent/capture. */
 export interface ClosureRoot {
@@ -18,6 +20,11 @@ export interface ClosureRoot {
   args?: unknown[];
   /** `express` handler(req,res,next) or a plain `call` returning a value (Nest). */
   style: 'express' | 'call';
+  /** `call` style: where the method sits on `self`'s class (see nest-call.ts). */
+  nest?: NestCallInfo;
+  /** `call` style: argument positions that stand for the request and the response shims. */
+  reqArgs?: number[];
+  resArgs?: number[];
 }
 
 /** What an invocation returns: the contract type lives in protocol/. */
@@ -100,6 +107,17 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
 }
 
 async function run(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeoutMs: number): Promise<Outcome> {
+  // A Nest method's post-return work and Logger calls are tracked around the call itself.
+  const post = root.style === 'call' ? new PostReturnWork() : undefined;
+  try {
+    return await runWith(root, inv, world, timeoutMs, post);
+  } finally {
+    post?.dispose();
+    if (post) stopLogRecording();
+  }
+}
+
+async function runWith(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeoutMs: number, post: PostReturnWork | undefined): Promise<Outcome> {
   const deadline = performance.now() + timeoutMs;
   const refuse = (reason: string) => world.refuse(reason);
   const load = (spec: string) => inv.requirePackage(spec);
@@ -117,9 +135,19 @@ async function run(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeou
   Object.defineProperty(req, 'next', { value: nextFn, writable: true, enumerable: true, configurable: true });
   const session = root.req.session ? attachSession(req, root.req.session as SessionSnapshot, refuse, (fn) => setImmediate(fn)) : undefined;
   let ret: unknown;
+  const start = performance.now();
+  const remaining = () => timeoutMs - (performance.now() - start);
   try {
-    ret = root.style === 'call' ? root.handler.apply(root.self, root.args ?? []) : root.handler.call(root.self, req, rec.res, nextFn);
+    if (root.style === 'call') {
+      const args = [...(root.args ?? [])];
+      for (const i of root.reqArgs ?? []) args[i] = req;
+      for (const i of root.resArgs ?? []) args[i] = rec.res;
+      const fn = nestHandler(root.self, root.handler, root.nest);
+      startLogRecording();
+      ret = post!.run(() => fn.apply(root.self, args));
+    } else ret = root.handler.call(root.self, req, rec.res, nextFn);
   } catch (err) {
+    if (WorkerErrors.REFUSED.is(err)) throw err;
     thrown = err;
     settled = true;
   }
@@ -134,6 +162,15 @@ async function run(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeou
     value = ret;
   }
   if (root.style === 'express' && thrown === undefined && !rec.finished && !world.refusal) await withTimeout(rec.done, timeoutMs);
+  let logs: unknown[] | undefined;
+  if (post) {
+    try {
+      if (thrown === undefined) value = await settleNestValue(value, remaining);
+      await post.settle(remaining);
+    } finally {
+      logs = stopLogRecording();
+    }
+  }
   // What the handler left pending (a timer after res.json, a callback's I/O) completes here, before
   // the commit: the server replays the response only after it.
   if (!world.refusal) await world.settle(deadline);
@@ -141,6 +178,7 @@ async function run(root: ClosureRoot, inv: Invocation, world: WorldGuard, timeou
   if (envKey !== undefined) world.refuse(`writes process.env.${envKey}: the environment is the server's`);
   if (world.refusal) throw world.refusal;
   const out: Outcome = {
+    logs,
     calls: rec.calls,
     statusCode: rec.statusCode,
     next,

@@ -36,6 +36,8 @@ export interface Outcome {
   value?: unknown;
   /** The handler threw (or its promise rejected) and nothing else ended the request. */
   thrown?: unknown;
+  /** `call` style (Nest): Logger calls made on the worker, replayed on the server's Logger. */
+  logs?: unknown[];
   changes: unknown[];
   fetched: number[];
   fallbacks: number;

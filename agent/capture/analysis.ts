@@ -1,6 +1,7 @@
 import * as acorn from 'acorn';
 import * as eslintScope from 'eslint-scope';
 import type { Program } from 'estree';
+import { classMemberOf, isStaticSelfAlias } from './tsc-emit';
 
 /**
  * Static analysis of a function as it sits in its script (DESIGN.md §3 step 4): its free variables,
@@ -14,6 +15,8 @@ export interface FreeVar {
   written: boolean;
   /** Some code anywhere reassigns the binding after its declaration. */
   reassigned: boolean;
+  /** Where the function writes it: the script offset, and for a class the member (tsc-emit.ts). */
+  writes?: Array<{ offset: number; member?: string }>;
 }
 
 export interface FunctionAnalysis {
@@ -296,7 +299,9 @@ function freeVariables(node: acorn.Node, parsed: ParsedScript, superClass?: acor
       const v = ref.resolved;
       const reassigned = v ? v.references.some((r) => r.isWrite() && !r.init) : true;
       const prev = vars.get(name) ?? { name, written: false, reassigned: false };
-      prev.written ||= ref.isWrite();
+      const write = ref.isWrite() && !isStaticSelfAlias(parsed.ast, node, id);
+      prev.written ||= write;
+      if (write) (prev.writes ??= []).push({ offset: id.start, member: classMemberOf(node, id) });
       prev.reassigned ||= reassigned || !v;
       vars.set(name, prev);
     }

@@ -59,6 +59,12 @@ export interface CaptureOptions {
   peekId?(o: object): number | undefined;
   /** This capture's objects to send as references whatever the budget (unless refined). */
   remoteOnly?: Set<object>;
+  /**
+   * Whether class `cls` may travel although its methods `members` assign captured variables: only
+   * when none of them can run on the worker (a Nest controller whose route method does not reach
+   * them). Without it such classes are refused.
+   */
+  allowMemberWrites?(cls: object, members: string[]): boolean;
 }
 
 export interface Captured {
@@ -99,7 +105,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
       ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
       packFor(o, opts) ??
       libraryFunctionRef(o, opts) ??
-      replaceForWorker(o),
+      replaceForWorker(o, opts),
     symbolId,
     symbolName: nodeSymbolName,
   };
@@ -138,7 +144,7 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
   return lib ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined;
 }
 
-function replaceForWorker(o: object): Replacement | undefined {
+function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefined {
   if (o instanceof RequireOf) return { custom: 'require', data: o.file };
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
   if (o instanceof Untravelled) return { custom: 'untravelled', data: { name: o.name, reason: o.reason, callable: o.callable } };
@@ -166,7 +172,7 @@ function replaceForWorker(o: object): Replacement | undefined {
     if (!rec || typeof rec.unpacker !== 'string') throw CaptureErrors.UNSUPPORTED(`[Symbol.for('beehive.pack')]() of ${o.constructor?.name} did not return { unpacker, record }`);
     return { custom: 'pack', data: rec };
   }
-  if (typeof o === 'function') return functionRecord(o);
+  if (typeof o === 'function') return functionRecord(o, opts);
   if (types.isPromise(o)) return settledPromise(o);
   const proto = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
@@ -179,10 +185,15 @@ function replaceForWorker(o: object): Replacement | undefined {
   return undefined;
 }
 
-function functionRecord(o: Function): Replacement {
+function functionRecord(o: Function, opts: CaptureOptions): Replacement {
   if (isRequireFn(o)) throw CaptureErrors.UNSUPPORTED('a require function reached through data');
   const info = functionInfo(o);
   if (info.reason) throw CaptureErrors.UNSUPPORTED(info.reason);
+  for (const w of info.memberWrites ?? []) {
+    if (!opts.allowMemberWrites?.(o, w.members)) {
+      throw CaptureErrors.UNSUPPORTED(`assigns the captured variable '${w.name}' in ${w.members.join(', ')}${w.at ? ` (${w.at})` : ''}: its new value could not be written back`);
+    }
+  }
   const a = info.analysis;
   const at = info.file ? ` (${info.file}:${(info.location?.line ?? 0) + 1})` : '';
   if (a.needsHome) {

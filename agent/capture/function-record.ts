@@ -22,6 +22,11 @@ export interface FunctionInfo {
   reason?: string;
   /** Free names that are true globals of the server (not captured). */
   globals: string[];
+  /**
+   * A class whose methods (named) assign captured variables: shippable only where none of those
+   * methods can run (see CaptureOptions.allowMemberWrites), refused otherwise.
+   */
+  memberWrites?: Array<{ name: string; members: string[]; at?: string }>;
 }
 
 const infos = new WeakMap<Function, FunctionInfo>();
@@ -55,6 +60,8 @@ export function functionInfo(fn: Function): FunctionInfo {
   const volatile = new Set<string>();
   const globals: string[] = [];
   let reason: string | undefined;
+  let memberWrites: FunctionInfo['memberWrites'];
+  const isClass = /^class[\s{]/.test(text);
   for (const v of analysis.freeVars) {
     const scope = scopes.find((s) => s.values.has(v.name));
     if (!scope) {
@@ -64,7 +71,11 @@ export function functionInfo(fn: Function): FunctionInfo {
       if (v.written && !reason) reason = `assigns the global '${v.name}'${at ? ` (${at})` : ''}`;
       continue;
     }
-    if (v.written && !reason) reason = `assigns the captured variable '${v.name}'${at ? ` (${at})` : ''}: its new value could not be written back`;
+    const wat = writeLine(v, script, analysis.standalone, file, text, location?.line) ?? at;
+    const members = v.writes?.map((w) => w.member);
+    if (v.written && isClass && members?.length && members.every((m) => m && m !== 'constructor' && m !== 'static')) {
+      (memberWrites ??= []).push({ name: v.name, members: [...new Set(members as string[])], at: wat });
+    } else if (v.written && !reason) reason = `assigns the captured variable '${v.name}'${wat ? ` (${wat})` : ''}: its new value could not be written back`;
     if (v.reassigned || analysis.standalone) volatile.add(v.name);
     else stable.set(v.name, scope.values.get(v.name));
   }
@@ -82,6 +93,7 @@ export function functionInfo(fn: Function): FunctionInfo {
     volatile,
     reason,
     globals,
+    memberWrites,
   };
   infos.set(fn, info);
   return info;
@@ -144,6 +156,22 @@ function prototypeExtras(cls: Function, members: string[]): object | undefined {
   }
   protoSeen.set(cls, { values, extras });
   return extras;
+}
+
+/** The file:line of a variable's first write, when the function was analysed in its script. */
+function writeLine(v: { writes?: Array<{ offset: number }> }, script: { source: string } | undefined, standalone: boolean, file: string | undefined, text: string, fnLine: number | undefined): string | undefined {
+  const off = v.writes?.[0]?.offset;
+  if (off === undefined || !file) return undefined;
+  const newlines = (s: string, end: number) => {
+    let n = 0;
+    for (let i = s.indexOf('\n'); i >= 0 && i < end; i = s.indexOf('\n', i + 1)) n++;
+    return n;
+  };
+  // Analysed in its script: offsets are the script's. On its own (a method): offsets are in its
+  // text behind a one- or two-character wrapper without newlines.
+  if (script && !standalone) return `${file}:${newlines(script.source, off) + 1}`;
+  if (fnLine === undefined) return undefined;
+  return `${file}:${fnLine + 1 + newlines(text, off)}`;
 }
 
 function offsetOf(source: string, line: number, column: number): number {

@@ -126,6 +126,16 @@ function packageName(file: string): string {
 const verdicts = new Map<string, string>();
 
 /**
+ * Package objects whose own changes a worker does not need (Nest's `Logger` class: the app's log
+ * configuration lives in its statics, and Logger calls made on a worker are replayed on the server's
+ * Logger, agent/nest-logger.ts). What they reach is still compared.
+ */
+const driftExempt = new WeakSet<object>();
+export function exemptFromPackageDrift(o: object): void {
+  driftExempt.add(o);
+}
+
+/**
  * Why a package member (`spec`, a path inside node_modules, then `memberPath` inside its exports)
  * cannot travel by name, or undefined. What the member reaches through its own properties is
  * compared with the package file's record from load; for the file's exports themselves (dayjs), so
@@ -146,6 +156,7 @@ export function packageDrift(spec: string, memberPath: string[] | undefined, mem
   const where = ['exports', ...(memberPath ?? [])].join('.');
   let why: string | undefined;
   const compare = (prefix: string) => (o: object, label: string) => {
+    if (driftExempt.has(o)) return true;
     const base = e.objects.get(o);
     if (base === undefined) return true; // new since load: its holder's record differs
     if (!same(shape(o), base)) {

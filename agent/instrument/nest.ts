@@ -1,3 +1,5 @@
+import { setNestMethod } from '../nest-call';
+import { warmNestController } from '../nest-warm';
 import { HandlerEntry, type Registry } from '../registry';
 
 const kWrapped = Symbol.for('beehive.wrapped');
@@ -54,6 +56,7 @@ export function instrumentNest(hooks: NestHooks): boolean {
         wrapped.add(target);
         try {
           wrapController(target as Function & { prototype: Record<string, unknown> }, hooks, R);
+          warmNestController(target as Function);
         } catch {
           /* instrumentation must never break the app's startup */
         }
@@ -63,18 +66,37 @@ export function instrumentNest(hooks: NestHooks): boolean {
   return true;
 }
 
+/**
+ * The route methods Nest will see on a controller: its own and those it inherits from base classes
+ * (an undecorated `CrudController` declaring `@Get() list()`), the most derived first, as Nest's
+ * metadata scanner walks them. Each with the prototype that defines it and how far up that is.
+ */
+function routeMethods(cls: Function & { prototype: Record<string, unknown> }): Array<{ name: string; d: PropertyDescriptor; depth: number }> {
+  const out: Array<{ name: string; d: PropertyDescriptor; depth: number }> = [];
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let p: object | null = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p), depth++) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (name === 'constructor' || seen.has(name)) continue;
+      seen.add(name);
+      const d = Object.getOwnPropertyDescriptor(p, name);
+      if (d) out.push({ name, d, depth });
+    }
+  }
+  return out;
+}
+
 function wrapController(cls: Function & { prototype: Record<string, unknown> }, hooks: NestHooks, R: ReflectMeta): void {
   const base = toPaths(R.getMetadata(PATH, cls))[0] ?? '';
-  for (const name of Object.getOwnPropertyNames(cls.prototype)) {
-    if (name === 'constructor') continue;
-    const d = Object.getOwnPropertyDescriptor(cls.prototype, name);
-    const fn = d?.value;
+  for (const { name, d, depth } of routeMethods(cls)) {
+    const fn = d.value;
     if (typeof fn !== 'function' || (fn as Record<symbol, unknown>)[kWrapped]) continue;
     const method = R.getMetadata(METHOD, fn);
     const paths = toPaths(R.getMetadata(PATH, fn));
     if (method === undefined || paths.length === 0) continue;
     const route = ('/' + [base, paths[0]].join('/')).replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
     const entry = hooks.register(new HandlerEntry(fn, METHODS[method as number] ?? 'ALL', route, 'nest', 5));
+    setNestMethod(entry, { method: name, depth });
     const wrapped = {
       [name]: function (this: unknown, ...args: unknown[]) {
         return hooks.call(entry, this, args);
@@ -84,6 +106,8 @@ function wrapController(cls: Function & { prototype: Record<string, unknown> }, 
     for (const k of R.getMetadataKeys(fn)) R.defineMetadata(k, R.getMetadata(k, fn), wrapped);
     R.defineMetadata(NEST_CANDIDATE_KEY, true, wrapped);
     (wrapped as unknown as Record<symbol, unknown>)[kWrapped] = entry;
+    // An inherited route gets its wrapper on the controller's own prototype: the base class may
+    // serve other controllers, each under its own path.
     Object.defineProperty(cls.prototype, name, { ...d, value: wrapped });
   }
 }

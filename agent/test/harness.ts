@@ -13,6 +13,10 @@ export interface RunningApp {
   child: ChildProcess;
   statsFile: string;
   stderr: () => string;
+  /** Standard output after the first line. */
+  stdout: () => string;
+  /** The first line the app printed, parsed (its port, and whatever else it reports). */
+  info: Record<string, unknown>;
   stop(): Promise<Record<string, any>>;
   admin?: string;
 }
@@ -38,12 +42,17 @@ export async function startApp(fixture: string, env: Record<string, string> = {}
       throw new Error(`app exited with ${code}: ${err}`);
     }),
   ]);
-  const { port } = JSON.parse(first) as { port: number };
+  const info = JSON.parse(first) as { port: number } & Record<string, unknown>;
+  const { port } = info;
+  let out = '';
+  rl.on('line', (l) => (out += l + '\n'));
   return {
     url: `http://127.0.0.1:${port}`,
     child,
     statsFile,
     stderr: () => err,
+    stdout: () => out,
+    info,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit');
