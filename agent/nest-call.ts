@@ -7,6 +7,7 @@ import { markStructural } from './capture/closure';
 import type { HandlerEntry } from './registry';
 import { membersReached, unreachedFields } from './nest-reach';
 import { debug } from './debug';
+import { CaptureErrors } from './capture/errors';
 import { replayResponse } from './replay';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
 
@@ -38,6 +39,12 @@ export interface NestCall {
  * arguments (what Nest's pipes produced) as values.
  */
 export function nestRoot(entry: HandlerEntry, self: unknown, args: unknown[]): NestCall {
+  const live = liveRequestPath(self);
+  if (live) {
+    // A request-scoped provider holding Nest's REQUEST: the live request is transport state (its
+    // socket, its stream); a copy would answer differently. Such a controller runs here.
+    throw Object.assign(CaptureErrors.UNSUPPORTED(`holds the live request: IncomingMessage reached as ${live} (a request-scoped provider); it runs on the server`), { notOffloadable: true });
+  }
   const shipped = [...args];
   const reqArgs: number[] = [];
   const resArgs: number[] = [];
@@ -248,4 +255,35 @@ function errorView(e: unknown): unknown {
     status: typeof x.getStatus === 'function' ? x.getStatus() : undefined,
     response: typeof x.getResponse === 'function' ? x.getResponse() : undefined,
   };
+}
+
+/** Controllers already walked and found without a live request (singletons: walked once). */
+const clean = new WeakSet<object>();
+
+/**
+ * Where the controller instance holds the live request or response through its own fields and its
+ * providers' (a few levels of class instances; data containers are not walked), as a path.
+ */
+function liveRequestPath(self: unknown): string | undefined {
+  if (!self || typeof self !== 'object' || clean.has(self)) return undefined;
+  const seen = new Set<object>();
+  const walk = (o: object, at: string, depth: number): string | undefined => {
+    if (seen.has(o)) return undefined;
+    seen.add(o);
+    if (o instanceof IncomingMessage || o instanceof ServerResponse) return at;
+    if (depth === 0 || Array.isArray(o) || o instanceof Map || o instanceof Set || ArrayBuffer.isView(o)) return undefined;
+    const proto = Object.getPrototypeOf(o);
+    if (proto === null || proto === Object.prototype) return undefined;
+    for (const k of Object.keys(o)) {
+      // Data properties only: a getter is the app's code, not to be run here.
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (!d || !('value' in d) || !d.value || typeof d.value !== 'object') continue;
+      const found = walk(d.value as object, `${at}.${k}`, depth - 1);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const found = walk(self, 'this', 3);
+  if (!found) clean.add(self);
+  return found;
 }

@@ -117,7 +117,7 @@ interface Row {
   local: number;
   failures: number;
   reason?: string;
-  verdict: 'offloaded' | 'refused' | 'failed' | 'local' | 'unseen';
+  verdict: 'offloaded' | 'verified' | 'refused' | 'failed' | 'local' | 'unseen';
   ok: boolean;
   diff?: unknown;
 }
@@ -190,8 +190,22 @@ for (const target of ['ES2022', 'ES2021'] as NestTarget[]) {
         const localRuns = h?.local ?? 0;
         const failures = (h?.failures ?? 0) + (h?.conflicts ?? 0);
         const reason: string | undefined = h?.reason;
-        const verdict: Row['verdict'] = !h ? 'unseen' : reason ? 'refused' : failures > 0 ? 'failed' : offloaded > 0 && localRuns === 0 ? 'offloaded' : 'local';
-        const allowed = route.expect === 'offload' ? verdict === 'offloaded' : verdict === 'offloaded' || (verdict === 'refused' && route.expect.test(reason!));
+        // 'verified': every worker run ended in an error, which is never trusted (agent/verify.ts): each
+        // was discarded and its call re-run here, with the same outcome (else the handler is held).
+        const reexecuted = h?.reexecuted ?? 0;
+        const verdict: Row['verdict'] = !h
+          ? 'unseen'
+          : reason
+            ? 'refused'
+            : failures > 0
+              ? 'failed'
+              : offloaded > 0 && localRuns === 0
+                ? 'offloaded'
+                : reexecuted > 0 && reexecuted === localRuns && h.phase !== 'held'
+                  ? 'verified'
+                  : 'local';
+        const ran = verdict === 'offloaded' || verdict === 'verified';
+        const allowed = route.expect === 'offload' ? ran : ran || (verdict === 'refused' && route.expect.test(reason!));
         return { id: route.id, ...p, offloaded, local: localRuns, failures, reason, verdict, ok: p.sameResponse && p.sameState && allowed };
       });
       const figures = {
