@@ -187,7 +187,38 @@ function diffProps(o: object, props: Map<string | symbol, unknown>, length: numb
     if (!had || !Object.is(old, d.value)) ops.push(['set', k, d.value, old, had]);
   }
   for (const [k, old] of props) if (!seen.has(k)) ops.push(['del', k, old]);
+  reorderProps(o, keys.filter((k) => seen.has(k) && k !== 'length'), props, ops);
   if (isArr && (o as unknown[]).length > (length ?? 0)) ops.push(['len', (o as unknown[]).length, length!]);
+}
+
+const isIndexKey = (k: string | symbol): boolean => typeof k === 'string' && /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295;
+
+/**
+ * A plain object keeps its string keys (then its symbols) in insertion order, and JSON and
+ * Object.keys show it: a key the handler deleted and set again moves to the end. The plain ops leave
+ * it where it was on the server, so from the first place where the worker's order differs each key
+ * is re-appended in the worker's order (a 'del' then a 'set' of the same key; both are validated
+ * against the server's current value before either is applied). Integer keys are always in numeric
+ * order and need nothing.
+ */
+function reorderProps(o: object, now: Array<string | symbol>, props: Map<string | symbol, unknown>, ops: Op[]): void {
+  for (const symbols of [false, true]) {
+    const inClass = (k: string | symbol) => typeof k === 'symbol' === symbols && !isIndexKey(k);
+    reorder(
+      now.filter(inClass),
+      [...props.keys()].filter(inClass),
+      ops,
+      (k) => {
+        const key = k as string | symbol;
+        const v = (o as Record<string | symbol, unknown>)[key];
+        const i = ops.findIndex((op) => op[0] === 'set' && op[1] === key);
+        if (i >= 0) ops.splice(i, 1);
+        if (!props.has(key)) return ['set', key, v, undefined, false];
+        ops.push(['del', key, props.get(key)]);
+        return ['set', key, v, props.get(key), true];
+      },
+    );
+  }
 }
 
 /**
