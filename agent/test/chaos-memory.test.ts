@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './harness';
+import { startApp, type RunningApp, seededRandom } from './harness';
 
 /**
  * The chaos drill (memory only; the database rows are the proxy's part): a few hundred requests,
@@ -16,17 +16,7 @@ const APP = path.join(__dirname, 'fixtures/counter-app.cjs');
 const N = 150;
 const IN_FLIGHT = 8;
 
-/** Mulberry32: a small seeded generator, so that a failing drill can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 async function drive(app: RunningApp, n: number): Promise<Array<{ id: string; status: number; body: any }>> {
   const out: Array<{ id: string; status: number; body: any }> = [];

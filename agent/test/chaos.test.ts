@@ -15,7 +15,7 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { freePort, usePg } from '../../proxy/test/pg-server';
-import { ROOT, startApp, type RunningApp } from './harness';
+import { ROOT, startApp, type RunningApp, seededRandom } from './harness';
 
 const APP = path.join(__dirname, 'fixtures/chaos-app.cjs');
 const BIN = path.join(ROOT, 'dist/bin/beehive.js');
@@ -23,17 +23,7 @@ const TOKEN = 'chaos-control-token-0123456789';
 const KINDS = ['pool', 'client', 'mem', 'locked'] as const;
 const server = usePg();
 
-/** mulberry32: small, seeded, good enough to pick faults. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** The app's child processes (its workers, including ones still starting), from /proc. */
 function childrenOf(pid: number): number[] {

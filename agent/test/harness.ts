@@ -91,3 +91,15 @@ export async function call(base: string, method: string, p: string, body?: unkno
   const text = /octet-stream/.test(h['content-type'] ?? '') ? buf.toString('hex') : buf.toString('utf8');
   return { status: r.status, headers: h, body: text };
 }
+
+/** Mulberry32: a small seeded generator, so that a failing fault drill can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
