@@ -3,11 +3,8 @@
 // handler (Markdown, cover thumbnail, module state under beehive.lock) and one that reads a large
 // module-level object (beyond a small closure budget it travels as a remote reference).
 // Prints {"port":N} once listening.
-const crypto = require('node:crypto');
 const express = require('express');
-const beehive = require('beehive');
-const { renderMarkdown } = require('../../examples/demo/markdown');
-const { coverThumbnail } = require('../../examples/demo/cover');
+const { previewHandler } = require('./preview');
 
 const counters = { hello: 0, cpu: 0, previews: 0 };
 const drafts = new Map();
@@ -30,20 +27,7 @@ app.get('/hello', (req, res) => {
 app.get('/cpu', (req, res) => {
   res.json({ h: work(CPU_ROUNDS) });
 });
-app.post('/preview', async (req, res) => {
-  const { author, title, text } = req.body;
-  const { html, toc, words } = renderMarkdown(text);
-  const cover = coverThumbnail(title);
-  const etag = crypto.createHash('sha256').update(html).update(cover.data).digest('base64url').slice(0, 27);
-  await beehive.lock('drafts', () => {
-    counters.previews++;
-    const d = drafts.get(author) ?? { previews: 0, lastEtag: '' };
-    d.previews++;
-    d.lastEtag = etag;
-    drafts.set(author, d);
-  });
-  res.json({ words, toc: toc.length, html: html.length, cover: cover.data.length, etag });
-});
+app.post('/preview', previewHandler(counters, drafts));
 app.get('/price/:id', (req, res) => {
   const item = catalog.items[Number(req.params.id)];
   res.json({ price: item ? item.price : null });

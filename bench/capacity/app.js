@@ -4,9 +4,7 @@
 // trivial one. Prints {"port":N} once listening.
 const crypto = require('node:crypto');
 const express = require('express');
-const beehive = require('beehive');
-const { renderMarkdown } = require('../../examples/demo/markdown');
-const { coverThumbnail } = require('../../examples/demo/cover');
+const { previewHandler } = require('../agent/preview');
 
 const ROUNDS = Number(process.env.CAPACITY_ROUNDS || 9000);
 const seen = new Map();
@@ -21,19 +19,6 @@ app.get('/cpu/:id', (req, res) => {
   seen.set(req.params.id, (seen.get(req.params.id) ?? 0) + 1);
   res.json({ h: h.slice(0, 16) });
 });
-app.post('/preview', async (req, res) => {
-  const { author, title, text } = req.body;
-  const { html, toc, words } = renderMarkdown(text);
-  const cover = coverThumbnail(title);
-  const etag = crypto.createHash('sha256').update(html).update(cover.data).digest('base64url').slice(0, 27);
-  await beehive.lock('drafts', () => {
-    counters.previews++;
-    const d = drafts.get(author) ?? { previews: 0, lastEtag: '' };
-    d.previews++;
-    d.lastEtag = etag;
-    drafts.set(author, d);
-  });
-  res.json({ words, toc: toc.length, html: html.length, cover: cover.data.length, etag });
-});
+app.post('/preview', previewHandler(counters, drafts));
 app.get('/trivial', (req, res) => res.json({ ok: true }));
 const server = app.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
