@@ -58,7 +58,7 @@ export function state(): import('./agent/state').AgentState | undefined {
     // On a worker there is no agent: an answer here would be a made-up one. The invocation fails
     // (even if the handler catches this), the request runs on the server and the handler stays there.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const err = (require('./offload-worker/errors') as typeof import('./offload-worker/errors')).WorkerErrors.SERVER_ONLY('beehive.state() reads the server agent');
+    const err = (require('./offload-worker/errors') as typeof import('./offload-worker/errors')).WorkerErrors.REFUSED('beehive.state() reads the server agent, which exists only on the server');
     inv.failure ??= err;
     throw err;
   }

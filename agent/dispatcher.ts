@@ -34,8 +34,6 @@ export interface DispatchContext {
 
 const now = () => performance.now();
 
-/** The worker's error for a handler that reached server-only state (`beehive.state()`). */
-const WORKER_REFUSAL = 'BEEHIVE_ERR_WORKER_SERVER_ONLY';
 
 /**
  * Per request: run the handler locally or offload it (DESIGN.md §3 steps 3-8). An offload that fails
@@ -304,7 +302,7 @@ export class Dispatcher {
       debug('agent', `${entry.id}: not offloaded this time (${e.message})`);
       return;
     }
-    if (e?.notOffloadable || e?.code === WORKER_REFUSAL || e?.code === 'BEEHIVE_ERR_WORKER_REFUSED') {
+    if (e?.notOffloadable || e?.code === 'BEEHIVE_ERR_WORKER_REFUSED') {
       // Not offloadable as it stands: say why, and run it here from now on. (A worker's refusal
       // came after the handler ran there: that request is re-executed here.)
       if (!e.notOffloadable) entry.reexecuted++;

@@ -9,6 +9,5 @@ export const WorkerErrors = defineErrors('WORKER', {
   TIMEOUT: 'handler did not complete',
   BUSY: 'worker is already running an invocation',
   UNSUPPORTED: 'operation not supported in an offloaded handler',
-  SERVER_ONLY: 'the handler reaches what exists only on the server',
   REFUSED: 'the handler does something a worker cannot do faithfully; it runs on the server',
 });
