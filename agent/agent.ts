@@ -211,6 +211,13 @@ export class Agent implements AgentControl {
       handlers,
       workers: ps?.workers ?? [],
       ...(this.control.admin ? { adminUrl: this.control.admin.url } : {}),
+      contention: {
+        heated: this.invocations.contention.heated,
+        heatings: this.invocations.contention.heatings,
+        lockWaits: this.locks.waits,
+        deadlocks: this.locks.deadlocks,
+        locksNow: this.locks.size,
+      },
       totals: {
         requests: this.totals.requests,
         local: sum('local'),
@@ -220,6 +227,7 @@ export class Agent implements AgentControl {
         failures: sum('failures'),
         reexecuted: sum('reexecuted'),
         conflicts: sum('conflicts'),
+        retried: sum('retried'),
         diverged: sum('diverged'),
         failuresByKind: byKind,
         refused: sum('refused'),

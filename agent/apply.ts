@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { ChannelErrors, type Change, type Op } from '../protocol';
+import { conflictOn } from './contention';
 
 /**
  * Applies a worker's dirty set to the real objects, all or nothing (DESIGN.md §3 step 7).
@@ -69,8 +70,8 @@ function planChanges(changes: unknown, resolve: (id: number) => object | undefin
 
 const same = (a: unknown, b: unknown) => Object.is(a, b);
 
-function conflict(what: string): never {
-  throw ChannelErrors.CONFLICT(what);
+function conflict(obj: object, what: string): never {
+  throw conflictOn(obj, 'write', what);
 }
 
 function validate(obj: object, op: Op): void {
@@ -81,60 +82,60 @@ function validate(obj: object, op: Op): void {
       const [, k, , old, had] = op;
       checkKey(k);
       const has = Object.prototype.hasOwnProperty.call(o, k);
-      if (has !== had || (has && !same(o[k], old))) conflict(`property '${String(k)}' changed`);
+      if (has !== had || (has && !same(o[k], old))) conflict(obj, `property '${String(k)}' changed`);
       return;
     }
     case 'del': {
       const [, k, old] = op;
       checkKey(k);
-      if (!Object.prototype.hasOwnProperty.call(o, k) || !same(o[k], old)) conflict(`property '${String(k)}' changed`);
+      if (!Object.prototype.hasOwnProperty.call(o, k) || !same(o[k], old)) conflict(obj, `property '${String(k)}' changed`);
       return;
     }
     case 'len':
-      if (!Array.isArray(obj) || typeof op[1] !== 'number' || !(op[1] >= 0) || obj.length !== op[2]) conflict('array length changed');
+      if (!Array.isArray(obj) || typeof op[1] !== 'number' || !(op[1] >= 0) || obj.length !== op[2]) conflict(obj, 'array length changed');
       return;
     case 'mset':
       if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mset on a non-Map');
-      if (obj.has(op[1]) !== op[4] || !same(obj.get(op[1]), op[3])) conflict('map entry changed');
+      if (obj.has(op[1]) !== op[4] || !same(obj.get(op[1]), op[3])) conflict(obj, 'map entry changed');
       return;
     case 'mdel':
       if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mdel on a non-Map');
-      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[2])) conflict('map entry changed');
+      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[2])) conflict(obj, 'map entry changed');
       return;
     case 'sadd':
       if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sadd on a non-Set');
-      if (obj.has(op[1])) conflict('set already has the value');
+      if (obj.has(op[1])) conflict(obj, 'set already has the value');
       return;
     case 'sdel':
       if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sdel on a non-Set');
-      if (!obj.has(op[1])) conflict('set lost the value');
+      if (!obj.has(op[1])) conflict(obj, 'set lost the value');
       return;
     case 'time':
       if (!types.isDate(obj) || typeof op[1] !== 'number') throw ChannelErrors.MALFORMED('time on a non-Date');
-      if (!same(obj.getTime(), op[2])) conflict('date changed');
+      if (!same(obj.getTime(), op[2])) conflict(obj, 'date changed');
       return;
     case 'bytes': {
       if (!ArrayBuffer.isView(obj) && !types.isArrayBuffer(obj)) throw ChannelErrors.MALFORMED('bytes on a non-buffer');
       const cur = ArrayBuffer.isView(obj) ? Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength) : Buffer.from(obj as ArrayBuffer);
       if (!(op[1] instanceof Uint8Array) || !(op[2] instanceof Uint8Array) || op[1].byteLength !== cur.byteLength) throw ChannelErrors.MALFORMED('bytes of another length');
-      if (!cur.equals(Buffer.from(op[2]))) conflict('buffer changed');
+      if (!cur.equals(Buffer.from(op[2]))) conflict(obj, 'buffer changed');
       return;
     }
     case 'mre':
       if (!types.isMap(obj)) throw ChannelErrors.MALFORMED('mre on a non-Map');
-      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[3])) conflict('map entry changed');
+      if (!obj.has(op[1]) || !same(obj.get(op[1]), op[3])) conflict(obj, 'map entry changed');
       return;
     case 'sre':
       if (!types.isSet(obj)) throw ChannelErrors.MALFORMED('sre on a non-Set');
-      if (!obj.has(op[1])) conflict('set lost the value');
+      if (!obj.has(op[1])) conflict(obj, 'set lost the value');
       return;
     case 'href':
       if (!(obj instanceof URL) || typeof op[1] !== 'string' || !URL.canParse(op[1])) throw ChannelErrors.MALFORMED('href on a non-URL or a bad URL');
-      if (obj.href !== op[2]) conflict('URL changed');
+      if (obj.href !== op[2]) conflict(obj, 'URL changed');
       return;
     case 'query':
       if (!(obj instanceof URLSearchParams) || typeof op[1] !== 'string') throw ChannelErrors.MALFORMED('query on a non-URLSearchParams');
-      if (String(obj) !== op[2]) conflict('search params changed');
+      if (String(obj) !== op[2]) conflict(obj, 'search params changed');
       return;
     default:
       throw ChannelErrors.MALFORMED(`unknown operation '${String(op[0])}'`);

@@ -52,6 +52,8 @@ export interface AgentOptions {
   channelTlsKey?: string;
   /** Invocation timeout in ms. */
   timeoutMs: number;
+  /** How many times a conflicting offload runs again on a worker before it runs here. */
+  conflictRetries: number;
   /** Approximate bytes of objects shipped inline in a closure; beyond, remote references. */
   closureBudget: number;
   /** The app's root folder: module fallback serves only files below it. */
@@ -71,6 +73,7 @@ export const defaults: AgentOptions = {
   quiet: false,
   channelListen: '127.0.0.1:0',
   timeoutMs: 30_000,
+  conflictRetries: 3,
   closureBudget: 64 * 1024,
   appRoot: process.cwd(),
 };
@@ -112,6 +115,7 @@ const SPECS: Record<keyof AgentOptions, Spec> = {
   channelTlsCert: { env: 'BEEHIVE_CHANNEL_TLS_CERT', kind: 'string' },
   channelTlsKey: { env: 'BEEHIVE_CHANNEL_TLS_KEY', kind: 'string' },
   timeoutMs: { env: 'BEEHIVE_TIMEOUT_MS', kind: 'int', min: 1 },
+  conflictRetries: { env: 'BEEHIVE_CONFLICT_RETRIES', kind: 'int', min: 0, max: 20 },
   closureBudget: { env: 'BEEHIVE_CLOSURE_BUDGET', kind: 'int', min: 0 },
   appRoot: { env: 'BEEHIVE_APP_ROOT', kind: 'string' },
 };

@@ -16,6 +16,7 @@ import { judgeShadow, recordResponse } from './shadow';
 import { replayNestLogs } from './nest-logger';
 import { explainNestRefusal, markWorkerRefusal, nestAllowsMemberWrites, nestRoot, nestShadowView, nestValue, type NestCall } from './nest-call';
 import { snapshotRequest, snapshotResponse } from './request-snapshot';
+import { conflictReason } from './contention';
 
 export interface DispatchContext {
   options: AgentOptions;
@@ -33,6 +34,8 @@ export interface DispatchContext {
 }
 
 const now = () => performance.now();
+/** The least time left before a conflicting offload is retried on a worker rather than run here. */
+const MIN_RETRY_MS = 100;
 
 
 /**
@@ -108,6 +111,7 @@ export class Dispatcher {
   private async invokeRoot(entry: HandlerEntry, deadline: number, makeRoot: () => object, shadow: boolean, nest?: { self: unknown }): Promise<Invoked> {
     const lease = this.ctx.exports.lease();
     const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined, shadow);
+    const contention = this.ctx.invocations.contention;
     const packer = this.ctx.packer(cap, shadow);
     let ended = false;
     // Memory first (its keys are released there), then the database: a refused memory commit
@@ -140,6 +144,8 @@ export class Dispatcher {
           budget: this.ctx.options.closureBudget,
           refined: entry.refined,
           peekId: (o) => this.ctx.exports.peekId(o),
+          onShipped: (o) => record.reads.note(o),
+          asReference: (o) => contention.isHot(o),
           allowMemberWrites: nest && ((cls, members) => nestAllowsMemberWrites(entry, nest.self, cls, members)),
           pack: packer.pack,
           deferPack: (p) => {
@@ -177,6 +183,8 @@ export class Dispatcher {
         entry.cost.usd += result.billing.usd;
       }
       if (!result.ok || typeof result.outcome !== 'string') {
+        // A deadlock's victim fails on its worker (its fetch was refused): it is a conflict, run again.
+        if (record.doomed && ChannelErrors.CONFLICT.is(record.doomed)) throw record.doomed;
         throw Object.assign(new Error(result.error?.message ?? 'worker failed'), { code: result.error?.code ?? 'BEEHIVE_ERR_WORKER_UNSUPPORTED' });
       }
       const outcome = decode(Buffer.from(result.outcome, 'base64'), serverDecodeHooks(lease)) as Outcome;
@@ -194,20 +202,26 @@ export class Dispatcher {
 
   async offload(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
     const t0 = now();
-    let inv: Invoked;
+    const deadline = t0 + this.ctx.options.timeoutMs;
+    let inv!: Invoked;
     let error: RunEnd | undefined;
-    try {
-      inv = await this.invoke(entry, self, req, res, false, t0 + this.ctx.options.timeoutMs);
-      error = endedInError(inv.outcome);
-      if (error) {
-        // Not trusted: discarded, and the request runs here (agent/verify.ts).
-        await inv.discard();
-        entry.reexecuted++;
-      } else await inv.commit();
-    } catch (err) {
-      this.failed(entry, err);
-      this.rerunLocal(entry, self, req, res, next);
-      return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // The server's req and res are untouched until the replay: a retry captures them afresh.
+        inv = await this.invoke(entry, self, req, res, false, deadline);
+        error = endedInError(inv.outcome);
+        if (error) {
+          // Not trusted: discarded, and the request runs here (agent/verify.ts).
+          await inv.discard();
+          entry.reexecuted++;
+        } else await inv.commit();
+        break;
+      } catch (err) {
+        if (this.retryOnWorker(entry, err, attempt, deadline)) continue;
+        this.failed(entry, err);
+        this.rerunLocal(entry, self, req, res, next);
+        return;
+      }
     }
     if (error) {
       const done = this.startLocal(entry);
@@ -264,23 +278,28 @@ export class Dispatcher {
   /** A method-style handler offloaded: its value (or error) comes back; failures re-run it here. */
   async offloadCall(entry: HandlerEntry, self: unknown, args: unknown[]): Promise<unknown> {
     const t0 = now();
-    let inv: Invoked;
+    const deadline = t0 + this.ctx.options.timeoutMs;
+    let inv!: Invoked;
     let error: RunEnd | undefined;
     let call: NestCall | undefined;
-    try {
-      inv = await this.invokeRoot(entry, t0 + this.ctx.options.timeoutMs, () => (call = nestRoot(entry, self, args)).root, false, { self });
-      error = endedInError(inv.outcome);
-      if (error) {
-        // Not trusted: discarded, and the method runs here (agent/verify.ts).
-        await inv.discard();
-        entry.reexecuted++;
-      } else await inv.commit();
-    } catch (err) {
-      markWorkerRefusal(err);
-      explainNestRefusal(err, self);
-      this.failed(entry, err);
-      // Returned to the caller (Nest awaits it): its rejection is the method's own.
-      return this.callLocal(entry, self, args);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        inv = await this.invokeRoot(entry, deadline, () => (call = nestRoot(entry, self, args)).root, false, { self });
+        error = endedInError(inv.outcome);
+        if (error) {
+          // Not trusted: discarded, and the method runs here (agent/verify.ts).
+          await inv.discard();
+          entry.reexecuted++;
+        } else await inv.commit();
+        break;
+      } catch (err) {
+        if (this.retryOnWorker(entry, err, attempt, deadline)) continue;
+        markWorkerRefusal(err);
+        explainNestRefusal(err, self);
+        this.failed(entry, err);
+        // Returned to the caller (Nest awaits it): its rejection is the method's own.
+        return this.callLocal(entry, self, args);
+      }
     }
     if (error) return compareCall(entry, error, inv.outcome, () => this.callLocal(entry, self, args));
     entry.offloaded++;
@@ -293,6 +312,25 @@ export class Dispatcher {
     const value = nestValue(call!, inv.outcome);
     if (inv.outcome.thrown !== undefined) throw inv.outcome.thrown;
     return value;
+  }
+
+  /**
+   * A conflict is counted (with its reason) and, while retries and time are left, the request runs
+   * again on a worker rather than here: its objects are captured afresh, and the ones that conflicted
+   * are hot by now, so the retry locks them at first touch instead of racing for them again. Nothing
+   * of the failed attempt was applied (DESIGN.md: the commit is all or nothing).
+   */
+  private retryOnWorker(entry: HandlerEntry, err: unknown, attempt: number, deadline: number): boolean {
+    const reason = conflictReason(err);
+    if (!reason) return false;
+    entry.noteConflict(reason);
+    const left = deadline - now();
+    // Time for one more run at the handler's usual offloaded latency (or a floor before it has one).
+    const needed = Math.max(MIN_RETRY_MS, 2 * (entry.offloadLatency.summary().p50 || 0));
+    if (attempt >= this.ctx.options.conflictRetries || left < needed) return false;
+    entry.retried++;
+    debug('agent', `${entry.id}: ${reason} conflict (${(err as Error).message}); retrying on a worker (${attempt + 1}/${this.ctx.options.conflictRetries})`);
+    return true;
   }
 
   private failed(entry: HandlerEntry, err: unknown): void {
@@ -311,8 +349,8 @@ export class Dispatcher {
       debug('agent', `${entry.id} not offloadable: ${entry.reason}`);
       return;
     }
-    if (e?.code === 'BEEHIVE_ERR_CHANNEL_CONFLICT') entry.conflicts++;
-    else entry.noteFailure(err);
+    // Conflicts were counted, with their reason, by retryOnWorker.
+    if (e?.code !== 'BEEHIVE_ERR_CHANNEL_CONFLICT') entry.noteFailure(err);
     entry.reexecuted++;
     debug('agent', `${entry.id}: offload failed (${e?.code}: ${e?.message}); running locally`);
   }

@@ -73,6 +73,8 @@ export class HandlerEntry {
   failures = 0;
   reexecuted = 0;
   conflicts = 0;
+  retried = 0;
+  readonly conflictsByReason: Record<string, number> = {};
   /** Shadow runs whose result differed from the local run's, and offloaded runs that ended in an error the local re-run did not reproduce (each sets shadowDiff; the handler is held). */
   diverged = 0;
   readonly failuresByKind: Record<string, number> = {};
@@ -118,6 +120,11 @@ export class HandlerEntry {
     this.failuresByKind[k] = (this.failuresByKind[k] ?? 0) + 1;
   }
 
+  noteConflict(reason: string): void {
+    this.conflicts++;
+    this.conflictsByReason[reason] = (this.conflictsByReason[reason] ?? 0) + 1;
+  }
+
   /** The full route is known at the first request (a router's mount path is not known before). */
   resolveRoute(full: string, registry: Registry): void {
     if (this.routeResolved) return;
@@ -145,6 +152,8 @@ export class HandlerEntry {
       failures: this.failures,
       reexecuted: this.reexecuted,
       conflicts: this.conflicts,
+      conflictsByReason: { ...this.conflictsByReason },
+      retried: this.retried,
       diverged: this.diverged,
       failuresByKind: { ...this.failuresByKind },
       refused: this.refused,

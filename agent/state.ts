@@ -27,8 +27,14 @@ export interface RequestCounters {
   failures: number;
   /** Offloaded requests run again on the server: failures, conflicts, refusals after a run, errors being verified. */
   reexecuted: number;
-  /** Offloads whose commit met newer server state (first committer wins); run again locally. */
+  /**
+   * Offload attempts whose commit was refused for newer server state (an object they read changed,
+   * a value they overwrote changed) or chosen as a deadlock's victim; by reason in
+   * `conflictsByReason`. Each ran again: on a worker (`retried`) or, past the retries, here.
+   */
   conflicts: number;
+  /** Conflicting offload attempts run again on a worker, with their objects captured afresh. */
+  retried: number;
   /** Shadow runs whose result differed from the local run's, and offloaded runs ending in an error the local re-run did not reproduce: the handler is held local. */
   diverged: number;
   /** Offload attempts refused with a reason (the request ran here, the handler stays local). */
@@ -51,6 +57,8 @@ export interface CostTotals {
 }
 
 export interface HandlerStats extends RequestCounters {
+  /** `conflicts` by reason: `read`, `write`, `deadlock`. */
+  conflictsByReason: Record<string, number>;
   /** Stable id, e.g. `GET /topics/:id`. */
   id: string;
   method: string;
@@ -125,6 +133,19 @@ export interface AgentState {
   version?: string;
   /** Ratio and mode changes, latest last (who, when, from where). */
   events?: ControlEvent[];
+  /** Locks and contended objects since start (README "Consistency"). */
+  contention?: ContentionStats;
+}
+
+export interface ContentionStats {
+  /** Objects that became hot (locked at first touch instead of shipped inline), and how often they were heated. */
+  heated: number;
+  heatings: number;
+  /** Lock requests (beehive.lock keys and hot objects) that had to wait, and those refused as deadlocks. */
+  lockWaits: number;
+  deadlocks: number;
+  /** Locks held or waited for now. */
+  locksNow: number;
 }
 
 /** One change of the ratio or of a mode, as the event log of the dashboard shows it. */

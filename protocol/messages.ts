@@ -54,6 +54,7 @@ export const ChannelErrors = defineErrors('CHANNEL', {
   TIMEOUT: 'channel request timed out',
   CONFLICT: 'commit conflicts with newer server state',
   LOCK: 'lock operation refused',
+  DEADLOCK: 'lock refused: waiting would deadlock',
   ENDED: 'the invocation has already been committed or closed',
   REMOTE: 'server-side call failed',
 });

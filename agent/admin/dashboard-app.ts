@@ -67,7 +67,7 @@ function renderKpis(s) {
   text('k-ratio-sub', served > 0 ? pct((last.offloadedRps || 0) / served) + ' of requests offloaded now' : 'no requests now');
   text('k-reexec', fmt(last.reexecutedPs || 0));
   $('k-reexec').className = 'value' + ((last.reexecutedPs || 0) > 0 ? ' warn' : '');
-  text('k-reexec-sub', fmt(t.reexecuted || 0, 0) + ' total \u00b7 ' + fmt(t.conflicts || 0, 0) + ' conflicts \u00b7 ' + fmt(t.diverged || 0, 0) + ' diverged');
+  text('k-reexec-sub', fmt(t.reexecuted || 0, 0) + ' total \u00b7 ' + fmt(t.conflicts || 0, 0) + ' conflicts (' + fmt(t.retried || 0, 0) + ' retried on workers) \u00b7 ' + fmt(t.diverged || 0, 0) + ' diverged');
   text('k-failures', fmt(t.failures, 0));
   $('k-failures').className = 'value' + ((last.failuresPs || 0) > 0 ? ' bad' : '');
   text('k-failures-sub', kinds(t.failuresByKind) || 'none');
@@ -158,14 +158,16 @@ function renderHandlers(s) {
     var badge = cell(tr, 2).firstChild || cell(tr, 2).appendChild(document.createElement('span'));
     badge.className = 'badge ' + h.phase; badge.textContent = h.phase;
     cell(tr, 3).textContent = h.selected ? '\u2713' : '';
-    [h.local, h.offloaded, h.shadow, h.reexecuted, h.conflicts || 0, h.diverged || 0].forEach(function (v, k) { cell(tr, 4 + k, 'num').textContent = fmt(v, 0); });
-    var fk = cell(tr, 10, h.failures ? 'reason' : 'muted');
+    [h.local, h.offloaded, h.shadow, h.reexecuted, h.conflicts || 0, h.retried || 0, h.diverged || 0, h.refused || 0].forEach(function (v, k) { cell(tr, 4 + k, 'num').textContent = fmt(v, 0); });
+    // Conflicts by reason (read, write, deadlock) on hover.
+    cell(tr, 8, 'num').title = kinds(h.conflictsByReason || {});
+    var fk = cell(tr, 12, h.failures ? 'reason' : 'muted');
     fk.textContent = h.failures ? kinds(h.failuresByKind) || fmt(h.failures, 0) : '0';
-    cell(tr, 11, 'num').textContent = pair(h.latency.local);
-    cell(tr, 12, 'num').textContent = pair(h.latency.offloaded);
-    var reason = cell(tr, 13, 'reason');
+    cell(tr, 13, 'num').textContent = pair(h.latency.local);
+    cell(tr, 14, 'num').textContent = pair(h.latency.offloaded);
+    var reason = cell(tr, 15, 'reason');
     reason.textContent = h.reason || '';
-    var diff = cell(tr, 14, 'diff');
+    var diff = cell(tr, 16, 'diff');
     diff.textContent = h.shadowDiff ? h.shadowDiff.paths.join(', ') + ' (' + new Date(h.shadowDiff.at).toLocaleTimeString() + ')' : '';
     diff.title = h.shadowDiff ? 'local: ' + JSON.stringify(h.shadowDiff.local) + '\noffloaded: ' + JSON.stringify(h.shadowDiff.offloaded) : '';
   });

@@ -72,7 +72,7 @@ export const dashboardHtml = `<!doctype html>
   <section class="card">
     <h2>Handlers</h2>
     <div class="table-wrap"><table><thead><tr><th>Handler</th><th>Mode</th><th>Phase</th><th>Sel.</th><th class="num">Local</th><th class="num">Offloaded</th>
-    <th class="num">Shadow</th><th class="num">Re-executed</th><th class="num">Conflicts</th><th class="num">Diverged</th><th>Failures by kind</th>
+    <th class="num">Shadow</th><th class="num">Re-executed</th><th class="num" title="Commits refused (read, write, deadlock): each attempt ran again">Conflicts</th><th class="num" title="Conflicting attempts run again on a worker">Retried</th><th class="num">Diverged</th><th class="num" title="Offload attempts refused with a reason">Refused</th><th>Failures by kind</th>
     <th class="num">Local p50 / p99</th><th class="num">Offloaded p50 / p99</th><th>Not offloadable because</th><th>Last shadow diff</th></tr></thead>
     <tbody id="handlers"></tbody></table></div>
     <p class="hint" id="no-handlers" hidden>No candidate handlers yet: they appear after their first request.</p>

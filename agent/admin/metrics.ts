@@ -120,7 +120,18 @@ export function createMetrics(control: Pick<AgentControl, 'getState'>, options: 
     () => state().durationBuckets ?? [],
   );
   counter('beehive_reexecuted_total', 'Offloaded requests run again on the server (after a failure or a conflict)', H, perHandler((h) => h.reexecuted));
-  counter('beehive_conflicts_total', 'Offloads whose commit met newer server state, run again locally', H, perHandler((h) => h.conflicts ?? 0));
+  counter('beehive_conflicts_total', 'Offload attempts whose commit was refused (reason: read, write, deadlock); each ran again, on a worker while retries were left', [...H, 'reason'], (c, s) => {
+    for (const h of s.handlers) {
+      const reasons = Object.entries(h.conflictsByReason ?? {});
+      const known = reasons.reduce((n, [, v]) => n + v, 0);
+      for (const [reason, n] of reasons) c.inc({ ...hl(h), reason }, n);
+      if ((h.conflicts ?? 0) > known) c.inc({ ...hl(h), reason: 'unknown' }, (h.conflicts ?? 0) - known);
+    }
+  });
+  counter('beehive_retried_total', 'Conflicting offload attempts run again on a worker, objects captured afresh', H, perHandler((h) => h.retried ?? 0));
+  counter('beehive_lock_waits_total', 'Lock requests (beehive.lock keys and hot objects) that had to wait', [], (c, s) => c.inc(s.contention?.lockWaits ?? 0));
+  counter('beehive_deadlocks_total', 'Lock requests refused because waiting would have deadlocked (the requester ran again)', [], (c, s) => c.inc(s.contention?.deadlocks ?? 0));
+  counter('beehive_hot_objects_total', 'Objects that became contended and were then locked at first touch instead of shipped inline', [], (c, s) => c.inc(s.contention?.heated ?? 0));
   counter('beehive_diverged_total', 'Shadow runs, or offloaded runs ending in an error, whose result differed from the local run (the handler is held local)', H, perHandler((h) => h.diverged ?? 0));
   counter('beehive_refused_total', 'Offload attempts refused with a reason (the request ran here, the handler stays local)', H, perHandler((h) => h.refused ?? 0));
   counter('beehive_failures_total', 'Failed offloads by kind (timeout, crash, throttled, channel, worker...); each ran again locally', [...H, 'kind'], (c, s) => {

@@ -65,6 +65,13 @@ export interface CaptureOptions {
    * them). Without it such classes are refused.
    */
   allowMemberWrites?(cls: object, members: string[]): boolean;
+  /**
+   * Called for each of the app's objects shipped inline (not the capture's own records, not
+   * stand-ins such as modules and packs): the invocation's read set (contention/read-set.ts).
+   */
+  onShipped?(o: object): void;
+  /** Objects to send as references, whatever else applies (hot objects, locked at first touch). */
+  asReference?(o: object): boolean;
 }
 
 export interface Captured {
@@ -96,16 +103,32 @@ export function markLazy(o: object): void {
 export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
   const refined = opts.refined;
   const isRefined = (o: object) => !!refined?.size && refined.has(opts.peekId?.(o) ?? -1);
+  // Stand-ins (modules, packs, the app's view): what the worker gets is not a copy of their state.
+  const standIns = new WeakSet<object>();
+  const onShipped = opts.onShipped;
+  const asReference = opts.asReference;
   return {
     budget: opts.budget,
-    idOf: (o) => opts.lease.grant(o),
+    idOf: onShipped
+      ? (o) => {
+          const id = opts.lease.grant(o);
+          if (!structural.has(o) && !standIns.has(o)) onShipped(o);
+          return id;
+        }
+      : (o) => opts.lease.grant(o),
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
     mustInline: (o) => structural.has(o) || isRefined(o),
-    replace: (o) =>
-      ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
-      packFor(o, opts) ??
-      libraryFunctionRef(o, opts) ??
-      replaceForWorker(o, opts),
+    replace: (o) => {
+      // Hot before refinement: a hot object the handler fetched before must still be locked at its touch.
+      if (asReference && o !== opts.root && !structural.has(o) && asReference(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
+      const r =
+        ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
+        packFor(o, opts) ??
+        libraryFunctionRef(o, opts) ??
+        replaceForWorker(o, opts);
+      if (r && 'custom' in r) standIns.add(o);
+      return r;
+    },
     symbolId,
     symbolName: nodeSymbolName,
   };

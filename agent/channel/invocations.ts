@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Lease } from '../../gc';
 import { ChannelErrors } from '../../protocol';
 import { applyChangeSets } from '../apply';
+import { conflictOn, Contention, ReadSet } from '../contention';
 import { LockManager } from '../locks';
 
 /** What the server knows of one in-flight invocation. */
@@ -24,6 +25,10 @@ export interface InvocationRecord {
   /** Set when a channel operation failed in a way the handler may have seen: the commit is refused. */
   doomed?: Error;
   shadow: boolean;
+  /** What the worker was shipped of the server's memory, validated at the commit point. */
+  reads: ReadSet;
+  /** Hot objects this invocation locked at first touch (released with everything else when it ends). */
+  objectLocks: number;
   /** Pack records still being prepared when the closure was captured. */
   packs: Array<Promise<{ unpacker: string }>>;
 }
@@ -43,12 +48,15 @@ export class Invocations {
   private readonly ended = new Map<string, Buffer>();
   private seq = 0;
 
-  constructor(readonly locks: LockManager = new LockManager()) {}
+  constructor(
+    readonly locks: LockManager = new LockManager(),
+    readonly contention: Contention = new Contention(),
+  ) {}
 
   open(handlerId: string, lease: Lease, refined: Set<number>, shadow = false): { record: InvocationRecord; cap: string } {
     const cap = randomBytes(24);
     const id = `${process.pid.toString(36)}-${(++this.seq).toString(36)}-${randomBytes(4).toString('hex')}`;
-    const record: InvocationRecord = { id, cap, lease, handlerId, refined, fetched: 0, locks: new Set(), pendingLocks: [], shadow, packs: [] };
+    const record: InvocationRecord = { id, cap, lease, handlerId, refined, fetched: 0, locks: new Set(), pendingLocks: [], shadow, reads: new ReadSet(), objectLocks: 0, packs: [] };
     this.live.set(id, record);
     return { record, cap: cap.toString('base64url') };
   }
@@ -80,13 +88,30 @@ export class Invocations {
   commit(id: string, changes: unknown): number {
     const r = this.live.get(id);
     if (!r) throw ChannelErrors.ENDED(`invocation ${id}`);
+    const sets = [...r.pendingLocks, changes];
     try {
       if (r.doomed) throw r.doomed;
       if (r.shadow) return 0;
-      return applyChangeSets([...r.pendingLocks, changes], (oid) => r.lease.get(oid));
+      // Reads first, against the state before any of this invocation's writes: with them still
+      // true, applying the writes now is the handler running atomically here (serializability).
+      r.reads.validate(describeObject);
+      return applyChangeSets(sets, (oid) => r.lease.get(oid));
+    } catch (err) {
+      const on = (err as { object?: object }).object;
+      if (on && ChannelErrors.CONFLICT.is(err)) this.contention.warm(on);
+      throw err;
     } finally {
+      // Learned either way: a handler that writes an object locks it exclusively once it is hot.
+      if (!r.shadow) this.contention.noteWrites(r.handlerId, writtenObjects(sets, r));
       this.close(id);
     }
+  }
+
+  /** Refuses an invocation chosen as a deadlock's victim: it ends as a conflict and runs again. */
+  deadlockVictim(r: InvocationRecord, err: Error): Error {
+    const c = conflictOn(undefined, 'deadlock', err.message);
+    this.doom(r, c);
+    return c;
   }
 
   /**
@@ -113,6 +138,7 @@ export class Invocations {
     r.pendingLocks = [];
     r.closure = undefined;
     r.packs.length = 0;
+    r.reads.clear();
     return r;
   }
 
@@ -123,4 +149,27 @@ export class Invocations {
   get size(): number {
     return this.live.size;
   }
+}
+
+/** The objects a commit's dirty sets name (well-formed entries only: the apply validates the rest). */
+function writtenObjects(sets: unknown[], r: InvocationRecord): object[] {
+  const out: object[] = [];
+  for (const set of sets) {
+    if (!Array.isArray(set)) continue;
+    for (const c of set as Array<{ id?: unknown }>) {
+      const o = typeof c?.id === 'number' ? r.lease.get(c.id) : undefined;
+      if (o) out.push(o);
+    }
+  }
+  return out;
+}
+
+/** A short, value-free name for an object in a conflict message (no app data in logs). */
+export function describeObject(o: object): string {
+  if (Array.isArray(o)) return `an array of ${o.length}`;
+  if (o instanceof Map) return `a Map of ${o.size}`;
+  if (o instanceof Set) return `a Set of ${o.size}`;
+  const name = (o as { constructor?: { name?: string } }).constructor?.name;
+  const keys = Object.keys(o).slice(0, 4);
+  return `${name && name !== 'Object' ? `a ${name}` : 'an object'} {${keys.join(', ')}${Object.keys(o).length > 4 ? ', …' : ''}}`;
 }

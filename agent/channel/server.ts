@@ -188,7 +188,9 @@ export class ChannelServer {
         const obj = inv.lease.get(id);
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
-        inv.refined.add(id);
+        const contention = this.o.invocations.contention;
+        if (contention.isHot(obj)) await this.lockHot(inv, obj);
+        else inv.refined.add(id);
         debug('channel', `${inv.handlerId}: fallback fetch of object ${id} (${Array.isArray(obj) ? `array of ${obj.length}` : (obj as object).constructor?.name ?? "object"})`);
         return this.reply(ws, f.id, this.encodeFor(inv, obj, true, obj));
       }
@@ -225,9 +227,11 @@ export class ChannelServer {
         // Once this invocation has changes pending, the server's copies lack its own writes: the
         // worker keeps its copies (a stale one is caught at the commit and re-run locally).
         if (sent || inv.pendingLocks.length > 0) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
-        // Fresh copies of everything the worker holds: the release-consistency acquire.
-        const all = [...inv.lease.entries()].map(([, o]) => o);
-        return this.reply(ws, f.id, encode(all, { ...serverEncodeHooks({ lease: inv.lease, budget: Infinity }), budget: undefined }).bytes, { refresh: true });
+        // Fresh copies of everything the worker holds (what it was shipped inline or fetched): the
+        // release-consistency acquire. They replace what the read set says it saw.
+        const all = [...inv.reads.objects()];
+        const hooks = serverEncodeHooks({ lease: inv.lease, budget: Infinity, onShipped: (o) => inv.reads.note(o), asReference: (o) => this.unheldHot(inv, o) });
+        return this.reply(ws, f.id, encode(all, { ...hooks, budget: undefined }).bytes, { refresh: true });
       }
       case MsgType.LockRelease: {
         const key = headerString(f, 'key', 256);
@@ -266,8 +270,45 @@ export class ChannelServer {
     return true;
   }
 
+  /**
+   * A worker's first touch of a hot object: the object is locked for this invocation until it ends
+   * (shared when its handler has never been seen writing it), so that nobody else's commit changes
+   * it meanwhile. Waiting counts as contention and keeps the object hot; a wait that would deadlock
+   * makes this invocation the victim (a conflict: it runs again, nothing of it applied).
+   */
+  private async lockHot(inv: InvocationRecord, obj: object): Promise<void> {
+    if (inv.shadow) return;
+    const { locks, contention } = this.o.invocations;
+    const mode = contention.writes(inv.handlerId, obj) ? 'x' : 's';
+    if (locks.wouldWait(obj, inv.id, mode)) contention.warm(obj);
+    try {
+      await locks.acquire(obj, inv.id, mode);
+    } catch (err) {
+      if (ChannelErrors.DEADLOCK.is(err) && this.o.invocations.isLive(inv.id)) throw this.o.invocations.deadlockVictim(inv, err as Error);
+      throw err;
+    }
+    if (!this.o.invocations.isLive(inv.id) || inv.doomed) {
+      locks.release(obj, inv.id);
+      throw inv.doomed ?? ChannelErrors.ENDED(`invocation ${inv.id}`);
+    }
+    inv.objectLocks++;
+  }
+
+  /** A hot object this invocation has not locked: it stays a reference (its first touch locks it). */
+  private unheldHot(inv: InvocationRecord, o: object): boolean {
+    return this.o.invocations.contention.isHot(o) && !inv.reads.has(o);
+  }
+
   private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown): Uint8Array {
-    const hooks = serverEncodeHooks({ lease: inv.lease, budget: this.o.budget, refined: inv.refined, peekId: (o) => this.o.exports.peekId(o), root });
+    const hooks = serverEncodeHooks({
+      lease: inv.lease,
+      budget: this.o.budget,
+      refined: inv.refined,
+      peekId: (o) => this.o.exports.peekId(o),
+      root,
+      onShipped: (o) => inv.reads.note(o),
+      asReference: (o) => this.unheldHot(inv, o),
+    });
     if (refine) {
       // Refinement (paper §4.1): everything this fallback shipped goes inline in the handler's next closure.
       const idOf = hooks.idOf!;

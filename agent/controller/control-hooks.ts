@@ -25,6 +25,7 @@ export function toHandlerReading(h: HandlerStats): HandlerReading {
     local: h.local,
     offloaded: h.offloaded,
     reexecuted: h.reexecuted,
+    retried: h.retried ?? 0,
     localMs: h.latency.local.p50,
     offloadMs: h.latency.offloaded.p50,
     controllable: controllable(h),

@@ -24,6 +24,11 @@ export interface HandlerSignals {
   attempts: number;
   /** Attempts that re-ran locally (a conflict or a failure). */
   reexecuted: number;
+  /**
+   * Conflicting attempts run again on a worker: each costs the server one more capture and commit
+   * and a worker one more run, for no extra request served.
+   */
+  retried?: number;
   /** Wall time of a local run, ms (median of recent runs; 0 when none ran yet). */
   localMs: number;
   /** Wall time of an offloaded request, ms: how long it holds a worker (0 when unknown). */
@@ -133,7 +138,7 @@ export function initialDecision(options: DecisionOptions = {}): Decision {
 export function explainedLoad(s: ControllerSignals, est: Estimates): number {
   let work = 0;
   for (const h of s.handlers ?? []) {
-    work += Math.max(0, h.requests - h.attempts + h.reexecuted) * h.localMs * est.cpuShare + h.requests * est.baseMs + h.attempts * est.offloadCostMs;
+    work += Math.max(0, h.requests - h.attempts + h.reexecuted) * h.localMs * est.cpuShare + h.requests * est.baseMs + (h.attempts + (h.retried ?? 0)) * est.offloadCostMs;
   }
   return Math.min(s.elu, work / s.periodMs);
 }
@@ -163,7 +168,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   const handlers = s.handlers ?? [];
   // What this period's offloads saved the server, as measured (their re-runs already are in u).
   let saved = 0;
-  for (const h of handlers) saved += (h.attempts - h.reexecuted) * h.localMs * est.cpuShare - h.attempts * est.offloadCostMs;
+  for (const h of handlers) saved += (h.attempts - h.reexecuted) * h.localMs * est.cpuShare - (h.attempts + (h.retried ?? 0)) * est.offloadCostMs;
   const offloading = Object.values(prev.ratios).some((r) => r > 0);
   // Offloading or not is decided on what the requests explain (they are what offloading relieves);
   // once offloading, on the loop itself, so that a misjudged offload cost cannot hide a backlog.

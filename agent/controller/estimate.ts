@@ -61,7 +61,8 @@ export function updateEstimates(prev: Estimates, s: ControllerSignals, o: Requir
   let localWall = 0;
   for (const h of s.handlers ?? []) {
     requests += h.requests;
-    attempts += h.attempts;
+    // Retries hold workers too: the capacity the workers showed includes them.
+    attempts += h.attempts + (h.retried ?? 0);
     localWall += Math.max(0, h.requests - h.attempts + h.reexecuted) * h.localMs;
     if (h.attempts > 0) {
       const e = est.commits[h.id] ?? { ok: 0, tried: 0 };

@@ -12,6 +12,8 @@ export interface HandlerReading {
   offloaded: number;
   /** Offload attempts that re-ran on the server so far. */
   reexecuted: number;
+  /** Conflicting attempts that ran again on a worker so far (each one more capture, commit and worker run). */
+  retried?: number;
   /** Wall time of a local run, ms (median of recent runs). */
   localMs: number;
   /** Wall time of an offloaded request, ms (median of recent ones; 0 when none yet). */
@@ -35,6 +37,7 @@ export function handlerSignals(prev: ReadonlyMap<string, HandlerReading>, now: r
       requests: local + offloaded,
       attempts: offloaded + reexecuted,
       reexecuted,
+      retried: delta(h.retried ?? 0, p.retried ?? 0),
       localMs: h.localMs,
       offloadMs: h.offloadMs,
       controllable: h.controllable,

@@ -90,7 +90,7 @@ describe('exactly once through the proxy: every request writes its row once, wit
     }
   });
 
-  it("a pool offload whose in-memory commit conflicts leaves no row of the worker's; the local re-run writes it once", async () => {
+  it("a pool offload whose in-memory commit conflicts leaves no row of that attempt; its retry on a worker writes it once", async () => {
     const waiting = new Promise<void>((resolve) => {
       const w = fs.watch(markers, () => {
         w.close();
@@ -103,8 +103,8 @@ describe('exactly once through the proxy: every request writes its row once, wit
     await call(app.url, 'GET', '/__bump');
     await db.query('SELECT pg_advisory_unlock(4242)');
     const r = await pending;
-    expect(JSON.parse(r.body)).toEqual({ where: 'server' });
-    expect(await rows('x')).toEqual([{ id: 'x-1', n: 1, at: 'server' }]);
+    expect(JSON.parse(r.body)).toEqual({ where: 'worker' });
+    expect(await rows('x')).toEqual([{ id: 'x-1', n: 1, at: 'worker' }]);
   });
 
   it("a worker that dies after writing through its pool leaves no row; the local re-run writes it once", async () => {
@@ -120,7 +120,7 @@ describe('exactly once through the proxy: every request writes its row once, wit
       expect({ id, reason: by[id].reason }).toEqual({ id, reason: undefined });
       expect(by[id].offloaded).toBeGreaterThan(0);
     }
-    expect(by['POST /pool-conflict/:id']).toMatchObject({ offloaded: 0, local: 1, reexecuted: 1 });
+    expect(by['POST /pool-conflict/:id']).toMatchObject({ offloaded: 1, local: 0, reexecuted: 0, conflicts: 1, retried: 1, conflictsByReason: { read: 1 } });
     expect(by['POST /pool-crash/:id']).toMatchObject({ offloaded: 0, local: 1, reexecuted: 1 });
   });
 });

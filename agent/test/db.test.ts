@@ -23,6 +23,8 @@ describe('offloaded handlers use PostgreSQL through the proxy', () => {
     proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 6, control: { port: 0, token } });
     const url = `postgres://${server.get().user}:${server.get().password}@127.0.0.1:${proxy.address.port}/postgres`;
     app = await startApp(APP, {
+      // A conflict runs again here, not on a worker: the local re-run after a database hand-off is what is tested.
+      BEEHIVE_CONFLICT_RETRIES: '0',
       BEEHIVE_MODE: 'always',
       DATABASE_URL: url,
       BEEHIVE_PROXY_URL: `postgres://127.0.0.1:${proxy.address.port}/postgres`,

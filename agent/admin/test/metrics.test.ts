@@ -56,7 +56,7 @@ describe('Prometheus metrics', () => {
     const text = await createMetrics(c).render();
     // 77 seconds: a timeout every 7th, a conflict every 11th; each ran again locally.
     expect(text).toContain(`beehive_failures_total{${T},kind="timeout"} 11`);
-    expect(text).toContain(`beehive_conflicts_total{${T}} 7`);
+    expect(text).toContain(`beehive_conflicts_total{${T},reason="read"} 7`);
     expect(text).toContain(`beehive_reexecuted_total{${T}} 18`);
     expect(text).toContain('beehive_diverged_total{method="POST",route="/topics/:id/comments"} 2');
     expect(text).toContain('beehive_cold_starts_total{platform="local"} 7');

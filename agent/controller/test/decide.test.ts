@@ -206,7 +206,7 @@ describe('what the controller learns', () => {
   it('turns cumulative counters into a period\'s requests, attempts and re-runs', () => {
     const r = (local: number, offloaded: number, reexecuted: number) => ({ id: 'h', local, offloaded, reexecuted, localMs: 9, offloadMs: 11, controllable: true });
     // 12 local runs of which 3 re-ran failed offloads, 5 committed offloads: 17 requests, 8 attempts.
-    expect(handlerSignals(new Map([['h', r(100, 40, 10)]]), [r(112, 45, 13)])).toEqual([{ id: 'h', requests: 17, attempts: 8, reexecuted: 3, localMs: 9, offloadMs: 11, controllable: true }]);
+    expect(handlerSignals(new Map([['h', r(100, 40, 10)]]), [r(112, 45, 13)])).toEqual([{ id: 'h', requests: 17, attempts: 8, reexecuted: 3, retried: 0, localMs: 9, offloadMs: 11, controllable: true }]);
     // A handler seen for the first time has no period yet.
     expect(handlerSignals(new Map(), [r(1, 1, 1)])).toEqual([]);
   });
