@@ -145,6 +145,7 @@ export class Dispatcher {
           refined: entry.refined,
           peekId: (o) => this.ctx.exports.peekId(o),
           onShipped: (o) => record.reads.note(o),
+          onBindings: (changed) => record.reads.noteCheck(changed),
           asReference: (o) => contention.isHot(o),
           allowMemberWrites: nest && ((cls, members) => nestAllowsMemberWrites(entry, nest.self, cls, members)),
           pack: packer.pack,

@@ -13,7 +13,7 @@ import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
 import { encodeFunction, functionInfo } from './function-record';
-import { functionLocation } from './inspector';
+import { functionLocation, readScopes } from './inspector';
 import { originOf } from './module-index';
 
 /** A stand-in for a module's `require`: it travels as the module's file name. */
@@ -72,6 +72,12 @@ export interface CaptureOptions {
   onShipped?(o: object): void;
   /** Objects to send as references, whatever else applies (hot objects, locked at first touch). */
   asReference?(o: object): boolean;
+  /**
+   * Called for each function shipped with variables that code elsewhere reassigns (a module's `let`
+   * another handler sets): `changed()` re-reads them and names the first whose value is no longer
+   * the one shipped — the read set checks it at the commit point.
+   */
+  onBindings?(changed: () => string | undefined): void;
 }
 
 export interface Captured {
@@ -238,6 +244,15 @@ function functionRecord(o: Function, opts: CaptureOptions): Replacement {
   const enc = encodeFunction(o, info, self);
   const data = enc.data as { vars: Record<string, unknown>; proto?: object };
   const vars = data.vars;
+  if (info.volatile.size && opts.onBindings) {
+    const shipped = [...info.volatile].map((k) => [k, vars[k]] as const);
+    opts.onBindings(() => {
+      const now = new Map<string, unknown>();
+      for (const sc of readScopes(o, info.volatile)) for (const [k, v] of sc.values) if (!now.has(k)) now.set(k, v);
+      const moved = shipped.find(([k, v]) => !Object.is(now.get(k), v));
+      return moved && `the variable '${moved[0]}' of ${info.analysis.name ?? 'a function'}${info.file ? ` (${info.file})` : ''}`;
+    });
+  }
   const needs = homeNeeds.get(o);
   if (needs) {
     for (const [k, v] of Object.entries(vars)) {

@@ -15,6 +15,12 @@ import { fingerprint, samePrint, type Fingerprint } from './fingerprint';
  */
 export class ReadSet {
   private readonly prints = new Map<object, Fingerprint>();
+  /** Other things read: captured variables that code elsewhere reassigns (each names what moved, or nothing). */
+  private readonly checks: Array<() => string | undefined> = [];
+
+  noteCheck(changed: () => string | undefined): void {
+    this.checks.push(changed);
+  }
 
   /** Records (or, after a refresh, re-records) what `o` looks like now. */
   note(o: object): void {
@@ -43,10 +49,15 @@ export class ReadSet {
   validate(describe: (o: object) => string): void {
     const o = this.changed();
     if (o) throw conflictOn(o, 'read', `${describe(o)}, which the invocation read, changed before its commit`);
+    for (const changed of this.checks) {
+      const what = changed();
+      if (what) throw conflictOn(undefined, 'read', `${what}, which the invocation read, was reassigned before its commit`);
+    }
   }
 
   clear(): void {
     this.prints.clear();
+    this.checks.length = 0;
   }
 }
 

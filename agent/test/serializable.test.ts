@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './harness';
@@ -138,5 +140,41 @@ describe('a checked history: local and offloaded runs mixed', () => {
     expect(verdict.explain).toBe('');
     expect(txns.some((t) => t.where === 'worker')).toBe(true);
     expect(txns.some((t) => t.where === 'server')).toBe(true);
+  });
+});
+
+describe('a captured variable reassigned elsewhere', () => {
+  let app: RunningApp;
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bh-let-'));
+    app = await startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '2', BEEHIVE_SHADOW_RUNS: '0', MARKER_DIR: dir });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an offload that read a module `let` which a server-side handler then reassigned runs again and sees the new value', async () => {
+    const started = new Promise<void>((resolve) => {
+      const w = fs.watch(dir, (_e, name) => {
+        if (name?.startsWith('tag-')) {
+          w.close();
+          resolve();
+        }
+      });
+    });
+    const pending = getJson<{ m: string; where: string }>(`${app.url}/tag`);
+    await started;
+    const set = await fetch(`${app.url}/mode/b`, { method: 'POST' });
+    expect(((await set.json()) as { where: string }).where).toBe('server');
+    fs.writeFileSync(path.join(dir, 'go'), '');
+    const r = await pending;
+    // As if the handler ran atomically at its commit point: after the reassignment.
+    expect(r).toEqual({ m: 'b', where: 'worker' });
+    const st = await getJson<{ tagged: Record<string, number> }>(`${app.url}/__state`);
+    expect(st.tagged).toEqual({ b: 1 });
+    const h = await handler(app, 'GET /tag');
+    expect(h).toMatchObject({ offloaded: 1, conflicts: 1, retried: 1, conflictsByReason: { read: 1 } });
   });
 });
