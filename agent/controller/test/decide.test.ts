@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, handlerSignals, initialDecision, validateDecisionOptions, type ControllerSignals, type Decision, type HandlerSignals } from '../index';
+import { decide, explainedLoad, handlerSignals, initialDecision, validateDecisionOptions, type ControllerSignals, type Decision, type HandlerSignals } from '../index';
 import { simulate } from './plant';
 
 // One handler, 75 req/s in a 250 ms period: 18.75 requests, 20 ms each.
@@ -201,6 +201,15 @@ describe('what the controller learns', () => {
     // 50 ms wall, 5 ms on the loop: 40/s is ELU 0.22, not 2.
     const rows = simulate({ handlers: [{ id: 'GET /db', ms: 5, wallMs: 50, rate: () => 40 }] }, 30);
     expect(rows[29].decision.estimates.cpuShare).toBeCloseTo((40 * 5.5) / (40 * 50), 2);
+  });
+
+  it('counts conflicting attempts retried on workers as server work (a capture and a commit each)', () => {
+    const est = initialDecision().estimates;
+    const s = (retried: number): ControllerSignals =>
+      ({ periodMs: 250, elu: 1, loopDelayP99Ms: 0, inFlight: 0, handlers: [report({ requests: 20, attempts: 10, reexecuted: 0, retried })] }) as ControllerSignals;
+    expect(explainedLoad(s(10), est)).toBeGreaterThan(explainedLoad(s(0), est));
+    const r = (local: number, offloaded: number, reexecuted: number, retried: number) => ({ id: 'h', local, offloaded, reexecuted, retried, localMs: 9, offloadMs: 11, controllable: true });
+    expect(handlerSignals(new Map([['h', r(10, 10, 0, 4)]]), [r(10, 20, 0, 9)])[0].retried).toBe(5);
   });
 
   it('turns cumulative counters into a period\'s requests, attempts and re-runs', () => {
