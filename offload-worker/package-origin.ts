@@ -42,17 +42,29 @@ function add(v: unknown, spec: string, at: string[], depth: number): void {
   }
 }
 
+/** Modules in the cache at the last scan that left none still loading: nothing new to index until it grows. */
+let scannedSize = -1;
+
 function refresh(): void {
   const cache = (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string; loaded?: boolean }> })._cache;
+  // A miss is common (every object a handler creates is looked up once when the outcome is encoded):
+  // rescanning the whole cache each time cost about a millisecond per invocation.
+  const size = Object.keys(cache).length;
+  if (size === scannedSize) return;
+  let pending = false;
   for (const [key, m] of Object.entries(cache)) {
     if (indexed.has(key) || !m?.filename) continue;
     const spec = specOf(m.filename);
     if (!spec) continue;
     // A module still loading has not filled its exports yet: index it next time.
-    if (m.loaded === false) continue;
+    if (m.loaded === false) {
+      pending = true;
+      continue;
+    }
     indexed.add(key);
     add(m.exports, spec, [], 2);
   }
+  scannedSize = pending ? -1 : size;
 }
 
 /** The package record of a worker value, or undefined when it is not a package's export. */
