@@ -28,6 +28,9 @@ function workerSymbol(id: number, desc: string): symbol {
   return s;
 }
 
+/** Package specs resolved to files, for the life of the worker. */
+const resolvedPackages = new Map<string, string>();
+
 /** Values that came as custom records (modules, require functions) re-encode as the same records. */
 const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
 
@@ -153,10 +156,14 @@ export class Invocation {
     }).bytes;
   }
 
+  /** One stand-in per server object: two paths to it in a closure are the same object here too. */
+  private readonly remotes = new Map<number, object>();
+
   private remote(id: number, kind: RefKind): object {
-    const known = this.space.byId.get(id);
+    const known = this.remotes.get(id) ?? this.space.byId.get(id);
     if (known) return known;
     const proxy = makeRemoteRef(id, kind, { fetch: (i) => this.fetchSync(i) });
+    this.remotes.set(id, proxy);
     return proxy;
   }
 
@@ -289,16 +296,27 @@ export class Invocation {
   requirePackage(spec: string, from?: string): unknown {
     if (spec === 'beehive') return require('../index');
     if (spec.startsWith('node:')) return require(spec);
+    // Resolved once per worker: the walk up the folders costs a few file-system calls per record,
+    // and a closure carries one record per package value it reaches.
+    const key = `${spec}\0${from ?? ''}\0${process.env.BEEHIVE_APP_ROOT ?? ''}`;
+    const known = resolvedPackages.get(key);
+    if (known) return require(known);
+    const file = this.resolvePackage(spec, from);
+    resolvedPackages.set(key, file);
+    return require(file);
+  }
+
+  private resolvePackage(spec: string, from?: string): string {
     const roots = [process.env.BEEHIVE_APP_ROOT, process.cwd(), from && path.dirname(from)].filter(Boolean) as string[];
     for (const root of roots) {
       for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
         const candidate = path.join(dir, 'node_modules', spec);
-        if (fs.existsSync(candidate)) return require(candidate);
+        if (fs.existsSync(candidate)) return require.resolve(candidate);
         if (path.dirname(dir) === dir) break;
       }
     }
     try {
-      return createRequire(path.join(path.resolve(roots[0] ?? process.cwd()), 'x.js'))(spec);
+      return createRequire(path.join(path.resolve(roots[0] ?? process.cwd()), 'x.js')).resolve(spec);
     } catch (err) {
       throw WorkerErrors.MODULE(`'${spec}': ${(err as Error).message}`, { cause: err });
     }

@@ -75,6 +75,16 @@ describe('serializable offloads under contention (always offloaded, 8 local work
     expect(replies.filter((r) => r.where === 'worker').length).toBe(committed);
   });
 
+  it('a contended object reachable by two paths is one object on the worker', async () => {
+    const replies = await pool(60, 12, () => getJson<{ same: boolean; n: number; where: string }>(`${app.url}/same?ms=2`));
+    expect(replies.every((r) => r.same)).toBe(true);
+    expect(replies.map((r) => r.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    const h = await handler(app, 'GET /same');
+    // It did turn hot (conflicts, then locked at first touch) and the later runs committed from workers.
+    expect(h.conflicts).toBeGreaterThan(0);
+    expect(replies.filter((r) => r.where === 'worker').length).toBeGreaterThanOrEqual(54);
+  });
+
   it.each([
     [20, 'a'],
     [100, 'b'],
