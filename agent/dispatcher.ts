@@ -122,11 +122,11 @@ export class Dispatcher {
       this.ctx.invocations.close(record.id);
       await packer.finish('rollback');
     };
-    const commit = async (changes: unknown) => {
+    const commit = async (changes: unknown, reads: unknown) => {
       if (ended) throw ChannelErrors.ENDED(`invocation ${record.id}`);
       ended = true;
       try {
-        this.ctx.invocations.commit(record.id, changes);
+        this.ctx.invocations.commit(record.id, changes, reads);
       } catch (err) {
         await packer.finish('rollback');
         throw err;
@@ -193,7 +193,7 @@ export class Dispatcher {
       if (debugEnabled('timing')) debug('timing', `${entry.id}: capture ${(ti - tc).toFixed(2)} ms, invoke ${(tr - ti).toFixed(2)} ms (worker ${JSON.stringify(result.timings)}), decode ${(now() - tr).toFixed(2)} ms`);
       // The worker's database work must be able to commit before anything of it is applied here.
       await packer.prepare();
-      return { outcome, fetched: () => record.fetched, commit: () => commit(outcome.changes), discard };
+      return { outcome, fetched: () => record.fetched, commit: () => commit(outcome.changes, outcome.reads), discard };
     } catch (err) {
       // The worker's work is undone (memory and database) before the request runs again here.
       await discard();

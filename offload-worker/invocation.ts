@@ -362,6 +362,17 @@ export class Invocation {
     return this.space.diff();
   }
 
+  /** What the handler read of the remote objects it loaded (see remote-ref.ts). */
+  remoteReads(): Array<[number, Array<string | symbol> | null]> {
+    const out: Array<[number, Array<string | symbol> | null]> = [];
+    for (const [id, proxy] of this.remotes) {
+      const info = remoteInfo(proxy);
+      if (!info?.real) continue;
+      out.push([id, info.reads === true ? null : [...(info.reads ?? [])]]);
+    }
+    return out;
+  }
+
   /**
    * beehive.lock on the worker: acquire pulls fresh copies, release pushes the dirty set. The server
    * keeps the key and the dirty sets until the invocation's commit point (two-phase locking).

@@ -5,10 +5,37 @@ export interface RemoteSource {
   fetch(id: number): object;
 }
 
-const remotes = new WeakMap<object, { id: number; kind: RefKind; real?: object }>();
+/**
+ * What the handler read of a remote object through its stand-in: the keys (`PROTO` for its
+ * prototype), or `true` for all of it (its key list, a Map's or Set's methods, an accessor, a call).
+ * The server validates only those at the commit point (agent/contention/read-set.ts): a hot object
+ * changed elsewhere in a key this invocation never looked at is no conflict.
+ */
+export type ReadKeys = Set<string | symbol> | true;
+export const PROTO = '\0proto';
 
-export function remoteInfo(o: object): { id: number; kind: RefKind; real?: object } | undefined {
+interface RemoteInfo {
+  id: number;
+  kind: RefKind;
+  real?: object;
+  reads?: ReadKeys;
+}
+
+const remotes = new WeakMap<object, RemoteInfo>();
+
+export function remoteInfo(o: object): RemoteInfo | undefined {
   return remotes.get(o);
+}
+
+function noteRead(info: RemoteInfo, k: string | symbol | true): void {
+  if (info.reads === true) return;
+  if (k === true) {
+    info.reads = true;
+    return;
+  }
+  const keys = info.reads ?? new Set<string | symbol>();
+  keys.add(k);
+  info.reads = keys;
 }
 
 /**
@@ -17,20 +44,55 @@ export function remoteInfo(o: object): { id: number; kind: RefKind; real?: objec
  * since their internal slots do not pass through a Proxy.
  */
 export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): object {
-  const info: { id: number; kind: RefKind; real?: object } = { id, kind };
+  const info: RemoteInfo = { id, kind };
   const load = (): object => (info.real ??= source.fetch(id));
+  /**
+   * A read of key `k`: the key (and the prototype, when it is not an own key). An accessor, own or
+   * inherited, runs on the real object where its reads go unseen: that reads all of it.
+   */
+  const read = (r: object, k: string | symbol) => {
+    const d = Reflect.getOwnPropertyDescriptor(r, k);
+    if (d) {
+      noteRead(info, 'value' in d ? k : true);
+      return;
+    }
+    noteRead(info, k);
+    noteRead(info, PROTO);
+    for (let p = Reflect.getPrototypeOf(r); p; p = Reflect.getPrototypeOf(p)) {
+      const pd = Reflect.getOwnPropertyDescriptor(p, k);
+      if (!pd) continue;
+      if (!('value' in pd)) noteRead(info, true);
+      return;
+    }
+  };
   const target: object = kind === 'array' ? [] : kind === 'function' || kind === 'class' ? function () {} : {};
   const proxy: object = new Proxy(target, {
     get(_t, k) {
       const r = load();
+      if (r instanceof Map || r instanceof Set || r instanceof Date) noteRead(info, true);
+      else read(r, k);
       const v = Reflect.get(r, k, r);
       if (typeof v === 'function' && (r instanceof Map || r instanceof Set || r instanceof Date)) return v.bind(r);
       return v;
     },
-    set: (_t, k, v) => Reflect.set(load(), k, v),
-    has: (_t, k) => Reflect.has(load(), k),
-    deleteProperty: (_t, k) => Reflect.deleteProperty(load(), k),
+    set: (_t, k, v) => {
+      // A set may run a setter or find a read-only key: what decides it is read.
+      const r = load();
+      read(r, k);
+      return Reflect.set(r, k, v);
+    },
+    has: (_t, k) => {
+      const r = load();
+      read(r, k);
+      return Reflect.has(r, k);
+    },
+    deleteProperty: (_t, k) => {
+      const r = load();
+      noteRead(info, k);
+      return Reflect.deleteProperty(r, k);
+    },
     ownKeys(t) {
+      noteRead(info, true);
       const keys = Reflect.ownKeys(load());
       // Proxy invariant: the target's own non-configurable keys must be listed.
       for (const k of Reflect.ownKeys(t)) {
@@ -40,17 +102,38 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
       return keys;
     },
     getOwnPropertyDescriptor(t, k) {
+      noteRead(info, k);
       const d = Reflect.getOwnPropertyDescriptor(load(), k);
       const td = Reflect.getOwnPropertyDescriptor(t, k);
       if (td && !td.configurable) return td.get || td.set ? td : { ...td, value: d && 'value' in d ? d.value : td.value };
       if (d) d.configurable = true;
       return d;
     },
-    defineProperty: (_t, k, d) => Reflect.defineProperty(load(), k, d),
-    getPrototypeOf: () => Reflect.getPrototypeOf(load()),
-    setPrototypeOf: (_t, p) => Reflect.setPrototypeOf(load(), p),
-    apply: (_t, self, args) => Reflect.apply(load() as Function, self, args),
-    construct: (_t, args, nt): object => Reflect.construct(load() as Function, args, nt === proxy ? (load() as Function) : nt),
+    defineProperty: (_t, k, d) => {
+      const r = load();
+      noteRead(info, k);
+      return Reflect.defineProperty(r, k, d);
+    },
+    getPrototypeOf: () => {
+      const r = load();
+      noteRead(info, PROTO);
+      return Reflect.getPrototypeOf(r);
+    },
+    setPrototypeOf: (_t, p) => {
+      const r = load();
+      noteRead(info, true);
+      return Reflect.setPrototypeOf(r, p);
+    },
+    apply: (_t, self, args) => {
+      const r = load();
+      noteRead(info, true);
+      return Reflect.apply(r as Function, self, args);
+    },
+    construct: (_t, args, nt): object => {
+      const r = load();
+      noteRead(info, true);
+      return Reflect.construct(r as Function, args, nt === proxy ? (r as Function) : nt);
+    },
   });
   remotes.set(proxy, info);
   return proxy;

@@ -197,6 +197,8 @@ async function runWith(root: ClosureRoot, inv: Invocation, world: WorldGuard, ti
   const steps = session?.steps();
   if (steps?.length) out.session = steps;
   if (world.effects.length) out.effects = world.effects;
+  const reads = inv.remoteReads();
+  if (reads.length) out.reads = reads;
   return out;
 }
 

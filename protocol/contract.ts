@@ -39,6 +39,11 @@ export interface Outcome {
   /** `call` style (Nest): Logger calls made on the worker, replayed on the server's Logger. */
   logs?: unknown[];
   changes: unknown[];
+  /**
+   * What the handler read of each remote object it loaded (by server id): its keys, or null for all
+   * of it. The server validates a hot object fetched under its lock by these keys only.
+   */
+  reads?: Array<[number, Array<string | symbol> | null]>;
   fetched: number[];
   fallbacks: number;
   /** Own properties of `req` the handler set or deleted (url, body, user...): applied before the replay. */

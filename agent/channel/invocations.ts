@@ -85,7 +85,7 @@ export class Invocations {
    * ended, and with the doom reason when a channel operation of it failed. Ends the invocation
    * whatever the result.
    */
-  commit(id: string, changes: unknown): number {
+  commit(id: string, changes: unknown, reads?: unknown): number {
     const r = this.live.get(id);
     if (!r) throw ChannelErrors.ENDED(`invocation ${id}`);
     const sets = [...r.pendingLocks, changes];
@@ -94,7 +94,7 @@ export class Invocations {
       if (r.shadow) return 0;
       // Reads first, against the state before any of this invocation's writes: with them still
       // true, applying the writes now is the handler running atomically here (serializability).
-      r.reads.validate(describeObject);
+      r.reads.validate(describeObject, readKeysOf(reads, r));
       return applyChangeSets(sets, (oid) => r.lease.get(oid));
     } catch (err) {
       const on = (err as { object?: object }).object;
@@ -172,4 +172,23 @@ export function describeObject(o: object): string {
   const name = (o as { constructor?: { name?: string } }).constructor?.name;
   const keys = Object.keys(o).slice(0, 4);
   return `${name && name !== 'Object' ? `a ${name}` : 'an object'} {${keys.join(', ')}${Object.keys(o).length > 4 ? ', …' : ''}}`;
+}
+
+/** A worker's read report ([id, keys | null] per remote object it loaded), resolved to its objects. */
+function readKeysOf(reads: unknown, r: InvocationRecord): Map<object, Set<string | symbol> | true> | undefined {
+  if (reads === undefined) return undefined;
+  if (!Array.isArray(reads)) throw ChannelErrors.MALFORMED('reads must be a list');
+  const out = new Map<object, Set<string | symbol> | true>();
+  for (const entry of reads) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'number' || !(entry[1] === null || Array.isArray(entry[1]))) throw ChannelErrors.MALFORMED('a read is [id, keys | null]');
+    const o = r.lease.get(entry[0]);
+    if (!o) throw ChannelErrors.FORBIDDEN(`object ${entry[0]}`);
+    const keys = entry[1] as unknown[] | null;
+    if (keys === null) out.set(o, true);
+    else {
+      if (!keys.every((k) => typeof k === 'string' || typeof k === 'symbol')) throw ChannelErrors.MALFORMED('read keys are strings or symbols');
+      out.set(o, new Set(keys as Array<string | symbol>));
+    }
+  }
+  return out;
 }

@@ -188,11 +188,14 @@ export class ChannelServer {
         const obj = inv.lease.get(id);
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
-        const contention = this.o.invocations.contention;
-        if (contention.isHot(obj)) await this.lockHot(inv, obj);
+        const hot = this.o.invocations.contention.isHot(obj);
+        if (hot) await this.lockHot(inv, obj);
         else inv.refined.add(id);
         debug('channel', `${inv.handlerId}: fallback fetch of object ${id} (${Array.isArray(obj) ? `array of ${obj.length}` : (obj as object).constructor?.name ?? "object"})`);
-        return this.reply(ws, f.id, this.encodeFor(inv, obj, true, obj));
+        const bytes = this.encodeFor(inv, obj, true, obj);
+        // Locked and fetched whole: the commit checks only the keys the worker reports it read.
+        if (hot && !inv.shadow) inv.reads.noteKeyed(obj);
+        return this.reply(ws, f.id, bytes);
       }
       case MsgType.Closure: {
         if (!inv.closure) throw ChannelErrors.NOT_FOUND('no closure parked for this invocation');
@@ -294,9 +297,13 @@ export class ChannelServer {
     inv.objectLocks++;
   }
 
-  /** A hot object this invocation has not locked: it stays a reference (its first touch locks it). */
-  private unheldHot(inv: InvocationRecord, o: object): boolean {
-    return this.o.invocations.contention.isHot(o) && !inv.reads.has(o);
+  /**
+   * A hot object travels as a reference, also once this invocation holds it: the worker then reaches
+   * it only through its stand-in, which is what reports the keys read (the fetch of the object itself
+   * is its root, shipped inline).
+   */
+  private unheldHot(_inv: InvocationRecord, o: object): boolean {
+    return this.o.invocations.contention.isHot(o);
   }
 
   private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown): Uint8Array {

@@ -22,9 +22,22 @@ export class ReadSet {
     this.checks.push(changed);
   }
 
+  /**
+   * Hot objects fetched under their lock: besides the picture, each own property, so that the
+   * commit can check just the keys the worker reports it read (through the object's stand-in).
+   */
+  private readonly keyed = new Map<object, { proto: object | null; props: Map<string | symbol, PropertyDescriptor> }>();
+
   /** Records (or, after a refresh, re-records) what `o` looks like now. */
   note(o: object): void {
     this.prints.set(o, fingerprint(o));
+  }
+
+  noteKeyed(o: object): void {
+    this.note(o);
+    const props = new Map<string | symbol, PropertyDescriptor>();
+    for (const k of Reflect.ownKeys(o)) props.set(k, Reflect.getOwnPropertyDescriptor(o, k)!);
+    this.keyed.set(o, { proto: Reflect.getPrototypeOf(o), props });
   }
 
   has(o: object): boolean {
@@ -39,15 +52,27 @@ export class ReadSet {
     return this.prints.keys();
   }
 
-  /** The first object whose state is no longer what the invocation saw, if any. */
-  changed(): object | undefined {
-    for (const [o, fp] of this.prints) if (!samePrint(fingerprint(o), fp)) return o;
+  /**
+   * The first object whose state is no longer what the invocation saw, if any. `readKeys` says, for
+   * hot objects fetched under their lock, which keys the handler read (`true`: all of it); the
+   * others are checked whole.
+   */
+  changed(readKeys?: Map<object, Set<string | symbol> | true>): object | undefined {
+    for (const [o, fp] of this.prints) {
+      const keys = readKeys?.get(o);
+      const snap = this.keyed.get(o);
+      if (snap && keys && keys !== true) {
+        if (!sameKeys(o, snap, keys)) return o;
+        continue;
+      }
+      if (!samePrint(fingerprint(o), fp)) return o;
+    }
     return undefined;
   }
 
   /** Throws the read conflict, naming the object and carrying it for the temperature. */
-  validate(describe: (o: object) => string): void {
-    const o = this.changed();
+  validate(describe: (o: object) => string, readKeys?: Map<object, Set<string | symbol> | true>): void {
+    const o = this.changed(readKeys);
     if (o) throw conflictOn(o, 'read', `${describe(o)}, which the invocation read, changed before its commit`);
     for (const changed of this.checks) {
       const what = changed();
@@ -57,6 +82,7 @@ export class ReadSet {
 
   clear(): void {
     this.prints.clear();
+    this.keyed.clear();
     this.checks.length = 0;
   }
 }
@@ -74,4 +100,24 @@ export function conflictOn(object: object | undefined, reason: ConflictReason, m
 export function conflictReason(err: unknown): ConflictReason | undefined {
   if (!ChannelErrors.CONFLICT.is(err)) return undefined;
   return ((err as { reason?: ConflictReason }).reason ?? 'write') as ConflictReason;
+}
+
+/** The prototype's pseudo-key in a worker's read report (offload-worker/remote-ref.ts). */
+export const PROTO_KEY = '\0proto';
+
+function sameKeys(o: object, snap: { proto: object | null; props: Map<string | symbol, PropertyDescriptor> }, keys: Set<string | symbol>): boolean {
+  for (const k of keys) {
+    if (k === PROTO_KEY) {
+      if (Reflect.getPrototypeOf(o) !== snap.proto) return false;
+      continue;
+    }
+    const was = snap.props.get(k);
+    const now = Reflect.getOwnPropertyDescriptor(o, k);
+    if (!was || !now) {
+      if (was !== now) return false;
+      continue;
+    }
+    if (!Object.is(was.value, now.value) || was.get !== now.get || was.set !== now.set || was.writable !== now.writable || was.enumerable !== now.enumerable || was.configurable !== now.configurable) return false;
+  }
+  return true;
 }

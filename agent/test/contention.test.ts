@@ -68,6 +68,33 @@ describe('ReadSet', () => {
   });
 });
 
+describe('ReadSet: keys read of a hot object', () => {
+  it('checks only the reported keys of an object noted keyed, and the whole of the others', () => {
+    const hot = { a: 1, b: 1 };
+    const cold = { a: 1, b: 1 };
+    const rs = new ReadSet();
+    rs.noteKeyed(hot);
+    rs.note(cold);
+    hot.b = 2;
+    expect(rs.changed(new Map([[hot, new Set(['a'])]]))).toBeUndefined();
+    expect(rs.changed(new Map([[hot, new Set(['a', 'b'])]]))).toBe(hot);
+    expect(rs.changed(new Map([[hot, true]]))).toBe(hot);
+    expect(rs.changed()).toBe(hot);
+    hot.b = 1;
+    cold.b = 2;
+    // A report cannot narrow what is checked of an object shipped inline.
+    expect(rs.changed(new Map([[cold, new Set(['a'])]]))).toBe(cold);
+    cold.b = 1;
+    // A key read absent must still be absent; the prototype is its own key.
+    rs.noteKeyed(hot);
+    (hot as Record<string, number>).c = 1;
+    expect(rs.changed(new Map([[hot, new Set(['c'])]]))).toBe(hot);
+    delete (hot as Record<string, number>).c;
+    Object.setPrototypeOf(hot, null);
+    expect(rs.changed(new Map([[hot, new Set(['\0proto'])]]))).toBe(hot);
+  });
+});
+
 describe('Contention: temperature', () => {
   it('an object heats on a conflict and cools with a half-life', () => {
     let t = 0;
