@@ -29,7 +29,9 @@ export function remoteInfo(o: object): RemoteInfo | undefined {
 
 function noteRead(info: RemoteInfo, k: string | symbol | true): void {
   if (info.reads === true) return;
-  if (k === true) {
+  // A symbol key may be one the worker made (a library's private tag): not nameable on the way
+  // back, so a symbol read counts as reading all of it.
+  if (k === true || typeof k === 'symbol') {
     info.reads = true;
     return;
   }
