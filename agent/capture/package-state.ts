@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { types } from 'node:util';
 import { packagePrint } from '../../protocol/codec/package-print';
 import { readScopes } from './inspector';
+import { aroundModuleLoad } from '../instrument/loader';
 
 /**
  * Package state (DESIGN.md §4a). A package re-required on a worker is a pristine copy; the app may
@@ -86,22 +87,15 @@ const isPackageFile = (f: string) => f.includes(`${path.sep}node_modules${path.s
 export function installPackageStateHook(): void {
   if (enabled) return;
   enabled = true;
-  const proto = Module.prototype as unknown as { load: (filename: string) => void };
-  const orig = proto.load;
-  proto.load = function load(this: Module, filename: string) {
+  aroundModuleLoad((m, filename) => {
     const frame: Frame = { file: filename, pkg: isPackageFile(filename), touched: new Set() };
-    const direct = loading.length === 0 || !loading[loading.length - 1].pkg;
-    if (frame.pkg) directLoads.set(filename, direct);
+    if (frame.pkg) directLoads.set(filename, loading.length === 0 || !loading[loading.length - 1].pkg);
     loading.push(frame);
-    let ok = false;
-    try {
-      orig.call(this, filename);
-      ok = true;
-    } finally {
+    return (ok) => {
       loading.pop();
       // Recorded here, before the load's effects on other packages are: the stand-ins a file's
       // own exports get (a locale's functions) are part of the state the log then records.
-      if (ok) notePackageLoad(filename, this.exports);
+      if (ok) notePackageLoad(filename, m.exports);
       if (frame.touched.size) {
         try {
           afterLoad(frame, ok);
@@ -109,8 +103,8 @@ export function installPackageStateHook(): void {
           /* recording must never break the app's require */
         }
       }
-    }
-  };
+    };
+  });
 }
 /** Whether a package file was loaded by the app itself (not by another package). */
 const directLoads = new Map<string, boolean>();
