@@ -21,6 +21,7 @@ const CASES: Case[] = [
   ['a handler requiring the configured package itself', [['GET', '/require-de']], true],
   // ms is reached as debug's `humanize` (debug re-exports it): the refusal names the file it was found in.
   ['a package changed by a direct property write (no call to replay)', [['GET', '/ms']], /package debug was changed after it loaded \(index\.js: exports\.humanize differs\)/],
+  ['a configuration call whose arguments the app changed after it', [['GET', '/mime/a.bee'], ['GET', '/mime/a.hive']], /package mime .*arguments of its configuration call mime\.define\(\) were changed after the call/],
   // A template compiled at start-up is a package closure that compiles itself on its first call
   // (it assigns its captured variable): it runs on the server. Last: that local run changes
   // Handlebars's own state (its parser), after which Handlebars members are refused.
