@@ -76,13 +76,19 @@ function add(v: unknown, origin: PathOrigin, depth: number): void {
 }
 
 /** Whether a function added to a package after it loaded is the package's own code (a plugin's method). */
+const codeVerdicts = new WeakMap<object, boolean>();
 function packageCode(v: object): boolean {
   if (typeof v !== 'function') return false;
-  try {
-    return (functionLocation(v)?.url ?? '').includes('/node_modules/');
-  } catch {
-    return false;
+  let known = codeVerdicts.get(v);
+  if (known === undefined) {
+    try {
+      known = (functionLocation(v)?.url ?? '').includes('/node_modules/');
+    } catch {
+      known = false;
+    }
+    codeVerdicts.set(v, known);
   }
+  return known;
 }
 
 function indexGlobals(): void {

@@ -256,7 +256,7 @@ export function exemptFromPackageDrift(o: object): void {
  * member reaches through its own properties is compared; for the file's exports themselves (dayjs),
  * so are the module's variables (its current locale).
  */
-function difference(e: Entry, member: unknown, where: string): string | undefined {
+function difference(e: Entry, member: unknown, where: string, memo = false): string | undefined {
   let why: string | undefined;
   const compare = (prefix: string) => (o: object, label: string) => {
     if (driftExempt.has(o)) return true;
@@ -269,16 +269,28 @@ function difference(e: Entry, member: unknown, where: string): string | undefine
     return true;
   };
   walk(member, compare(where));
-  if (!why && member === e.exports && e.scopeFn) {
+  if (!why && member === e.exports && e.scopeFn && !(memo && scopeCleanThisTurn.has(e))) {
     const now = moduleScope(e.scopeFn);
     for (const [k, v] of e.scope) {
       if (!Object.is(now.get(k), v)) why = `its module variable ${k} differs`;
       else walk(v, compare(`its module variable ${k}`));
       if (why) break;
     }
+    if (memo && !why) {
+      if (!scopeCleanThisTurn.size) queueMicrotask(() => scopeCleanThisTurn.clear());
+      scopeCleanThisTurn.add(e);
+    }
   }
   return why;
 }
+
+/**
+ * Files whose module variables a capture read and found at their baseline in this synchronous turn
+ * (one capture reaches a package through several members): no app or package code runs before a
+ * capture's turn ends, so a second read would see the same, and the inspector read (milliseconds)
+ * is made once. Only captures use it: a checked call runs package code between its two reads.
+ */
+const scopeCleanThisTurn = new Set<Entry>();
 
 // ---------------------------------------------------------------------------------------------
 // The configuration log
@@ -587,7 +599,7 @@ export function packageDrift(spec: string, memberPath: string[] | undefined, mem
   const e = byFile.get(file)!;
   const name = packageName(file);
   const where = ['exports', ...(memberPath ?? [])].join('.');
-  let why = e.tainted ? undefined : difference(e, member, where);
+  let why = e.tainted ? undefined : difference(e, member, where, true);
   const reason = e.tainted
     ? `the package ${name} was changed after it loaded (${path.basename(file)}: ${e.tainted})`
     : why
