@@ -11,6 +11,7 @@ import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
 import { workerOriginOf } from './module-origin';
 import { packageRecordOf } from './package-origin';
+import { applyPackageSetup } from './package-setup';
 
 /**
  * Symbols the server identified (neither registered nor well-known): one local symbol per server
@@ -193,7 +194,9 @@ export class Invocation {
     let v: unknown;
     switch (tag) {
       case 'module': {
-        const d = data as { spec: string; path?: string[]; from?: string };
+        const d = data as { spec: string; path?: string[]; from?: string; setup?: unknown };
+        // The server's configuration of its packages first: a member may be one it added (dayjs.utc).
+        if (d.setup) applyPackageSetup(d.setup, (spec) => this.requirePackage(spec));
         v = this.requirePackage(d.spec, d.from);
         for (const k of d.path ?? []) v = (v as Record<string, unknown>)[k];
         break;
@@ -221,9 +224,12 @@ export class Invocation {
         if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`global accessor ${String(name)}`);
         break;
       }
-      case 'require':
-        v = this.makeRequire(String(data));
+      case 'require': {
+        const d = typeof data === 'string' ? { file: data } : (data as { file: string; setup?: unknown });
+        if (d.setup) applyPackageSetup(d.setup, (spec) => this.requirePackage(spec));
+        v = this.makeRequire(String(d.file));
         break;
+      }
       case 'process': {
         // The server's view of what differs between machines: its environment.
         const view = Object.create(process) as NodeJS.Process;

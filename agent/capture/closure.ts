@@ -7,7 +7,7 @@ import { types } from 'node:util';
 import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
 import { analyzeFunction } from './analysis';
 import { promiseState } from './inspector';
-import { packageDrift } from './package-state';
+import { packageDrift, packageSetup, setupRecords } from './package-state';
 export { installPackageStateHook } from './package-state';
 import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
@@ -174,7 +174,14 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
 }
 
 function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefined {
-  if (o instanceof RequireOf) return { custom: 'require', data: o.file };
+  if (o instanceof RequireOf) {
+    // A package the handler requires itself runs configured as the server's, like one it reaches.
+    const setup = packageSetup();
+    if (!setup) return { custom: 'require', data: o.file };
+    const data = { file: o.file, setup };
+    markStructural(data, ...setupRecords(setup));
+    return { custom: 'require', data };
+  }
   if (o instanceof ProcessView) return { custom: 'process', data: { env: { ...process.env } } };
   if (o instanceof Untravelled) return { custom: 'untravelled', data: { name: o.name, reason: o.reason, callable: o.callable } };
   if (o instanceof ModuleView) {
@@ -187,6 +194,13 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
     if (origin.custom === 'module') {
       const drift = packageDrift(origin.data.spec, origin.data.path, o);
       if (drift) throw CaptureErrors.PACKAGE_STATE(drift);
+      // The app's configuration of its packages, replayed on the worker's copies first.
+      const setup = origin.data.spec.startsWith('node:') || origin.data.spec === 'beehive' ? undefined : packageSetup();
+      if (setup) {
+        const data = { ...origin.data, setup };
+        markStructural(data, ...setupRecords(setup));
+        return { custom: 'module', data };
+      }
     }
     return origin;
   }

@@ -1,6 +1,7 @@
 import Module from 'node:module';
 import path from 'node:path';
-import { notePackageLoad } from './package-state';
+import { notePackageLoad, presentAtLoad, standInOf } from './package-state';
+import { functionLocation } from './inspector';
 
 /**
  * Where a value comes from when it is not the app's own: a global built-in (`Math.max`), a Node
@@ -35,6 +36,12 @@ type PathOrigin = Exclude<Origin, { custom: 'global-accessor' }>;
 function add(v: unknown, origin: PathOrigin, depth: number): void {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return;
   if (origins.has(v)) return;
+  if (origin.custom === 'module' && origin.data.path?.length && !origin.data.spec.startsWith('node:') && presentAtLoad(v) === false && !packageCode(v)) {
+    // The app's own value stored into a package by a configuration (Handlebars.registerHelper's
+    // helper, numeral's locale object): it travels as the app's, not as a member of the package —
+    // the configuration log that put it there carries it.
+    return;
+  }
   origins.set(v, origin);
   if (depth <= 0) return;
   let keys: string[];
@@ -66,6 +73,22 @@ function add(v: unknown, origin: PathOrigin, depth: number): void {
     const o: PathOrigin = origin.custom === 'global' ? { custom: 'global', data: [...origin.data, k] } : { custom: 'module', data: { spec: origin.data.spec, path: [...(origin.data.path ?? []), k] } };
     add(child, o, depth - 1);
   }
+}
+
+/** Whether a function added to a package after it loaded is the package's own code (a plugin's method). */
+const codeVerdicts = new WeakMap<object, boolean>();
+function packageCode(v: object): boolean {
+  if (typeof v !== 'function') return false;
+  let known = codeVerdicts.get(v);
+  if (known === undefined) {
+    try {
+      known = (functionLocation(v)?.url ?? '').includes('/node_modules/');
+    } catch {
+      known = false;
+    }
+    codeVerdicts.set(v, known);
+  }
+  return known;
 }
 
 function indexGlobals(): void {
@@ -143,6 +166,12 @@ export function originOf(v: object): Origin | undefined {
   if (o) return o;
   indexPackages();
   o = origins.get(v);
+  if (!o && typeof v === 'function') {
+    // A package function whose recording stand-in stood where the index found it (package-state.ts).
+    const stand = standInOf(v);
+    o = stand && origins.get(stand);
+    if (o) origins.set(v, o);
+  }
   void selfExports;
   return o;
 }

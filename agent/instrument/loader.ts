@@ -18,6 +18,13 @@ export function onAnyModuleLoad(fn: (m: { filename: string; exports: unknown }) 
   onLoad = fn;
   if (!installed) install();
 }
+/** Called before every module load; what it returns is called once the load ended (package-state.ts follows which file is loading). */
+type Around = (m: { filename: string; exports: unknown }, filename: string) => (ok: boolean) => void;
+let around: Around | undefined;
+export function aroundModuleLoad(fn: Around): void {
+  around = fn;
+  if (!installed) install();
+}
 const done = new WeakSet<object>();
 let installed = false;
 
@@ -32,7 +39,15 @@ function install(): void {
   const proto = Module.prototype as unknown as { load: (filename: string) => void };
   const origModuleLoad = proto.load;
   proto.load = function load(this: { filename: string; exports: unknown }, filename: string) {
-    origModuleLoad.call(this, filename);
+    // One patch for every hook, so that the app's stack traces gain one frame, as without them.
+    const after = around?.(this, filename);
+    let ok = false;
+    try {
+      origModuleLoad.call(this, filename);
+      ok = true;
+    } finally {
+      after?.(ok);
+    }
     onLoad?.(this);
   };
   const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
