@@ -48,6 +48,7 @@ const CASES: Array<[string, Req[]]> = [
   ['a child process', [['POST', '/spawn']]],
   ['an outbound HTTP request', [['GET', '/outbound']]],
   ['a fetch()', [['GET', '/fetch']]],
+  ['a UDP datagram (dgram)', [['POST', '/udp'], ['POST', '/udp']]],
   ['console and stderr output', [['GET', '/log']]],
   ['a write to process.env', [['POST', '/env']]],
   ['process.chdir', [['POST', '/chdir']]],
@@ -76,6 +77,7 @@ const REFUSED: Record<string, RegExp> = {
   'POST /spawn': /child_process\.execFileSync/,
   'GET /outbound': /outbound connection/,
   'GET /fetch': /outbound connection/,
+  'POST /udp': /dgram\.createSocket\(\): outbound network/,
   'POST /env': /process\.env\.REQUEST_APP_FLAG/,
   'POST /chdir': /process\.chdir/,
 };
