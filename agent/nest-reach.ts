@@ -73,16 +73,6 @@ export function unreachedFields(self: unknown, method: Function, cache: WeakMap<
   return out.size ? out : undefined;
 }
 
-/** The member names (fields, methods, accessors, `super` ones) the method can reach through `this`. */
-export function membersReached(self: object, method: Function, cache: WeakMap<Function, Reach>): Reach {
-  let reach = cache.get(method);
-  if (!reach) {
-    reach = fieldsReached(self, method);
-    cache.set(method, reach);
-  }
-  return reach;
-}
-
 /**
  * What a controller method can run, followed through `this` chains into the services it uses:
  * `this.svc.list()` reaches `list` with `svc` as its `this`, and on from `list`'s own source. Per
