@@ -275,7 +275,45 @@ function locate(err: unknown, self: unknown): void {
       }
     }
   }
+  if (weak && capturedWeak(e as { message: string }, self, weak as 'WeakMap' | 'WeakSet')) return;
   debug('agent', `locating a refused value: not found after ${n} objects`);
+}
+
+/**
+ * Privacy through a module-level WeakMap (`balances.set(this, ...)`, and what tsc emits for
+ * `#private` below ES2022): the WeakMap is a captured variable of the methods, not a field. Names
+ * the variable, the method and its line, and why it stays here: a worker's copy could hold only the
+ * entries of keys it carries (a key fetched later would find none), and the entries it sets could
+ * not be written back.
+ */
+function capturedWeak(e: { message: string }, self: object, weak: 'WeakMap' | 'WeakSet'): boolean {
+  const fns = new Set<Function>();
+  for (let p = Object.getPrototypeOf(self); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, k);
+      if (k === 'constructor' || typeof d?.value !== 'function') continue;
+      const inner = (d.value as unknown as Record<symbol, { fn?: Function } | undefined>)[Symbol.for('beehive.wrapped')]?.fn ?? d.value;
+      for (const f of methodReach(self, inner).fns) fns.add(f);
+    }
+  }
+  const isWeak = (v: unknown) => (weak === 'WeakMap' ? types.isWeakMap(v) : types.isWeakSet(v));
+  for (const fn of fns) {
+    let info;
+    try {
+      info = functionInfo(fn);
+    } catch {
+      continue;
+    }
+    const vars = new Map(info.stable);
+    if (info.volatile.size) for (const sc of readScopes(fn, info.volatile)) for (const [k, v] of sc.values) vars.set(k, v);
+    for (const [name, v] of vars) {
+      if (!isWeak(v)) continue;
+      const where = info.file ? `, ${info.file}:${(info.location?.line ?? 0) + 1}` : '';
+      e.message += ` (the captured variable '${name}' of ${fn.name || 'a method'}${where}: a copy on a worker would hold only the entries of the keys it carries, and entries it sets could not be written back; it runs on the server)`;
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
