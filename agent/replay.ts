@@ -29,7 +29,13 @@ export function bindNext(res: object, next: (...a: unknown[]) => unknown): void 
 /** Replays a worker's recorded response on the real `res` (DESIGN.md §3 step 7). */
 export function replayResponse(res: Response, calls: unknown, scope?: CallbackScope): void {
   if (!Array.isArray(calls)) throw ChannelErrors.MALFORMED('response calls must be a list');
-  for (const c of calls) if (!Array.isArray(c) || typeof c[0] !== 'string') throw ChannelErrors.MALFORMED('response call must be [name, ...args]');
+  for (const c of calls) {
+    if (!Array.isArray(c) || typeof c[0] !== 'string') throw ChannelErrors.MALFORMED('response call must be [name, ...args]');
+    if (c[0] !== WITH_CALLBACKS) continue;
+    const [, method, , event] = c as unknown[];
+    if (typeof method !== 'string' || !WITH_CALLBACK.has(method)) throw ChannelErrors.MALFORMED(`response method '${String(method)}' takes no callback from a worker`);
+    if (LISTENERS.has(method) && event !== 'finish' && event !== 'close') throw ChannelErrors.MALFORMED(`response event '${String(event)}' cannot be listened to from a worker`);
+  }
   // Every callback is made before the first call replays: a malformed one leaves the response untouched.
   const made = (calls as unknown[][]).some((c) => c[0] === WITH_CALLBACKS)
     ? makeCallbacks(calls as unknown[][], scope ?? { req: (res as unknown as { req: object }).req, res }, WITH_CALLBACKS)
@@ -41,9 +47,7 @@ export function replayResponse(res: Response, calls: unknown, scope?: CallbackSc
       continue;
     }
     if (name === WITH_CALLBACKS) {
-      const [method, at, ...rest] = args as [unknown, number[], ...unknown[]];
-      if (typeof method !== 'string' || !WITH_CALLBACK.has(method)) throw ChannelErrors.MALFORMED(`response method '${String(method)}' takes no callback from a worker`);
-      if (LISTENERS.has(method) && rest[0] !== 'finish' && rest[0] !== 'close') throw ChannelErrors.MALFORMED(`response event '${String(rest[0])}' cannot be listened to from a worker`);
+      const [method, at, ...rest] = args as [string, number[], ...unknown[]];
       for (const i of at) rest[i] = made!.get(rest[i]);
       name = method;
       args = rest;
