@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../../infra';
 import { call, startApp, type Reply, type RunningApp } from './harness';
 
 const APP = path.join(__dirname, 'fixtures/callbacks-app.cjs');
@@ -42,20 +43,30 @@ async function settledState(url: string): Promise<unknown> {
   return JSON.parse((await call(url, 'GET', '/__state')).body);
 }
 
-for (const expressPkg of ['express', 'express4']) {
-  describe(`callbacks and listeners left for the response on ${expressPkg}: local and offloaded alike`, () => {
+/** Express 5 and 4 on local workers; Express 5 on the Lambda emulator (the packaged worker). */
+const CONFIGS: Array<{ expressPkg: string; platform: 'local' | 'lambda' }> = [
+  { expressPkg: 'express', platform: 'local' },
+  { expressPkg: 'express4', platform: 'local' },
+  { expressPkg: 'express', platform: 'lambda' },
+];
+
+for (const { expressPkg, platform } of CONFIGS) {
+  describe(`callbacks and listeners left for the response on ${expressPkg}, ${platform} workers: local and offloaded alike`, () => {
     let local: RunningApp;
     let remote: RunningApp;
+    let faas: TestPlatform | undefined;
     beforeAll(async () => {
+      if (platform !== 'local') faas = await startTestPlatform(platform);
       [local, remote] = await Promise.all([
         startApp(APP, { EXPRESS_PKG: expressPkg, BEEHIVE_MODE: 'off' }),
-        startApp(APP, { EXPRESS_PKG: expressPkg, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '2' }),
+        startApp(APP, { EXPRESS_PKG: expressPkg, ...faas?.env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '2' }),
       ]);
     });
     let remoteStats: Record<string, any>;
     afterAll(async () => {
       await local?.stop();
       remoteStats ??= await remote?.stop();
+      await faas?.close();
     });
 
     for (const [name, reqs] of CASES) {
@@ -74,6 +85,7 @@ for (const expressPkg of ['express', 'express4']) {
       // The callbacks did run (on the server) and left their traces.
       expect(state.audit.length).toBeGreaterThan(20);
       remoteStats = await remote.stop();
+      expect(remoteStats.platform).toBe(platform);
       for (const h of remoteStats.handlers) {
         if (h.local + h.offloaded === 0) continue;
         if (REFUSED[h.id]) {
