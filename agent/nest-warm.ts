@@ -43,6 +43,10 @@ function enqueue(cls: Function, depth: number): void {
         // The agent's own route wrapper stands for the method it wraps.
         const entry = (f as unknown as Record<symbol, { fn?: Function } | undefined>)[Symbol.for('beehive.wrapped')];
         queue.push(entry?.fn ?? f);
+        // The classes of its arguments (DTOs the pipes build): captured with the arguments.
+        const R = Reflect as ReflectMeta & { getMetadata(k: unknown, target: object, prop?: string): unknown };
+        const types = typeof R.getMetadata === 'function' ? R.getMetadata('design:paramtypes', p, k) : undefined;
+        if (Array.isArray(types)) for (const t of types) if (typeof t === 'function' && !isLibrary(t) && !done.has(t)) enqueue(t, 0);
       }
     }
   }
