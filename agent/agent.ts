@@ -19,6 +19,7 @@ import type { AgentControl, AgentState, ChangeSource, ControlEvent, HandlerMode,
 import { productVersion } from './version';
 import { makePacker, type InvocationPacker } from './pg-pack';
 import { ControlPlane } from './control-plane';
+import { bindNext } from './replay';
 
 const EVENTS_KEPT = 200;
 
@@ -128,6 +129,8 @@ export class Agent implements AgentControl {
     this.inFlight++;
     res.once('close', this.inFlightDone);
     if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowRun(entry, self, req, res, next);
+    // A callback the handler leaves for the response may call next(), as locally (agent/replay.ts).
+    bindNext(res, next);
     // offload() routes its own failures; this only catches a bug in it, and must not throw itself.
     void this.dispatcher.offload(entry, self, req, res, next).catch((err) => {
       try {

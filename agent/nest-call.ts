@@ -5,7 +5,10 @@ import { types } from 'node:util';
 import type { Request, Response } from 'express';
 import { markStructural } from './capture/closure';
 import type { HandlerEntry } from './registry';
-import { membersReached, unreachedFields } from './nest-reach';
+import { methodReach, unreachedFields } from './nest-reach';
+import { functionInfo } from './capture/function-record';
+import { readScopes } from './capture/inspector';
+import { originOf } from './capture/module-index';
 import { debug } from './debug';
 import { CaptureErrors } from './capture/errors';
 import { replayResponse } from './replay';
@@ -124,18 +127,70 @@ export function markWorkerRefusal(err: unknown): void {
 const reach = new WeakMap<Function, Set<string> | 'all'>();
 
 /**
- * A controller class (the instance's own or a base) may travel although some of its methods assign
- * a captured `let`, when this route's method cannot reach those methods (nest-reach.ts): on the
- * worker they are never called. Other classes (services) stay refused.
+ * A class some of whose methods assign a captured `let` may travel when this route's method cannot
+ * run those methods (nest-reach.ts): on the worker they are never called. That holds for the
+ * controller's own classes and for the services its method reaches through `this` chains
+ * (`this.counter.read()`), provided every instance of the class the code can reach is one of those
+ * receivers: none is named by the reached code, held in a value the code takes whole, or in what the
+ * reached functions capture. Anything less certain keeps the refusal.
  */
 export function nestAllowsMemberWrites(entry: HandlerEntry, self: unknown, cls: object, members: string[]): boolean {
-  if (self === null || typeof self !== 'object') return false;
-  let inChain = false;
-  for (let p = Object.getPrototypeOf(self); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) if (p.constructor === cls) inChain = true;
-  if (!inChain) return false;
-  const reached = membersReached(self, entry.fn, reach);
-  return reached !== 'all' && !members.some((m) => reached.has(m) || m === (entry.fn as Function).name);
+  if (self === null || typeof self !== 'object' || typeof cls !== 'function') return false;
+  const proto = (cls as { prototype?: unknown }).prototype;
+  if (!proto || typeof proto !== 'object') return false;
+  const isInstance = (o: unknown): boolean => o !== null && typeof o === 'object' && Object.prototype.isPrototypeOf.call(proto, o);
+  const r = methodReach(self, entry.fn);
+  let receiver = false;
+  for (const [recv, names] of r.receivers) {
+    if (!isInstance(recv)) continue;
+    receiver = true;
+    if (names === 'all' || members.some((m) => names.has(m))) return false;
+  }
+  if (!receiver) return false;
+  const name = (cls as Function).name;
+  const named = name && new RegExp(`(?:^|[^\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+  const roots: unknown[] = [...r.escaped];
+  for (const fn of r.fns) {
+    if (named && named.test(Function.prototype.toString.call(fn))) return false;
+    let info;
+    try {
+      info = functionInfo(fn);
+    } catch {
+      // Not analysable alone (a method using #private travels inside its class, whose captured
+      // values are looked at as the class's); one that cannot travel at all is refused by the capture.
+      continue;
+    }
+    roots.push(...info.stable.values());
+    if (info.volatile.size) for (const s of readScopes(fn, info.volatile)) roots.push(...s.values.values());
+  }
+  return !holdsInstance(roots, isInstance, new Set(r.receivers.keys()));
 }
+
+/** Whether an instance of the class is among `roots` or what they hold (bounded: too much to look through counts as yes). */
+function holdsInstance(roots: unknown[], isInstance: (o: unknown) => boolean, receivers: Set<object>): boolean {
+  const seen = new Set<object>();
+  const stack = [...roots];
+  let budget = 20000;
+  while (stack.length) {
+    const o = stack.pop();
+    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
+    seen.add(o);
+    if (isInstance(o)) return true;
+    // A receiver's fields are reached only through the chains already followed; a package's exports hold no app instance.
+    if (receivers.has(o) || originOf(o)) continue;
+    if (--budget < 0) return true;
+    if (o instanceof Map) for (const [k, v] of o) stack.push(k, v);
+    else if (o instanceof Set) for (const v of o) stack.push(v);
+    if (ArrayBuffer.isView(o)) continue;
+    for (const k of Object.keys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (d && 'value' in d) stack.push(d.value);
+      else return true;
+    }
+  }
+  return false;
+}
+
 /** The controller's fields this method does not reach: remote references (nest-reach.ts). */
 export function nestRemote(entry: HandlerEntry, self: unknown): Set<object> | undefined {
   return unreachedFields(self, entry.fn, reach);
@@ -220,7 +275,45 @@ function locate(err: unknown, self: unknown): void {
       }
     }
   }
+  if (weak && capturedWeak(e as { message: string }, self, weak as 'WeakMap' | 'WeakSet')) return;
   debug('agent', `locating a refused value: not found after ${n} objects`);
+}
+
+/**
+ * Privacy through a module-level WeakMap (`balances.set(this, ...)`, and what tsc emits for
+ * `#private` below ES2022): the WeakMap is a captured variable of the methods, not a field. Names
+ * the variable, the method and its line, and why it stays here: a worker's copy could hold only the
+ * entries of keys it carries (a key fetched later would find none), and the entries it sets could
+ * not be written back.
+ */
+function capturedWeak(e: { message: string }, self: object, weak: 'WeakMap' | 'WeakSet'): boolean {
+  const fns = new Set<Function>();
+  for (let p = Object.getPrototypeOf(self); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, k);
+      if (k === 'constructor' || typeof d?.value !== 'function') continue;
+      const inner = (d.value as unknown as Record<symbol, { fn?: Function } | undefined>)[Symbol.for('beehive.wrapped')]?.fn ?? d.value;
+      for (const f of methodReach(self, inner).fns) fns.add(f);
+    }
+  }
+  const isWeak = (v: unknown) => (weak === 'WeakMap' ? types.isWeakMap(v) : types.isWeakSet(v));
+  for (const fn of fns) {
+    let info;
+    try {
+      info = functionInfo(fn);
+    } catch {
+      continue;
+    }
+    const vars = new Map(info.stable);
+    if (info.volatile.size) for (const sc of readScopes(fn, info.volatile)) for (const [k, v] of sc.values) vars.set(k, v);
+    for (const [name, v] of vars) {
+      if (!isWeak(v)) continue;
+      const where = info.file ? `, ${info.file}:${(info.location?.line ?? 0) + 1}` : '';
+      e.message += ` (the captured variable '${name}' of ${fn.name || 'a method'}${where}: a copy on a worker would hold only the entries of the keys it carries, and entries it sets could not be written back; it runs on the server)`;
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -58,7 +58,9 @@ export function unreachedFields(self: unknown, method: Function, cache: WeakMap<
     cache.set(method, reach);
   }
   if (reach === ALL) return undefined;
-  const keep = new Set<unknown>();
+  // What the method reaches through its services (`this.report.summary()` using `this.counter`)
+  // travels inline: a service's own capture rules (nest-call.ts) apply to it only there.
+  const keep = new Set<unknown>(reachedObjects(self, method));
   const out = new Set<object>();
   for (const k of Object.keys(self)) {
     const v = (self as Record<string, unknown>)[k];
@@ -71,12 +73,84 @@ export function unreachedFields(self: unknown, method: Function, cache: WeakMap<
   return out.size ? out : undefined;
 }
 
-/** The member names (fields, methods, accessors, `super` ones) the method can reach through `this`. */
-export function membersReached(self: object, method: Function, cache: WeakMap<Function, Reach>): Reach {
-  let reach = cache.get(method);
-  if (!reach) {
-    reach = fieldsReached(self, method);
-    cache.set(method, reach);
+/**
+ * What a controller method can run, followed through `this` chains into the services it uses:
+ * `this.svc.list()` reaches `list` with `svc` as its `this`, and on from `list`'s own source. Per
+ * receiver object, the member names its reached code names (`'all'` where `this` is used in any
+ * other way); the values the code takes whole (`this.items` read, passed on, or used through a
+ * method that is not the app's code), which may hold anything; and the reached functions.
+ */
+export interface MethodReach {
+  receivers: Map<object, Set<string> | typeof ALL>;
+  escaped: Set<object>;
+  fns: Function[];
+}
+
+const CHAIN = /\b(this|super)((?:\s*(?:\?\.|\.)\s*#?[A-Za-z_$][\w$]*)+)/g;
+const LINK = /(?:\?\.|\.)\s*(#?[A-Za-z_$][\w$]*)/g;
+const isNative = (fn: Function) => /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(fn));
+
+export function methodReach(self: object, method: Function): MethodReach {
+  const receivers = new Map<object, Set<string> | typeof ALL>();
+  const escaped = new Set<object>();
+  const fns: Function[] = [];
+  const seen = new Map<object, Set<Function>>();
+  const note = (recv: object, name: string) => {
+    const r = receivers.get(recv) ?? new Set<string>();
+    if (r !== ALL) r.add(name);
+    receivers.set(recv, r);
+  };
+  const todo: Array<[object, Function]> = [[self, method]];
+  if (method.name) note(self, method.name);
+  while (todo.length) {
+    const [recv, fn] = todo.pop()!;
+    const done = seen.get(recv) ?? new Set<Function>();
+    seen.set(recv, done);
+    if (done.has(fn) || isNative(fn)) continue;
+    done.add(fn);
+    fns.push(fn);
+    if (!receivers.has(recv)) receivers.set(recv, new Set());
+    const src = Function.prototype.toString.call(fn);
+    const thisCount = (src.match(/\bthis\b/g) ?? []).length;
+    let chains = 0;
+    for (const m of src.matchAll(CHAIN)) {
+      if (m[1] === 'this') chains++;
+      const names = [...m[2].matchAll(LINK)].map((l) => l[1]);
+      let obj: object = recv;
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        note(obj, name);
+        const members = protoMembers(obj, name, m[1] === 'super');
+        if (members.length) {
+          const app = members.filter((f) => !isNative(f));
+          for (const f of app) todo.push([obj, f]);
+          // A native method (Map.prototype.get) hands out what its object holds.
+          if (app.length < members.length) escaped.add(obj);
+          break;
+        }
+        const d = Object.getOwnPropertyDescriptor(obj, name);
+        const v = d && 'value' in d ? (d.value as unknown) : undefined;
+        if (v === null || (typeof v !== 'object' && typeof v !== 'function')) break;
+        // A function held in a field (an arrow field closing over its instance): its code runs too.
+        if (typeof v === 'function' && !isNative(v as Function)) todo.push([obj, v as Function]);
+        // `this.svc.m`: on along the chain; the value taken whole where the chain ends.
+        if (i === names.length - 1) escaped.add(v as object);
+        else obj = v as object;
+      }
+    }
+    if (chains !== thisCount) receivers.set(recv, ALL);
   }
-  return reach;
+  return { receivers, escaped, fns };
+}
+
+const reachedCache = new WeakMap<Function, { self: object; objects: Set<object> }>();
+
+/** The receivers and whole-taken values of a method's reach (methodReach), kept per method and controller. */
+function reachedObjects(self: object, method: Function): Set<object> {
+  const c = reachedCache.get(method);
+  if (c && c.self === self) return c.objects;
+  const r = methodReach(self, method);
+  const objects = new Set<object>([...r.receivers.keys(), ...r.escaped]);
+  reachedCache.set(method, { self, objects });
+  return objects;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { functionInfo } from './capture/function-record';
 import { originOf } from './capture/module-index';
 import { exemptNestLoggers } from './nest-logger';
+import { isPgClient } from '../proxy';
 
 /**
  * Pays the one-time costs of offloading a Nest controller before its first request: the capture's
@@ -20,6 +21,9 @@ type ReflectMeta = typeof Reflect & { getMetadata(k: unknown, target: object): u
 export function warmNestController(cls: Function): void {
   preloadForWorkers();
   exemptNestLoggers();
+  // The capture asks of every value whether it is a pg client, which loads pg the first time:
+  // measured at 157 ms of the first offload's capture on a loaded 2-core machine. Done here first.
+  if (queue.length === 0 && !pgWarmed) queue.push(warmPg);
   enqueue(cls, 2);
   if (!scheduled) {
     scheduled = true;
@@ -39,6 +43,10 @@ function enqueue(cls: Function, depth: number): void {
         // The agent's own route wrapper stands for the method it wraps.
         const entry = (f as unknown as Record<symbol, { fn?: Function } | undefined>)[Symbol.for('beehive.wrapped')];
         queue.push(entry?.fn ?? f);
+        // The classes of its arguments (DTOs the pipes build): captured with the arguments.
+        const R = Reflect as ReflectMeta & { getMetadata(k: unknown, target: object, prop?: string): unknown };
+        const types = typeof R.getMetadata === 'function' ? R.getMetadata('design:paramtypes', p, k) : undefined;
+        if (Array.isArray(types)) for (const t of types) if (typeof t === 'function' && !isLibrary(t) && !done.has(t)) enqueue(t, 0);
       }
     }
   }
@@ -58,11 +66,18 @@ function drain(): void {
     return;
   }
   try {
-    functionInfo(fn);
+    if (fn === warmPg) warmPg();
+    else functionInfo(fn);
   } catch {
     /* refused functions are refused again, with their reason, when a request captures them */
   }
   setImmediate(drain).unref();
+}
+
+let pgWarmed = false;
+function warmPg(): void {
+  pgWarmed = true;
+  isPgClient({});
 }
 
 let library: WeakSet<object> | undefined;

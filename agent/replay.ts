@@ -3,6 +3,8 @@ import type { Request, Response } from 'express';
 import { ChannelErrors } from '../protocol';
 import type { Outcome } from '../offload-worker';
 import { applySession } from './session-snapshot';
+import { makeCallbacks, type CallbackScope } from './callbacks';
+import { WITH_CALLBACKS } from '../offload-worker/callbacks';
 
 /** The response methods a worker's recording may call on the real response: nothing else. */
 export const REPLAYABLE = [
@@ -11,17 +13,46 @@ export const REPLAYABLE = [
 ];
 const ALLOWED = new Set(REPLAYABLE);
 
+/** Methods whose callbacks (or listeners) a worker leaves for the server: made here (agent/callbacks.ts). */
+const WITH_CALLBACK = new Set(['render', 'sendFile', 'download', 'on', 'once', 'prependListener', 'prependOnceListener']);
+const LISTENERS = new Set(['on', 'once', 'prependListener', 'prependOnceListener']);
+
+/**
+ * The `next` of each offloaded request's handler: a callback the worker left may call it, as it
+ * would locally (the agent binds it before the offload; see agent.ts).
+ */
+const nexts = new WeakMap<object, (...a: unknown[]) => unknown>();
+export function bindNext(res: object, next: (...a: unknown[]) => unknown): void {
+  nexts.set(res, next);
+}
+
 /** Replays a worker's recorded response on the real `res` (DESIGN.md §3 step 7). */
-export function replayResponse(res: Response, calls: unknown): void {
+export function replayResponse(res: Response, calls: unknown, scope?: CallbackScope): void {
   if (!Array.isArray(calls)) throw ChannelErrors.MALFORMED('response calls must be a list');
   for (const c of calls) {
     if (!Array.isArray(c) || typeof c[0] !== 'string') throw ChannelErrors.MALFORMED('response call must be [name, ...args]');
-    const [name, ...args] = c as [string, ...unknown[]];
+    if (c[0] !== WITH_CALLBACKS) continue;
+    const [, method, , event] = c as unknown[];
+    if (typeof method !== 'string' || !WITH_CALLBACK.has(method)) throw ChannelErrors.MALFORMED(`response method '${String(method)}' takes no callback from a worker`);
+    if (LISTENERS.has(method) && event !== 'finish' && event !== 'close') throw ChannelErrors.MALFORMED(`response event '${String(event)}' cannot be listened to from a worker`);
+  }
+  // Every callback is made before the first call replays: a malformed one leaves the response untouched.
+  const made = (calls as unknown[][]).some((c) => c[0] === WITH_CALLBACKS)
+    ? makeCallbacks(calls as unknown[][], scope ?? { req: (res as unknown as { req: object }).req, res }, WITH_CALLBACKS)
+    : undefined;
+  for (const c of calls as unknown[][]) {
+    let [name, ...args] = c as [string, ...unknown[]];
     if (name === 'statusCode=') {
       res.statusCode = Number(args[0]);
       continue;
     }
-    if (!ALLOWED.has(name)) throw ChannelErrors.MALFORMED(`response method '${name}' is not replayable`);
+    if (name === WITH_CALLBACKS) {
+      const [method, at, ...rest] = args as [string, number[], ...unknown[]];
+      for (const i of at) rest[i] = made!.get(rest[i]);
+      name = method;
+      args = rest;
+    } else if (!ALLOWED.has(name)) throw ChannelErrors.MALFORMED(`response method '${name}' is not replayable`);
+    else if (args.some((a) => typeof a === 'function')) throw ChannelErrors.MALFORMED(`response method '${name}' got a function`);
     (res as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
   }
 }
@@ -69,5 +100,5 @@ export async function replayOutcome(req: Request, res: Response, outcome: Outcom
   applyProps(req, outcome.req);
   applyProps(res, outcome.res);
   if (outcome.session !== undefined) await applySession(req, outcome.session);
-  replayResponse(res, outcome.calls);
+  replayResponse(res, outcome.calls, { req, res, next: nexts.get(res) });
 }

@@ -128,6 +128,8 @@ const RUN_AND_RECORD = ['status', 'set', 'header', 'append', 'type', 'contentTyp
 const SENDING_SYNC = ['json', 'jsonp', 'send', 'sendStatus', 'redirect', 'end'];
 /** These send asynchronously on the server (views, files): headers are not sent when they return. */
 const SENDING_ASYNC = ['render', 'sendFile', 'download'];
+/** How a listener was added: replayed as the same call on the real response. */
+export const LISTEN = ['on', 'once', 'prependListener', 'prependOnceListener'];
 
 const headersSentError = () =>
   Object.assign(new Error('Cannot set headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
@@ -162,6 +164,25 @@ export class ResponseRecorder {
   finish(): void {
     this.finished = true;
     this.onDone?.();
+  }
+
+  /** `res.on('finish' | 'close', fn)`: recorded for the replay; any other event is the socket's. */
+  listen(method: string, event: unknown, fn: unknown, self: unknown): unknown {
+    if (event !== 'finish' && event !== 'close') throw this.refuse(`res.${method}('${String(event)}') listener: only 'finish' and 'close' listeners can be registered on the server's response`);
+    if (typeof fn !== 'function') throw new TypeError('The "listener" argument must be of type function');
+    if (this.depth === 0) this.calls.push([method, event, fn]);
+    return self;
+  }
+
+  /** `res.off(event, fn)` of a listener this handler added: it is never registered on the server. */
+  unlisten(event: unknown, fn: unknown): void {
+    for (let i = this.calls.length - 1; i >= 0; i--) {
+      const c = this.calls[i];
+      if (LISTEN.includes(c[0]) && c[1] === event && c[2] === fn) {
+        this.calls.splice(i, 1);
+        return;
+      }
+    }
   }
 
   private record<T>(name: string, args: unknown[], run: () => T): T {
@@ -244,17 +265,30 @@ export class ResponseRecorder {
         rec.record('write', args, () => (rec.headersSent = true));
         return true;
       },
-      on(event: string) {
-        throw rec.refuse(`res.on('${String(event)}') listener: response events happen on the server`);
+      // Listeners of the response's end: registered on the real response at the replay (see
+      // callbacks.ts), where they fire as they would locally. Other events belong to the socket.
+      on(event: string, fn: unknown) {
+        return rec.listen('on', event, fn, this);
       },
-      once(event: string) {
-        throw rec.refuse(`res.once('${String(event)}') listener: response events happen on the server`);
+      once(event: string, fn: unknown) {
+        return rec.listen('once', event, fn, this);
       },
-      addListener(event: string) {
-        throw rec.refuse(`res.addListener('${String(event)}'): response events happen on the server`);
+      addListener(event: string, fn: unknown) {
+        return rec.listen('on', event, fn, this);
       },
-      prependListener(event: string) {
-        throw rec.refuse(`res.prependListener('${String(event)}'): response events happen on the server`);
+      prependListener(event: string, fn: unknown) {
+        return rec.listen('prependListener', event, fn, this);
+      },
+      prependOnceListener(event: string, fn: unknown) {
+        return rec.listen('prependOnceListener', event, fn, this);
+      },
+      off(event: string, fn: unknown) {
+        rec.unlisten(event, fn);
+        return this;
+      },
+      removeListener(event: string, fn: unknown) {
+        rec.unlisten(event, fn);
+        return this;
       },
       setTimeout() {
         throw rec.refuse('res.setTimeout(): the socket is on the server');
@@ -269,7 +303,8 @@ export class ResponseRecorder {
     }
     for (const name of [...SENDING_SYNC, ...SENDING_ASYNC]) {
       base[name] = function (this: unknown, ...args: unknown[]) {
-        noCallbacks(name, args);
+        // A view's, a file's or a download's callback runs on the server after the send (callbacks.ts).
+        if (!SENDING_ASYNC.includes(name)) noCallbacks(name, args);
         if (SENDING_SYNC.includes(name) && rec.headersSent && name !== 'end') throw headersSentError();
         rec.record(name, args, () => {
           if (SENDING_SYNC.includes(name)) rec.headersSent = true;

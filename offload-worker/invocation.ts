@@ -347,7 +347,7 @@ export class Invocation {
   }
 
   /** Functions this invocation rebuilt or reused: their captured values are dropped at the end. */
-  private readonly rebuilt = new Set<Function>();
+  readonly rebuilt = new Set<Function>();
 
   release(): void {
     for (const fn of this.rebuilt) {

@@ -7,6 +7,7 @@ import { attachSession, type SessionSnapshot, type SessionStep } from './session
 import { installWorld, nextTurn, WorldGuard, withWorld, type Effect } from './world';
 import { nestHandler, PostReturnWork, settleNestValue, type NestCallInfo } from './nest-call';
 import { startLogRecording, stopLogRecording } from './nest-logger';
+import { describeCallbacks } from './callbacks';
 
 /** What the agent ships: see agent/capture. */
 export interface ClosureRoot {
@@ -177,9 +178,11 @@ async function runWith(root: ClosureRoot, inv: Invocation, world: WorldGuard, ti
   const envKey = inv.envWrite();
   if (envKey !== undefined) world.refuse(`writes process.env.${envKey}: the environment is the server's`);
   if (world.refusal) throw world.refusal;
+  // Callbacks left for the response are described as they stand now, when the handler is done.
+  const calls = describeCallbacks(rec.calls, { inv, req, res: rec.res, next: nextFn, refuse: (r) => world.refuse(r) });
   const out: Outcome = {
     logs,
-    calls: rec.calls,
+    calls,
     statusCode: rec.statusCode,
     next,
     value: root.style === 'call' ? value : undefined,

@@ -308,3 +308,62 @@ function freeVariables(node: acorn.Node, parsed: ParsedScript, superClass?: acor
   }
   return [...vars.values()];
 }
+
+/** A function nested in another, as the server makes it again from its own code (agent/callbacks.ts). */
+export interface NestedFunction {
+  /** Its free variables: bound inside the outer function (its parameters and locals), or outside it. */
+  free: Array<{ name: string; inside: boolean }>;
+  /** Its code is strict (module, class, a 'use strict' prologue on the way to it). */
+  strict: boolean;
+}
+
+/**
+ * The function whose code starts at `start` of the script (its text `text`), nested in the function
+ * spanning `outer` of the same script. Undefined when no such function is there.
+ */
+export function nestedFunctionAt(script: { key: string; source: string; isModule: boolean }, outer: { start: number; end: number }, start: number, text: string): NestedFunction | undefined {
+  const parsed = parseScript(script.key, script.source, script.isModule);
+  if (!parsed) return undefined;
+  const node = parsed.fnNodes.find((n) => n.start === start && n.end <= outer.end && start >= outer.start && script.source.slice(n.start, n.end) === text);
+  if (!node || /^Class/.test(node.type)) return undefined;
+  const own = new Set<eslintScope.Scope>();
+  const collect = (s: eslintScope.Scope) => {
+    own.add(s);
+    s.childScopes.forEach(collect);
+  };
+  for (const s of parsed.scopes.scopes) if (s.block === (node as unknown)) collect(s);
+  const free = new Map<string, boolean>();
+  for (const s of own) {
+    for (const ref of s.references) {
+      if (ref.resolved && own.has(ref.resolved.scope)) continue;
+      const block = ref.resolved?.scope.block as unknown as acorn.Node | undefined;
+      const inside = !!block && block.start >= outer.start && block.end <= outer.end;
+      free.set(ref.identifier.name, inside || (free.get(ref.identifier.name) ?? false));
+    }
+  }
+  return { free: [...free].map(([name, inside]) => ({ name, inside })), strict: strictAt(parsed.ast, node, script.isModule) };
+}
+
+/** Whether code at `target` is strict: a module, a class, or a 'use strict' prologue of the script or an enclosing function. */
+function strictAt(root: acorn.Node, target: acorn.Node, isModule: boolean): boolean {
+  const prologue = (body: unknown): boolean =>
+    Array.isArray(body) && body.some((st: { type?: string; directive?: string }) => st?.type === 'ExpressionStatement' && st.directive === 'use strict');
+  let strict = isModule;
+  let n: (acorn.Node & Record<string, unknown>) | undefined = root as acorn.Node & Record<string, unknown>;
+  while (n && !strict) {
+    if (n.type === 'Program' && prologue(n.body)) strict = true;
+    if (/^Class/.test(n.type)) strict = true;
+    if (/Function/.test(n.type) && prologue((n.body as { body?: unknown })?.body)) strict = true;
+    if (n === target) break;
+    let child: (acorn.Node & Record<string, unknown>) | undefined;
+    for (const k of Object.keys(n)) {
+      if (k === 'range' || !n[k] || typeof n[k] !== 'object') continue;
+      for (const c of (Array.isArray(n[k]) ? n[k] : [n[k]]) as Array<acorn.Node & Record<string, unknown>>) {
+        if (c && typeof c.type === 'string' && c.start <= target.start && c.end >= target.end) child = c;
+      }
+      if (child) break;
+    }
+    n = child;
+  }
+  return strict;
+}

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { call, startApp } from './harness';
@@ -33,6 +34,10 @@ describe('NestJS controller methods whose values need the closed-world codec', (
       expect(by[id].offloaded, id).toBeGreaterThan(0);
     }
     expect(by['POST /units/deposit/:n'].reason).toMatch(/WeakMap/);
+    // The refusal names the captured variable, the method and its line, and why it stays here.
+    const line = fs.readFileSync(APP, 'utf8').split('\n').findIndex((l) => /^\s*deposit\(n\) \{/.test(l)) + 1;
+    expect(by['POST /units/deposit/:n'].reason).toContain(`the captured variable 'balances' of deposit, ${APP}:${line}`);
+    expect(by['POST /units/deposit/:n'].reason).toMatch(/could not be written back; it runs on the server/);
     expect(by['POST /units/deposit/:n'].offloaded).toBe(0);
   });
 });

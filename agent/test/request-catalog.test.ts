@@ -29,7 +29,7 @@ const CASES: Array<[string, Req[]]> = [
   ['helpers middleware put on req and res (closures over them)', [['GET', '/helper']]],
   ['flushHeaders, write and end', [['GET', '/flush']]],
   ['a header set after the response was sent throws as it does locally', [['GET', '/after-send']]],
-  ['res.sendFile with a callback', [['GET', '/sendfile-cb'], ['GET', '/sendfile-cb']]],
+  ['res.sendFile with a callback (run on the server after the replay)', [['GET', '/sendfile-cb'], ['GET', '/sendfile-cb']]],
   ['res.render with a callback', [['GET', '/render-cb']]],
   ["res.on('finish') listener", [['GET', '/on-finish'], ['GET', '/on-finish']]],
   // Lifetime.
@@ -48,6 +48,7 @@ const CASES: Array<[string, Req[]]> = [
   ['a child process', [['POST', '/spawn']]],
   ['an outbound HTTP request', [['GET', '/outbound']]],
   ['a fetch()', [['GET', '/fetch']]],
+  ['a UDP datagram (dgram)', [['POST', '/udp'], ['POST', '/udp']]],
   ['console and stderr output', [['GET', '/log']]],
   ['a write to process.env', [['POST', '/env']]],
   ['process.chdir', [['POST', '/chdir']]],
@@ -69,9 +70,6 @@ const VERIFIED: Record<string, { diverged: boolean }> = {
 
 /** Handlers that must run on the server, and the words their reason must contain. */
 const REFUSED: Record<string, RegExp> = {
-  'GET /sendfile-cb': /res\.sendFile\(\) with a callback/,
-  'GET /render-cb': /res\.render\(\) with a callback/,
-  'GET /on-finish': /res\.on\('finish'\)/,
   'GET /interval': /interval/,
   'GET /long-timer': /60000 ms timer/,
   'POST /note-readback': /readFileSync.*after writing it/,
@@ -79,6 +77,7 @@ const REFUSED: Record<string, RegExp> = {
   'POST /spawn': /child_process\.execFileSync/,
   'GET /outbound': /outbound connection/,
   'GET /fetch': /outbound connection/,
+  'POST /udp': /dgram\.createSocket\(\): outbound network/,
   'POST /env': /process\.env\.REQUEST_APP_FLAG/,
   'POST /chdir': /process\.chdir/,
 };
