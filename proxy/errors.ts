@@ -12,6 +12,7 @@ export const ProxyErrors = defineErrors('PROXY', {
   AUTH_FAILED: 'authentication failed',
   AUTH_UNSUPPORTED: 'unsupported authentication method',
   UNKNOWN_DATABASE: 'database not served by this proxy',
+  REPLICATION_UNSUPPORTED: 'replication connections are not supported',
   HANDOFF_UNKNOWN: 'unknown hand-off id',
   HANDOFF_USED: 'hand-off id already used',
   HANDOFF_EXPIRED: 'hand-off id expired',
@@ -45,6 +46,7 @@ const kSqlstate: Record<string, string> = {
   AUTH_FAILED: '28P01',
   AUTH_UNSUPPORTED: '28000',
   UNKNOWN_DATABASE: '3D000',
+  REPLICATION_UNSUPPORTED: '0A000',
   HANDOFF_UNKNOWN: '28000',
   HANDOFF_USED: '28000',
   HANDOFF_EXPIRED: '28000',
@@ -61,6 +63,9 @@ const kSqlstate: Record<string, string> = {
 };
 
 export function sqlstateOf(err: unknown): string {
+  // The server's own code first: an error it sent is passed on as it sent it.
+  const own = (err as { sqlstate?: unknown } | undefined)?.sqlstate;
+  if (typeof own === 'string' && /^[0-9A-Z]{5}$/.test(own)) return own;
   const code = (err as BeehiveError | undefined)?.code;
   if (typeof code === 'string' && code.startsWith('BEEHIVE_ERR_PROXY_')) {
     return kSqlstate[code.slice('BEEHIVE_ERR_PROXY_'.length)] ?? 'XX000';

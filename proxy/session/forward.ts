@@ -48,13 +48,13 @@ export function forwardMessage(s: ClientSession, code: number, buf: Buffer, star
         s.queue.push({ kind: Expect.Parse, flags: Flag.None });
         return;
       }
-      const def = s.statements.define(p.name, query, p.types);
+      const def = s.statements.define(p.name, query === p.query ? p.queryBytes : Buffer.from(query, 'utf8'), p.types);
       if (b.prepared.has(def.server)) {
         s.queue.push({ kind: Expect.Parse, flags: Flag.Synth, synth: be.parseComplete(), client: p.name });
         drainSynth(s);
       } else {
         b.prepared.add(def.server);
-        out.pushOwned(fe.encodeParse(def.server, query, def.types));
+        out.pushOwned(fe.encodeParse(def.server, def.query, def.types));
         s.queue.push({ kind: Expect.Parse, flags: Flag.None, server: def.server, client: p.name });
       }
       return;

@@ -87,11 +87,11 @@ function fromBackend(s: ClientSession, code: number, buf: Buffer, start: number,
         if (swallow) {
           head.error ??= be.decodeFields(buf, start, end).M ?? 'error';
           debug('client %d internal query failed: %s', s.processId, head.error);
-        } else pass(s, buf, start, end);
+        } else passError(s, buf, start, end);
         return;
       }
       // A failed re-prepare is the client's error too: its Bind will be skipped.
-      pass(s, buf, start, end);
+      passError(s, buf, start, end);
       if (head) dropped(s, q.shift()!);
       q.dropUntilSync((e) => dropped(s, e));
       return;
@@ -112,6 +112,18 @@ function fromBackend(s: ClientSession, code: number, buf: Buffer, start: number,
     default:
       if (!swallow) pass(s, buf, start, end);
   }
+}
+
+/**
+ * A server error for the client. A FATAL one (pg_terminate_backend, idle_in_transaction_session_timeout,
+ * a server shutdown) means the server closes the connection next: the client then ends with the
+ * server's own error, as a direct connection does, and gets none of the proxy's.
+ */
+function passError(s: ClientSession, buf: Buffer, start: number, end: number): void {
+  const f = be.decodeFields(buf, start, end);
+  const severity = f.V ?? f.S;
+  if (severity === 'FATAL' || severity === 'PANIC') s.serverFatal = true;
+  pass(s, buf, start, end);
 }
 
 /** An entry that will get no response (skipped after an error): undo what it assumed. */

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 
 export interface StatementDef {
   server: string;
-  query: string;
+  /** The query's bytes as the client sent them (its client_encoding): a re-prepare sends exactly these. */
+  query: Buffer;
   types: Buffer;
   /** `server` as UTF-8 with its NUL, as it goes into a Bind. */
   serverBytes: Buffer;
@@ -16,12 +17,14 @@ export interface StatementDef {
 
 const kNames = new Map<string, string>();
 
-/** `bh_` + 24 hex chars of SHA-1 over types and text; memoised for hot statements. */
-export function serverName(query: string, types: Buffer): string {
-  const key = types.length > 2 ? types.toString('latin1') + '\0' + query : query;
+/** `bh_` + 24 hex chars of SHA-1 over types and the text's bytes; memoised for hot statements. */
+export function serverName(query: Buffer, types: Buffer): string {
+  // latin1 maps bytes one to one: texts in any client encoding get distinct keys.
+  const text = query.toString('latin1');
+  const key = types.length > 2 ? types.toString('latin1') + '\0' + text : text;
   let name = kNames.get(key);
   if (!name) {
-    name = 'bh_' + createHash('sha1').update(key).digest('hex').slice(0, 24);
+    name = 'bh_' + createHash('sha1').update(key, 'latin1').digest('hex').slice(0, 24);
     if (kNames.size > 10_000) kNames.clear();
     kNames.set(key, name);
   }
@@ -34,9 +37,9 @@ export class ClientStatements {
   private lastName: Buffer | null = null;
   private lastDef: StatementDef | undefined;
 
-  define(name: string, query: string, types: Buffer): StatementDef {
+  define(name: string, query: Buffer, types: Buffer): StatementDef {
     const server = serverName(query, types);
-    const def = { server, query, types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8') };
+    const def = { server, query: Buffer.from(query), types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8') };
     this.map.set(name, def);
     this.lastName = null;
     return def;
@@ -50,7 +53,7 @@ export class ClientStatements {
   getBytes(buf: Buffer, from: number, to: number): StatementDef | undefined {
     const last = this.lastName;
     if (last !== null && last.length === to - from && buf.compare(last, 0, last.length, from, to) === 0) return this.lastDef;
-    const def = this.map.get(buf.toString('utf8', from, to));
+    const def = this.map.get(buf.toString('latin1', from, to));
     this.lastName = Buffer.from(buf.subarray(from, to));
     this.lastDef = def;
     return def;
