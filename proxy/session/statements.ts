@@ -13,6 +13,8 @@ export interface StatementDef {
   types: Buffer;
   /** `server` as UTF-8 with its NUL, as it goes into a Bind. */
   serverBytes: Buffer;
+  /** The client's name for it (bytes as sent): a server error naming `server` is shown with this name. */
+  clientName: Buffer;
 }
 
 const kNames = new Map<string, string>();
@@ -37,12 +39,40 @@ export class ClientStatements {
   private lastName: Buffer | null = null;
   private lastDef: StatementDef | undefined;
 
-  define(name: string, query: Buffer, types: Buffer): StatementDef {
+  /** A statement definition (not yet under any name). */
+  make(name: string, query: Buffer, types: Buffer): StatementDef {
     const server = serverName(query, types);
-    const def = { server, query: Buffer.from(query), types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8') };
-    this.map.set(name, def);
-    this.lastName = null;
+    return { server, query: Buffer.from(query), types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8'), clientName: Buffer.from(name, 'latin1') };
+  }
+
+  define(name: string, query: Buffer, types: Buffer): StatementDef {
+    const def = this.make(name, query, types);
+    this.set(name, def);
     return def;
+  }
+
+  /**
+   * Defines `name` (or removes it, with undefined) ahead of the server's answer, and returns what
+   * undoes it: the server skips the Parse or Close when an earlier message of the pipeline failed,
+   * and then the name must be as it was (the undos run in reverse order).
+   */
+  set(name: string, def: StatementDef | undefined): () => void {
+    const prev = this.map.get(name);
+    if (def) this.map.set(name, def);
+    else this.map.delete(name);
+    this.lastName = null;
+    return () => {
+      if (this.map.get(name) !== def) return;
+      if (prev) this.map.set(name, prev);
+      else this.map.delete(name);
+      this.lastName = null;
+    };
+  }
+
+  /** DEALLOCATE ALL / DISCARD ALL: the server dropped every statement of the session. */
+  clear(): void {
+    this.map.clear();
+    this.lastName = null;
   }
 
   get(name: string): StatementDef | undefined {
