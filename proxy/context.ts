@@ -6,6 +6,7 @@ import type { BackendPool } from './upstream/pool';
 import type { HandoffRegistry } from './handoff';
 import type { ScramVerifier } from './auth/scram';
 import type { ClientSession } from './session/client-session';
+import type { AdminHooks } from './session/admin';
 
 /** Plain counters, read by the metrics at scrape time (cheaper than prom-client calls per chunk). */
 export class ProxyStats {
@@ -88,4 +89,6 @@ export interface ProxyContext {
   closing: boolean;
   /** Client sockets that have not authenticated yet (bounded by maxClients too). */
   unauthenticated: number;
+  /** What the admin console's RELOAD calls; null without a configuration file. */
+  admin: AdminHooks | null;
 }

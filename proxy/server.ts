@@ -2,7 +2,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type http from 'node:http';
-import { resolveOptions, type ProxyOptions } from './options';
+import type { ProxyOptions } from './options';
+import { changedKeys, kReloadable, resolveWithFile } from './config';
 import { BackendPool } from './upstream/pool';
 import { HandoffRegistry, type FinishRequest, type FinishResult, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
 import { ProxyStats, SessionRegistry, type ProxyContext } from './context';
@@ -63,6 +64,12 @@ export interface ProxyHandle {
   shadowEnd(key: SessionKey): void;
   /** Prometheus text. */
   metrics(): Promise<string>;
+  /**
+   * Reads `configFile` again (options given to startProxy still override it) and applies what can
+   * change while running; the rest is listed in restartNeeded. Rejects with CONFIG_MISSING,
+   * CONFIG_UNREADABLE or CONFIG_INVALID, the running configuration unchanged.
+   */
+  reload(): Promise<{ changed: string[]; restartNeeded: string[] }>;
   /** Stops listening, closes every client (57P01) and backend. */
   close(): Promise<void>;
 }
@@ -86,7 +93,7 @@ function promised<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
-  const o = resolveOptions(options);
+  const o = resolveWithFile(options);
   const stats = new ProxyStats();
   const ctx: ProxyContext = {
     options: o,
@@ -104,7 +111,29 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     tls: o.tls ? tls.createSecureContext(o.tls) : null,
     closing: false,
     unauthenticated: 0,
+    admin: null,
   };
+  const reload = async (): Promise<{ changed: string[]; restartNeeded: string[] }> => {
+    if (!o.configFile) throw ProxyErrors.CONFIG_MISSING('the proxy was started without configFile');
+    const next = resolveWithFile(options);
+    const changed = changedKeys(o, next);
+    const now = changed.filter((k) => (kReloadable as readonly string[]).includes(k));
+    const later = changed.filter((k) => !now.includes(k));
+    for (const k of now) (o as unknown as Record<string, unknown>)[k] = (next as unknown as Record<string, unknown>)[k];
+    const po = ctx.pool.options;
+    po.max = o.maxBackends;
+    po.acquireTimeoutMs = o.acquireTimeoutMs;
+    po.connectTimeoutMs = o.connectTimeoutMs;
+    po.idleTimeoutMs = o.idleTimeoutMs;
+    ctx.pool.limitsChanged();
+    if (now.includes('users')) {
+      ctx.verifiers.clear();
+      for (const [u, p] of Object.entries(o.users)) ctx.verifiers.set(u, makeVerifier(p));
+    }
+    debug('reloaded %s: changed %s; needing a restart %s', o.configFile, now.join(',') || '-', later.join(',') || '-');
+    return { changed: now, restartNeeded: later };
+  };
+  if (o.configFile) ctx.admin = { reload };
   const registry = createMetrics(ctx);
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
@@ -161,6 +190,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       endShadow(find(key));
     },
     metrics: () => registry.metrics(),
+    reload,
   };
   let control: http.Server | null = null;
   if (o.control) {

@@ -21,6 +21,7 @@ import { ClientStatements } from './statements';
 import type { ShadowState } from './shadow';
 import { Out } from './out';
 import { onStartupMessage } from './startup';
+import { onAdminMessage } from './admin';
 import type { Credential } from '../handoff';
 import { endHandoff, handoffBackendLost, type HandoffLink } from './handoff-splice';
 import { forwardMessage } from './forward';
@@ -71,6 +72,11 @@ export class ClientSession implements BackendOwner {
   readonly claims: Array<() => void> = [];
   /** A connection of a deferred pool grant: served by the grant's backend (session/grant-tx.ts). */
   grant: GrantTx | null = null;
+  /** A session of the admin console (session/admin.ts): no backend, the proxy answers. */
+  admin = false;
+  /** Admin console: an extended-protocol message was refused; the rest up to Sync is ignored. */
+  adminFailed = false;
+  readonly connectedAt = Date.now();
   /** Startup state used by session/startup.ts. */
   auth: unknown = null;
 
@@ -128,6 +134,11 @@ export class ClientSession implements BackendOwner {
     this.reader.streaming = true;
   }
 
+  /** Whether it waits for a backend now (SHOW CLIENTS). */
+  get waitingForBackend(): boolean {
+    return this.acquiring;
+  }
+
   get mode(): 'transaction' | 'session' {
     return this.ctx.options.poolMode;
   }
@@ -144,6 +155,7 @@ export class ClientSession implements BackendOwner {
 
   private readonly clientHandler: ReaderHandler = {
     message: (code, buf, start, end) => {
+      if (this.admin && this.phase === Phase.Ready) return onAdminMessage(this, code, buf, start, end);
       if (this.phase === Phase.Ready && (this.backend || this.takeIdle(code)) && !this.heldBy && this.stash.length === 0) forwardMessage(this, code, buf, start, end);
       else if (this.phase === Phase.Startup || this.phase === Phase.Auth) onStartupMessage(this, code, buf, start, end);
       else this.toStash(code, buf.subarray(start, end), false);

@@ -12,6 +12,7 @@ import { FrontendCode, TxStatus } from '../wire/codes';
 import { ProxyErrors } from '../errors';
 import { debug } from '../debug';
 import { claimHandoff } from './handoff-splice';
+import { adminStartup, kAdminDatabase } from './admin';
 import { beginShadow } from './shadow';
 import type { GrantTx } from './grant-tx';
 import { kNoParams, type BackendStartup } from '../upstream/backend';
@@ -140,6 +141,19 @@ function authenticated(s: ClientSession): void {
   // does not have (libpq's default database is the user name), after authentication as PostgreSQL
   // does. Hand-off and grant connections name a session instead.
   const database = s.params.database || s.user;
+  if (!s.credential && database === kAdminDatabase && database !== ctx.options.upstream.database) {
+    if (!ctx.options.adminUsers.includes(s.user)) throw ProxyErrors.ADMIN_NOT_ALLOWED(`"${s.user}" may not use the admin console (adminUsers)`);
+    s.loggedIn();
+    s.send(be.authOk());
+    const key = ctx.sessions.register(s);
+    s.processId = key.processId;
+    s.secretKey = key.secretKey;
+    s.admin = true;
+    s.phase = Phase.Ready;
+    debug('client %d: admin console', s.processId);
+    s.send(adminStartup(s));
+    return;
+  }
   if (!s.credential && database !== ctx.options.upstream.database) {
     throw ProxyErrors.UNKNOWN_DATABASE(`database "${database}" does not exist (this proxy serves "${ctx.options.upstream.database}")`);
   }

@@ -78,6 +78,7 @@ export class Backend {
   onCancelsDone: (() => void) | null = null;
   /** The server sent a FATAL error on this connection (it is about to close it). */
   sentFatal = false;
+  readonly connectedAt = Date.now();
 
   private constructor(
     readonly socket: net.Socket,

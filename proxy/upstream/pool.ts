@@ -46,6 +46,9 @@ export class BackendPool {
   connectErrors = 0;
   /** ParameterStatus of the first connection of each startup key: what its clients are told at startup. */
   private readonly params = new Map<string, Map<string, string>>();
+  /** PAUSE of the admin console: no connection is handed out until resume(). */
+  private paused = false;
+  private onDrained: Array<() => void> = [];
 
   constructor(
     readonly upstream: UpstreamConfig,
@@ -73,7 +76,7 @@ export class BackendPool {
   /** Calls back synchronously when an idle connection is at hand. */
   acquire(cb: AcquireCallback, startup: BackendStartup = kNoParams): void {
     if (this.closed) return cb(ProxyErrors.SHUTDOWN(), null);
-    const b = this.popIdle(startup.key);
+    const b = this.paused ? null : this.popIdle(startup.key);
     if (b) return cb(null, b);
     this.waitsTotal++;
     const w: Waiter = { cb, startup, settled: false, timer: setTimeout(() => this.expire(w), this.options.acquireTimeoutMs) };
@@ -83,7 +86,62 @@ export class BackendPool {
 
   /** An idle connection, or null (nobody waits while one is idle: release hands it to a waiter first). */
   takeIdle(startup: BackendStartup = kNoParams): Backend | null {
-    return this.closed ? null : this.popIdle(startup.key);
+    return this.closed || this.paused ? null : this.popIdle(startup.key);
+  }
+
+  /**
+   * Stops handing out connections (clients that need one wait, up to acquireTimeoutMs) and
+   * resolves once none is in use — every transaction under way has ended, as PgBouncer's PAUSE.
+   */
+  pause(): Promise<void> {
+    this.paused = true;
+    return new Promise((resolve) => {
+      if (this.inUse === 0) return resolve();
+      this.onDrained.push(resolve);
+    });
+  }
+
+  /** Hands out connections again, first to those who waited. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const d of this.onDrained.splice(0)) d();
+    for (const list of [...this.idle.values()]) {
+      for (let b = list.at(-1); b && this.waiters.some((w) => w.startup.key === b!.startup.key); b = list.at(-1)) {
+        list.pop();
+        this.idleTotal--;
+        this.nextWaiter(b.startup.key)!.cb(null, b);
+      }
+    }
+    this.grow();
+  }
+
+  /** After a reload changed `options.max`: waiters a larger pool can serve get their connections. */
+  limitsChanged(): void {
+    this.grow();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The pools per parameter set, for the admin console's SHOW POOLS. */
+  describe(): Array<{ params: Readonly<Record<string, string>>; active: number; idle: number; waiting: number; connecting: number }> {
+    const rows = new Map<string, { params: Readonly<Record<string, string>>; active: number; idle: number; waiting: number; connecting: number }>();
+    const row = (st: BackendStartup) => {
+      let r = rows.get(st.key);
+      if (!r) rows.set(st.key, (r = { params: st.params, active: 0, idle: 0, waiting: 0, connecting: this.connecting.get(st.key) ?? 0 }));
+      return r;
+    };
+    row(kNoParams);
+    for (const b of this.all) row(b.startup).active++;
+    for (const list of this.idle.values()) for (const b of list) {
+      const r = row(b.startup);
+      r.active--;
+      r.idle++;
+    }
+    for (const w of this.waiters) if (!w.settled) row(w.startup).waiting++;
+    return [...rows.values()];
   }
 
   /** Returns a clean connection (idle, no open transaction, nothing in flight). */
@@ -96,9 +154,9 @@ export class BackendPool {
       b.onCancelsDone = () => this.release(b);
       return;
     }
-    const w = this.nextWaiter(b.startup.key);
+    const w = this.paused ? undefined : this.nextWaiter(b.startup.key);
     if (w) return w.cb(null, b);
-    if (this.waiters.length > 0 && this.all.size + this.connectingTotal >= this.options.max) {
+    if (!this.paused && this.waiters.length > 0 && this.all.size + this.connectingTotal >= this.options.max) {
       // Others wait for a connection with their own parameters and there is no room: make it.
       debug('backend %d closed to make room for other startup parameters', b.id);
       this.forget(b);
@@ -111,6 +169,11 @@ export class BackendPool {
     if (!list) this.idle.set(b.startup.key, (list = []));
     list.push(b);
     this.idleTotal++;
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.paused && this.inUse === 0) for (const d of this.onDrained.splice(0)) d();
   }
 
   /** A connection the caller could not clean: closed, and replaced if someone waits. */
@@ -154,7 +217,7 @@ export class BackendPool {
   }
 
   private grow(): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     // Waiters per key that no connection under way will serve, oldest waiter's key first.
     const missing = new Map<string, { startup: BackendStartup; n: number }>();
     for (const w of this.waiters) {
@@ -240,6 +303,7 @@ export class BackendPool {
     b.onClose = () => {
       this.all.delete(b);
       this.removeIdle(b);
+      this.checkDrained();
       this.grow();
     };
   }
