@@ -37,12 +37,13 @@ function fromBackend(s: ClientSession, code: number, buf: Buffer, start: number,
       const status = buf[start + 5];
       s.backend!.txStatus = status;
       let e = q.shift();
-      const unanswered: Entry[] = [];
+      // (No array on the common path: a ReadyForQuery usually ends exactly its own entry.)
+      let unanswered: Entry[] | null = null;
       while (e && e.kind !== Expect.Sync && e.kind !== Expect.Query) {
-        unanswered.push(e);
+        (unanswered ??= []).push(e);
         e = q.shift();
       }
-      droppedAll(s, unanswered);
+      if (unanswered) droppedAll(s, unanswered);
       if (s.handoff && status === TxStatus.Idle) s.handoff.sawIdle = true;
       if (e && e.flags & Flag.Swallow) e.done?.(e.error ?? null, status);
       else if (s.shadow) toClientStatus(s, status);
