@@ -70,8 +70,13 @@ export interface ProxyHandle {
    * CONFIG_UNREADABLE or CONFIG_INVALID, the running configuration unchanged.
    */
   reload(): Promise<{ changed: string[]; restartNeeded: string[] }>;
-  /** Stops listening, closes every client (57P01) and backend. */
-  close(): Promise<void>;
+  /**
+   * Stops listening, closes every client (57P01) and backend. With `drainMs` (a graceful shutdown,
+   * as PgBouncer's on SIGINT) clients with work under way — a transaction, a query, a pinned or
+   * session-pooled backend — may finish it first, up to that long; each is closed once it has no
+   * backend, and idle clients at once. New connections are refused (57P01) meanwhile.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 function sessionKey(req: unknown): SessionKey {
@@ -198,15 +203,34 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   }
   const controlAddr = control ? (control.address() as net.AddressInfo) : null;
 
+  /** Closes sessions as they become idle (no backend, nothing waiting), until none is left or the time is up. */
+  const drain = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const deadline = Date.now() + ms;
+      // No new work starts: a client between transactions that sends more waits, and is closed.
+      void ctx.pool.pause();
+      const sweep = () => {
+        for (const s of [...ctx.sessions.all()]) {
+          if (!s.backend && !s.heldBy && !s.handoff && !s.grant) shutdownSession(s);
+        }
+        if (ctx.sessions.size === 0 || Date.now() >= deadline) return resolve();
+        setTimeout(sweep, 20).unref();
+      };
+      sweep();
+    });
+
   return {
     address,
     url: `postgres://${address.host}:${address.port}/${encodeURIComponent(o.upstream.database)}`,
     controlUrl: controlAddr ? `http://${o.control!.host}:${controlAddr.port}` : null,
     ...ops,
-    async close() {
+    async close(opts?: { drainMs?: number }) {
       if (ctx.closing) return;
+      const drainMs = opts?.drainMs ?? 0;
+      if (!Number.isInteger(drainMs) || drainMs < 0 || drainMs > 2_147_483_647) throw new RangeError('close: drainMs must be an integer from 0 to 2147483647');
       ctx.closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
+      if (drainMs > 0) await drain(drainMs);
       for (const s of [...ctx.sessions.all()]) shutdownSession(s);
       ctx.pool.close();
       for (const b of ctx.pool.all) b.destroy();

@@ -162,3 +162,43 @@ describe('configuration file', () => {
     }
   });
 });
+
+describe('graceful shutdown', () => {
+  it('close({ drainMs }) with a bad value throws a RangeError and the proxy goes on', async () => {
+    const p = await startProxy({ upstream: server.get().url, listen: { port: 0 } });
+    await expect(p.close({ drainMs: -1 })).rejects.toThrow(RangeError);
+    const c = new pg.Client({ host: '127.0.0.1', port: p.address.port, user: 'postgres', password: 'secret-pw', database: 'postgres' });
+    await c.connect();
+    expect((await c.query('SELECT 1 AS n')).rows[0].n).toBe(1);
+    await c.end();
+    await p.close();
+  });
+
+  it('close({ drainMs }) lets a transaction under way finish, closes idle clients at once, refuses new ones', async () => {
+    const p = await startProxy({ upstream: server.get().url, listen: { port: 0 } });
+    const mk = () => new pg.Client({ host: '127.0.0.1', port: p.address.port, user: 'postgres', password: 'secret-pw', database: 'postgres' });
+    const busy = mk();
+    const idle = mk();
+    await Promise.all([busy.connect(), idle.connect()]);
+    await idle.query('SELECT 1');
+    await busy.query('CREATE TABLE IF NOT EXISTS drained (n int)');
+    await busy.query('BEGIN');
+    await busy.query('INSERT INTO drained VALUES (1)');
+    // (pg reports the FATAL error, then the closed connection: both are listened to.)
+    const ended = (c: pg.Client) => new Promise<Error & { code?: string }>((resolve) => c.on('error', resolve));
+    const idleEnded = ended(idle);
+    const busyEnded = ended(busy);
+    const closing = p.close({ drainMs: 60_000 });
+    expect((await idleEnded).code).toBe('57P01');
+    // The transaction goes on and commits; then its client is closed too.
+    await busy.query('INSERT INTO drained VALUES (2)');
+    await busy.query('COMMIT');
+    expect((await busyEnded).code).toBe('57P01');
+    await closing;
+    const check = new pg.Client(server.get().url);
+    await check.connect();
+    expect((await check.query('SELECT count(*)::int AS n FROM drained')).rows[0].n).toBe(2);
+    await check.end();
+    await Promise.all([busy.end().catch(() => {}), idle.end().catch(() => {})]);
+  });
+});
