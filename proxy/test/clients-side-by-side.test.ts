@@ -39,10 +39,10 @@ async function withPg(port: number, tag: string): Promise<unknown> {
     const inTx = await c.query('SELECT 1/0').catch((e: { code: string }) => e.code);
     const aborted = await c.query('SELECT 1').catch((e: { code: string }) => e.code);
     await c.query('ROLLBACK');
-    const q = c.query(`SELECT pg_sleep(60) AS ${tag}`);
+    const q = c.query(`SELECT pg_sleep(60) AS ${tag}`).catch((e: { code: string }) => e.code);
     await activeQuery(tag);
     new pg.Client({ host: '127.0.0.1', port }).cancel(c, (c as unknown as { activeQuery: pg.Query }).activeQuery);
-    const cancelled = await q.catch((e: { code: string }) => e.code);
+    const cancelled = await q;
     const after = (await c.query({ name: 'ins2', text: 'SELECT $1::int + 1 AS n', values: [1] })).rows[0].n;
     return { settings, dup, inTx, aborted, cancelled, after };
   } finally {
