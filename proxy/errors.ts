@@ -12,6 +12,14 @@ export const ProxyErrors = defineErrors('PROXY', {
   AUTH_FAILED: 'authentication failed',
   AUTH_UNSUPPORTED: 'unsupported authentication method',
   UNKNOWN_DATABASE: 'database not served by this proxy',
+  REPLICATION_UNSUPPORTED: 'replication connections are not supported',
+  ADMIN_NOT_ALLOWED: 'not an admin user of the proxy',
+  ADMIN_UNKNOWN_COMMAND: 'unknown admin console command',
+  ADMIN_UNSUPPORTED: 'not supported by the admin console',
+  ADMIN_BAD_STATE: 'admin command not possible now',
+  CONFIG_MISSING: 'no configuration file',
+  CONFIG_UNREADABLE: 'cannot read the configuration file',
+  CONFIG_INVALID: 'invalid configuration file',
   HANDOFF_UNKNOWN: 'unknown hand-off id',
   HANDOFF_USED: 'hand-off id already used',
   HANDOFF_EXPIRED: 'hand-off id expired',
@@ -45,6 +53,14 @@ const kSqlstate: Record<string, string> = {
   AUTH_FAILED: '28P01',
   AUTH_UNSUPPORTED: '28000',
   UNKNOWN_DATABASE: '3D000',
+  REPLICATION_UNSUPPORTED: '0A000',
+  ADMIN_NOT_ALLOWED: '28000',
+  ADMIN_UNKNOWN_COMMAND: '42601',
+  ADMIN_UNSUPPORTED: '0A000',
+  ADMIN_BAD_STATE: '55000',
+  CONFIG_MISSING: '55000',
+  CONFIG_UNREADABLE: 'F0000',
+  CONFIG_INVALID: 'F0000',
   HANDOFF_UNKNOWN: '28000',
   HANDOFF_USED: '28000',
   HANDOFF_EXPIRED: '28000',
@@ -61,6 +77,9 @@ const kSqlstate: Record<string, string> = {
 };
 
 export function sqlstateOf(err: unknown): string {
+  // The server's own code first: an error it sent is passed on as it sent it.
+  const own = (err as { sqlstate?: unknown } | undefined)?.sqlstate;
+  if (typeof own === 'string' && /^[0-9A-Z]{5}$/.test(own)) return own;
   const code = (err as BeehiveError | undefined)?.code;
   if (typeof code === 'string' && code.startsWith('BEEHIVE_ERR_PROXY_')) {
     return kSqlstate[code.slice('BEEHIVE_ERR_PROXY_'.length)] ?? 'XX000';

@@ -44,6 +44,16 @@ export interface ProxyOptions {
    * PgBouncer's client_login_timeout and PostgreSQL's authentication_timeout do. Default 15000 ms.
    */
   loginTimeoutMs?: number;
+  /**
+   * Users who may open the admin console (database `pgbouncer`: SHOW POOLS, PAUSE, ...). Default:
+   * the upstream user.
+   */
+  adminUsers?: string[];
+  /**
+   * A JSON file of these options (configFile excepted); options given here override it. RELOAD on
+   * the admin console (or `reload()`) reads it again and applies what can change while running.
+   */
+  configFile?: string;
 }
 
 export interface ResolvedProxyOptions {
@@ -63,6 +73,8 @@ export interface ResolvedProxyOptions {
   maxMessageSize: number;
   cleanupTimeoutMs: number;
   loginTimeoutMs: number;
+  adminUsers: string[];
+  configFile: string | null;
 }
 
 export const kDefaults = {
@@ -164,6 +176,9 @@ export function resolveOptions(options: ProxyOptions): ResolvedProxyOptions {
     if (typeof c.token !== 'string' || c.token.length < 16) throw new TypeError('options.control.token must be a string of at least 16 characters');
     control = { host: host(c.host, 'options.control.host', '127.0.0.1'), port: port(c.port, 'options.control.port', 0), token: c.token };
   }
+  const adminUsers = options.adminUsers ?? [upstream.user];
+  if (!Array.isArray(adminUsers) || adminUsers.some((u) => typeof u !== 'string' || u === '')) throw new TypeError('options.adminUsers must be an array of user names');
+  if (options.configFile !== undefined && (typeof options.configFile !== 'string' || options.configFile === '')) throw new TypeError('options.configFile must be a file path');
   return {
     upstream,
     listen: { host: host(listen.host, 'options.listen.host', kDefaults.listen.host), port: port(listen.port, 'options.listen.port', kDefaults.listen.port) },
@@ -181,5 +196,7 @@ export function resolveOptions(options: ProxyOptions): ResolvedProxyOptions {
     maxMessageSize: positiveInt(o, 'maxMessageSize', kDefaults.maxMessageSize, kMaxMessage),
     cleanupTimeoutMs: positiveInt(o, 'cleanupTimeoutMs', kDefaults.cleanupTimeoutMs, kMaxTimerMs),
     loginTimeoutMs: positiveInt(o, 'loginTimeoutMs', kDefaults.loginTimeoutMs, kMaxTimerMs),
+    adminUsers: [...adminUsers],
+    configFile: options.configFile ?? null,
   };
 }

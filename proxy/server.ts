@@ -2,7 +2,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type http from 'node:http';
-import { resolveOptions, type ProxyOptions } from './options';
+import type { ProxyOptions } from './options';
+import { changedKeys, kReloadable, resolveWithFile } from './config';
 import { BackendPool } from './upstream/pool';
 import { HandoffRegistry, type FinishRequest, type FinishResult, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
 import { ProxyStats, SessionRegistry, type ProxyContext } from './context';
@@ -63,8 +64,19 @@ export interface ProxyHandle {
   shadowEnd(key: SessionKey): void;
   /** Prometheus text. */
   metrics(): Promise<string>;
-  /** Stops listening, closes every client (57P01) and backend. */
-  close(): Promise<void>;
+  /**
+   * Reads `configFile` again (options given to startProxy still override it) and applies what can
+   * change while running; the rest is listed in restartNeeded. Rejects with CONFIG_MISSING,
+   * CONFIG_UNREADABLE or CONFIG_INVALID, the running configuration unchanged.
+   */
+  reload(): Promise<{ changed: string[]; restartNeeded: string[] }>;
+  /**
+   * Stops listening, closes every client (57P01) and backend. With `drainMs` (a graceful shutdown,
+   * as PgBouncer's on SIGINT) clients with work under way — a transaction, a query, a pinned or
+   * session-pooled backend — may finish it first, up to that long; each is closed once it has no
+   * backend, and idle clients at once. New connections are refused (57P01) meanwhile.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 function sessionKey(req: unknown): SessionKey {
@@ -86,7 +98,7 @@ function promised<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
-  const o = resolveOptions(options);
+  const o = resolveWithFile(options);
   const stats = new ProxyStats();
   const ctx: ProxyContext = {
     options: o,
@@ -104,7 +116,29 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     tls: o.tls ? tls.createSecureContext(o.tls) : null,
     closing: false,
     unauthenticated: 0,
+    admin: null,
   };
+  const reload = async (): Promise<{ changed: string[]; restartNeeded: string[] }> => {
+    if (!o.configFile) throw ProxyErrors.CONFIG_MISSING('the proxy was started without configFile');
+    const next = resolveWithFile(options);
+    const changed = changedKeys(o, next);
+    const now = changed.filter((k) => (kReloadable as readonly string[]).includes(k));
+    const later = changed.filter((k) => !now.includes(k));
+    for (const k of now) (o as unknown as Record<string, unknown>)[k] = (next as unknown as Record<string, unknown>)[k];
+    const po = ctx.pool.options;
+    po.max = o.maxBackends;
+    po.acquireTimeoutMs = o.acquireTimeoutMs;
+    po.connectTimeoutMs = o.connectTimeoutMs;
+    po.idleTimeoutMs = o.idleTimeoutMs;
+    ctx.pool.limitsChanged();
+    if (now.includes('users')) {
+      ctx.verifiers.clear();
+      for (const [u, p] of Object.entries(o.users)) ctx.verifiers.set(u, makeVerifier(p));
+    }
+    debug('reloaded %s: changed %s; needing a restart %s', o.configFile, now.join(',') || '-', later.join(',') || '-');
+    return { changed: now, restartNeeded: later };
+  };
+  if (o.configFile) ctx.admin = { reload };
   const registry = createMetrics(ctx);
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
@@ -161,6 +195,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       endShadow(find(key));
     },
     metrics: () => registry.metrics(),
+    reload,
   };
   let control: http.Server | null = null;
   if (o.control) {
@@ -168,15 +203,34 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   }
   const controlAddr = control ? (control.address() as net.AddressInfo) : null;
 
+  /** Closes sessions as they become idle (no backend, nothing waiting), until none is left or the time is up. */
+  const drain = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const deadline = Date.now() + ms;
+      // No new work starts: a client between transactions that sends more waits, and is closed.
+      void ctx.pool.pause();
+      const sweep = () => {
+        for (const s of [...ctx.sessions.all()]) {
+          if (!s.backend && !s.heldBy && !s.handoff && !s.grant) shutdownSession(s);
+        }
+        if (ctx.sessions.size === 0 || Date.now() >= deadline) return resolve();
+        setTimeout(sweep, 20).unref();
+      };
+      sweep();
+    });
+
   return {
     address,
     url: `postgres://${address.host}:${address.port}/${encodeURIComponent(o.upstream.database)}`,
     controlUrl: controlAddr ? `http://${o.control!.host}:${controlAddr.port}` : null,
     ...ops,
-    async close() {
+    async close(opts?: { drainMs?: number }) {
       if (ctx.closing) return;
+      const drainMs = opts?.drainMs ?? 0;
+      if (!Number.isInteger(drainMs) || drainMs < 0 || drainMs > 2_147_483_647) throw new RangeError('close: drainMs must be an integer from 0 to 2147483647');
       ctx.closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
+      if (drainMs > 0) await drain(drainMs);
       for (const s of [...ctx.sessions.all()]) shutdownSession(s);
       ctx.pool.close();
       for (const b of ctx.pool.all) b.destroy();

@@ -4,7 +4,7 @@
  * Proxy benchmark: pgbench through the proxy vs direct, side by side in one run, several runs,
  * medians and ratios; then proxy memory per held client connection. Needs `npm run build` first.
  *
- *   node bench/proxy/run.js [--runs 3] [--seconds 8] [--clients 16] [--warmup SECONDS]
+ *   node bench/proxy/run.js [--runs 3] [--seconds 8] [--clients 16] [--warmup SECONDS] [--scenarios select-simple,select-prepared,tpcb-simple,tpcb-prepared]
  *                           [--baseline path/to/other/dist/bin/beehive.js] [--peers direct,transaction,session,...]
  *
  * Peers: direct · transaction · session · transaction-unix (the proxy reaches PostgreSQL over its
@@ -32,6 +32,8 @@ const HOLD = Number(args.hold ?? 1000);
 const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
 const WARMUP = Number(args.warmup ?? SECONDS);
 const BASELINE = args.baseline ? path.resolve(args.baseline) : null;
+/** Which scenarios (select-simple, select-prepared, tpcb-simple, tpcb-prepared); default all. */
+const SCENARIOS = args.scenarios ? args.scenarios.split(',') : null;
 const PEERS = (args.peers ?? (BASELINE ? 'direct,before,transaction,session' : 'direct,transaction,session')).split(',');
 
 const freePort = () =>
@@ -104,7 +106,15 @@ function pgbench(port, scenario, logDir, seconds = SECONDS) {
   const loadBefore = Number(os.loadavg()[0].toFixed(2));
   const a = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', String(CLIENTS), '-j', '2', '-T', String(seconds), '-n', '-M', scenario.protocol, '-l', '--log-prefix', path.join(logDir, 'tx'), ...scenario.args, 'postgres'];
   const out = execFileSync(PGBENCH, a, { env: { ...process.env, PGPASSWORD: 'bench-pw' }, encoding: 'utf8' });
-  const tps = Number(/tps = ([\d.]+)/.exec(out)[1]);
+  const m = /tps = ([\d.]+)/.exec(out);
+  if (!m) {
+    // pgbench prints no rate when no transaction completed (all the time went to connecting on a
+    // saturated machine): the run is recorded as failed, not as a figure.
+    for (const f of fs.readdirSync(logDir)) fs.rmSync(path.join(logDir, f));
+    console.log(`pgbench gave no rate:\n${out}`);
+    return null;
+  }
+  const tps = Number(m[1]);
   const lat = [];
   for (const f of fs.readdirSync(logDir)) {
     for (const line of fs.readFileSync(path.join(logDir, f), 'utf8').split('\n')) {
@@ -149,9 +159,10 @@ async function main() {
   execFileSync(PGBENCH, ['-i', '-q', '-s', '4', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', 'postgres'], { env: { ...process.env, PGPASSWORD: 'bench-pw' }, stdio: 'ignore' });
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beehive-bench-log-'));
   const scenarios = [
-    { name: 'select (simple protocol)', protocol: 'simple', args: ['-S'] },
-    { name: 'select (prepared statements)', protocol: 'prepared', args: ['-S'] },
-    { name: 'tpcb-like (simple protocol)', protocol: 'simple', args: [] },
+    { key: 'select-simple', name: 'select (simple protocol)', protocol: 'simple', args: ['-S'] },
+    { key: 'select-prepared', name: 'select (prepared statements)', protocol: 'prepared', args: ['-S'] },
+    { key: 'tpcb-simple', name: 'tpcb-like (simple protocol)', protocol: 'simple', args: [] },
+    { key: 'tpcb-prepared', name: 'tpcb-like (prepared statements)', protocol: 'prepared', args: [] },
   ];
   const tx = ['--max-backends', String(CLIENTS), '--pool-mode', 'transaction'];
   const allPeers = {
@@ -169,7 +180,8 @@ async function main() {
     return allPeers[k];
   });
   const results = [];
-  for (const sc of scenarios) {
+  const failed = [];
+  for (const sc of scenarios.filter((x) => !SCENARIOS || SCENARIOS.includes(x.key))) {
     const byPeer = Object.fromEntries(peers.map((p) => [p.name, []]));
     for (let run = 0; run < RUNS; run++) {
       // Interleave peers within a run so drift hits them alike.
@@ -179,6 +191,11 @@ async function main() {
         if (WARMUP > 0) pgbench(target.port, sc, logDir, WARMUP); // warm-up, discarded: pool connections exist now
         const cpu0 = target.pid ? cpuSeconds(target.pid) : null;
         const r = pgbench(target.port, sc, logDir);
+        if (!r) {
+          failed.push({ scenario: sc.name, peer: peer.name, run: run + 1 });
+          await target.stop();
+          continue;
+        }
         // CPU the proxy itself used per transaction: less sensitive to the machine's load than tps.
         if (cpu0 !== null) r.proxyCpuUsPerTx = Number((((cpuSeconds(target.pid) - cpu0) * 1e6) / Math.max(1, r.tps * SECONDS)).toFixed(1));
         await target.stop();
@@ -198,7 +215,7 @@ async function main() {
   await server.stop();
   fs.rmSync(logDir, { recursive: true, force: true });
 
-  const out = { date: new Date().toISOString(), machine, runs: RUNS, seconds: SECONDS, warmupSeconds: WARMUP, baseline: BASELINE ? path.relative(root, BASELINE) : null, results, memory };
+  const out = { date: new Date().toISOString(), machine, runs: RUNS, seconds: SECONDS, warmupSeconds: WARMUP, baseline: BASELINE ? path.relative(root, BASELINE) : null, results, failedRuns: failed, memory };
   fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench/results/proxy.json'), JSON.stringify(out, null, 2) + '\n');
 

@@ -8,7 +8,7 @@
  * (client → backend) and from-backend.ts (backend → client), the cleaning in cleanup.ts.
  */
 import type { Socket } from 'node:net';
-import type { Backend, BackendOwner } from '../upstream/backend';
+import { kNoParams, type Backend, type BackendOwner, type BackendStartup, type ServerErrorFields } from '../upstream/backend';
 import type { ProxyContext } from '../context';
 import { FrontendCode, TxStatus } from '../wire/codes';
 import { MessageReader, type ReaderHandler } from '../wire/reader';
@@ -21,6 +21,7 @@ import { ClientStatements } from './statements';
 import type { ShadowState } from './shadow';
 import { Out } from './out';
 import { onStartupMessage } from './startup';
+import { onAdminMessage } from './admin';
 import type { Credential } from '../handoff';
 import { endHandoff, handoffBackendLost, type HandoffLink } from './handoff-splice';
 import { forwardMessage } from './forward';
@@ -58,6 +59,8 @@ export class ClientSession implements BackendOwner {
   secretKey = 0;
   user = '';
   params: Record<string, string> = {};
+  /** The startup parameters its backends are opened with (session/startup.ts). */
+  startup: BackendStartup = kNoParams;
   credential: Credential | null = null;
   backend: Backend | null = null;
   pinned: string | null = null;
@@ -69,6 +72,11 @@ export class ClientSession implements BackendOwner {
   readonly claims: Array<() => void> = [];
   /** A connection of a deferred pool grant: served by the grant's backend (session/grant-tx.ts). */
   grant: GrantTx | null = null;
+  /** A session of the admin console (session/admin.ts): no backend, the proxy answers. */
+  admin = false;
+  /** Admin console: an extended-protocol message was refused; the rest up to Sync is ignored. */
+  adminFailed = false;
+  readonly connectedAt = Date.now();
   /** Startup state used by session/startup.ts. */
   auth: unknown = null;
 
@@ -84,6 +92,8 @@ export class ClientSession implements BackendOwner {
   terminated = false;
   readonly toBackend = new Out();
   readonly toClient = new Out();
+  /** The client was passed a FATAL error of its backend's server (which closes that connection next). */
+  serverFatal = false;
   /** Deferred hand-off: tag to show for the unnamed statement's Execute. */
   deferTag: string | null = null;
 
@@ -124,6 +134,11 @@ export class ClientSession implements BackendOwner {
     this.reader.streaming = true;
   }
 
+  /** Whether it waits for a backend now (SHOW CLIENTS). */
+  get waitingForBackend(): boolean {
+    return this.acquiring;
+  }
+
   get mode(): 'transaction' | 'session' {
     return this.ctx.options.poolMode;
   }
@@ -140,6 +155,7 @@ export class ClientSession implements BackendOwner {
 
   private readonly clientHandler: ReaderHandler = {
     message: (code, buf, start, end) => {
+      if (this.admin && this.phase === Phase.Ready) return onAdminMessage(this, code, buf, start, end);
       if (this.phase === Phase.Ready && (this.backend || this.takeIdle(code)) && !this.heldBy && this.stash.length === 0) forwardMessage(this, code, buf, start, end);
       else if (this.phase === Phase.Startup || this.phase === Phase.Auth) onStartupMessage(this, code, buf, start, end);
       else this.toStash(code, buf.subarray(start, end), false);
@@ -223,6 +239,13 @@ export class ClientSession implements BackendOwner {
       this.grant.backendLost();
     }
     this.ctx.stats.error('upstream_lost');
+    if (this.serverFatal && !this.handoff && !this.heldBy) {
+      // The client has the server's own reason (FATAL 57P01 of pg_terminate_backend, 25P03, ...):
+      // it ends as a direct connection would, without a second error of the proxy's.
+      this.flush();
+      this.endAfterError();
+      return;
+    }
     this.fatal(ProxyErrors.UPSTREAM_LOST(err.message), '57P01');
   }
 
@@ -283,7 +306,7 @@ export class ClientSession implements BackendOwner {
   /** Transaction pooling's common case: an idle backend is at hand, so the message goes out without waiting in the stash. */
   private takeIdle(code: number): boolean {
     if (this.acquiring || this.heldBy || this.stash.length > 0 || code === FrontendCode.Terminate) return false;
-    const b = this.grant ? this.grant.takeFree(this) : this.ctx.pool.takeIdle();
+    const b = this.grant ? this.grant.takeFree(this) : this.ctx.pool.takeIdle(this.startup);
     if (!b) return false;
     this.attach(b);
     return true;
@@ -311,7 +334,7 @@ export class ClientSession implements BackendOwner {
       this.drainStash();
     };
     if (this.grant) this.grant.acquire(this, got);
-    else this.ctx.pool.acquire(got);
+    else this.ctx.pool.acquire(got, this.startup);
   }
 
   attach(b: Backend): void {
@@ -374,7 +397,15 @@ export class ClientSession implements BackendOwner {
       else c.refused ??= err.message;
     }
     this.ctx.stats.error(sqlstate === '08P01' ? 'protocol' : 'fatal');
-    this.send(be.errorResponse({ severity: 'FATAL', code: sqlstate, message: err.message }));
+    // An error the server sent (it refused the client's startup parameters, say) goes out as it sent it.
+    const server = (err as { serverError?: ServerErrorFields }).serverError;
+    const fields = server ? { ...server, severity: 'FATAL' as const, code: server.code || sqlstate } : { severity: 'FATAL' as const, code: sqlstate, message: err.message };
+    this.send(be.errorResponse(fields));
+    this.endAfterError();
+  }
+
+  /** Ends the connection after an error was written to it. */
+  private endAfterError(): void {
     this.socket.end();
     // Closing at once with unread input would reset the connection and could destroy the error
     // before the client reads it: the socket stops being read and is destroyed a moment later.

@@ -48,14 +48,18 @@ export function forwardMessage(s: ClientSession, code: number, buf: Buffer, star
         s.queue.push({ kind: Expect.Parse, flags: Flag.None });
         return;
       }
-      const def = s.statements.define(p.name, query, p.types);
+      const text = query === p.query ? p.queryBytes : Buffer.from(query, 'utf8');
+      const prev = s.statements.get(p.name);
+      if (prev) return duplicateParse(s, prev, text, p.types);
+      const def = s.statements.make(p.name, text, p.types);
+      const undo = s.statements.set(p.name, def);
       if (b.prepared.has(def.server)) {
-        s.queue.push({ kind: Expect.Parse, flags: Flag.Synth, synth: be.parseComplete(), client: p.name });
+        s.queue.push({ kind: Expect.Parse, flags: Flag.Synth, synth: be.parseComplete(), undo });
         drainSynth(s);
       } else {
         b.prepared.add(def.server);
-        out.pushOwned(fe.encodeParse(def.server, query, def.types));
-        s.queue.push({ kind: Expect.Parse, flags: Flag.None, server: def.server, client: p.name });
+        out.pushOwned(fe.encodeParse(def.server, def.query, def.types));
+        s.queue.push({ kind: Expect.Parse, flags: Flag.None, server: def.server, undo });
       }
       return;
     }
@@ -67,7 +71,7 @@ export function forwardMessage(s: ClientSession, code: number, buf: Buffer, star
         ensurePrepared(s, def);
         out.pushOwned(fe.rebind(buf, start, end, n.portalEnd, n.statementEnd, def.serverBytes));
       } else out.push(buf, start, end); // unknown names get the server's own 26000 error
-      s.queue.push({ kind: Expect.Bind, flags: Flag.None });
+      s.queue.push({ kind: Expect.Bind, flags: Flag.None, def });
       return;
     }
     case FrontendCode.Describe: {
@@ -78,16 +82,17 @@ export function forwardMessage(s: ClientSession, code: number, buf: Buffer, star
         ensurePrepared(s, def);
         out.pushOwned(fe.encodeTarget(FrontendCode.Describe, t.kind, def.server));
       } else out.push(buf, start, end);
-      s.queue.push({ kind: Expect.Describe, flags: Flag.None });
+      s.queue.push({ kind: Expect.Describe, flags: Flag.None, def });
       return;
     }
     case FrontendCode.Close: {
       s.unsynced = true;
       const t = fe.decodeTarget(buf, start, end);
       if (t.kind === 0x53 /* 'S' */ && t.name !== '') {
-        // Server-side statements are shared between clients: only the client's name goes.
-        s.statements.forget(t.name);
-        s.queue.push({ kind: Expect.Close, flags: Flag.Synth, synth: be.closeComplete() });
+        // Server-side statements are shared between clients: only the client's name goes (and
+        // comes back if the server skips this Close after an earlier error).
+        const undo = s.statements.get(t.name) ? s.statements.set(t.name, undefined) : undefined;
+        s.queue.push({ kind: Expect.Close, flags: Flag.Synth, synth: be.closeComplete(), undo });
         drainSynth(s);
         return;
       }
@@ -142,13 +147,26 @@ function checkPin(s: ClientSession, sql: string): void {
   }
 }
 
+/**
+ * A Parse of a name the client still has: PostgreSQL parses the text (a syntax error comes first)
+ * and then refuses the name with 42P05. The backend is made to give that very answer: it gets the
+ * client's statement (re-prepared if it lacks it) and then this Parse under the same server-side
+ * name, which it refuses; its error names the client's statement instead of the server-side one.
+ * Nothing changes on either side.
+ */
+function duplicateParse(s: ClientSession, prev: StatementDef, text: Buffer, types: Buffer): void {
+  ensurePrepared(s, prev);
+  s.toBackend.pushOwned(fe.encodeParse(prev.server, text, types));
+  s.queue.push({ kind: Expect.Parse, flags: Flag.None, def: prev });
+}
+
 /** Injects a Parse when the serving backend lacks the client's statement; its success is hidden. */
 function ensurePrepared(s: ClientSession, def: StatementDef): void {
   const b = s.backend!;
   if (b.prepared.has(def.server)) return;
   b.prepared.add(def.server);
   s.toBackend.pushOwned(fe.encodeParse(def.server, def.query, def.types));
-  s.queue.push({ kind: Expect.Parse, flags: Flag.Swallow, server: def.server });
+  s.queue.push({ kind: Expect.Parse, flags: Flag.Swallow, server: def.server, def });
 }
 
 /** A new batch outside the client's own transaction in a shadow session: refresh the recovery savepoint. */

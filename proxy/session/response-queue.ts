@@ -5,6 +5,7 @@
  * (a re-prepare it injected, its own internal queries). Matching responses to entries is what lets
  * the proxy rewrite a pipelined stream without breaking its order.
  */
+import type { StatementDef } from './statements';
 
 export const enum Expect {
   Query, // 'Q' or 'F': responses up to ReadyForQuery
@@ -35,6 +36,10 @@ export interface Entry {
   /** Internal query: called at its ReadyForQuery with the first error message, if any. */
   done?: (error: string | null, status: number) => void;
   error?: string;
+  /** Undoes the client-side statement-name change of this Parse or Close when the server skips it. */
+  undo?: () => void;
+  /** The client's statement this Bind, Describe or re-prepare uses: an error naming its server-side name shows the client's. */
+  def?: StatementDef;
   /** Deferred-commit hand-off: command tags to show instead of the server's, in order (null: keep). */
   tags?: Array<string | null>;
 }

@@ -12,8 +12,10 @@ import { FrontendCode, TxStatus } from '../wire/codes';
 import { ProxyErrors } from '../errors';
 import { debug } from '../debug';
 import { claimHandoff } from './handoff-splice';
+import { adminStartup, kAdminDatabase } from './admin';
 import { beginShadow } from './shadow';
 import type { GrantTx } from './grant-tx';
+import { kNoParams, type BackendStartup } from '../upstream/backend';
 
 interface AuthState {
   scram: ScramServer;
@@ -67,6 +69,10 @@ function startupPacket(s: ClientSession, buf: Buffer, start: number, end: number
   const unknown = Object.keys(params).filter((k) => k.startsWith('_pq_.'));
   if (p.minor! > 0 || unknown.length > 0) s.send(be.negotiateProtocolVersion(0, unknown));
   s.params = params;
+  if (params.replication !== undefined && params.replication !== 'false' && params.replication !== 'off' && params.replication !== '0') {
+    throw ProxyErrors.REPLICATION_UNSUPPORTED('replication connections are not pooled; connect to the server itself');
+  }
+  s.startup = backendStartup(params);
   s.user = params.user ?? '';
   if (!s.user) throw ProxyErrors.AUTH_FAILED('no user name in the startup packet');
 
@@ -111,12 +117,43 @@ function saslMessage(s: ClientSession, buf: Buffer, start: number, end: number):
 
 const kShadowOption = /beehive[._]shadow=(1|on|true)\b/;
 
+/** Startup parameters that are the proxy's business, not the server's. */
+const kOwnParams = new Set(['user', 'database', 'beehive_shadow', 'replication']);
+
+/**
+ * The parameters a client's backends are opened with: everything it sent but the user and database
+ * (the upstream's), the proxy's own and protocol options (`_pq_.*`, answered by
+ * NegotiateProtocolVersion), in a canonical order so that equal sets share backends.
+ */
+export function backendStartup(params: Record<string, string>): BackendStartup {
+  const names = Object.keys(params)
+    .filter((k) => !kOwnParams.has(k) && !k.startsWith('_pq_.'))
+    .sort();
+  if (names.length === 0) return kNoParams;
+  const own: Record<string, string> = {};
+  for (const k of names) own[k] = params[k];
+  return { key: JSON.stringify(names.map((k) => [k, own[k]])), params: own };
+}
+
 function authenticated(s: ClientSession): void {
   const ctx = s.ctx;
   // One upstream database is served; any other name is refused as PostgreSQL refuses a database it
   // does not have (libpq's default database is the user name), after authentication as PostgreSQL
   // does. Hand-off and grant connections name a session instead.
   const database = s.params.database || s.user;
+  if (!s.credential && database === kAdminDatabase && database !== ctx.options.upstream.database) {
+    if (!ctx.options.adminUsers.includes(s.user)) throw ProxyErrors.ADMIN_NOT_ALLOWED(`"${s.user}" may not use the admin console (adminUsers)`);
+    s.loggedIn();
+    s.send(be.authOk());
+    const key = ctx.sessions.register(s);
+    s.processId = key.processId;
+    s.secretKey = key.secretKey;
+    s.admin = true;
+    s.phase = Phase.Ready;
+    debug('client %d: admin console', s.processId);
+    s.send(adminStartup(s));
+    return;
+  }
   if (!s.credential && database !== ctx.options.upstream.database) {
     throw ProxyErrors.UNKNOWN_DATABASE(`database "${database}" does not exist (this proxy serves "${ctx.options.upstream.database}")`);
   }
@@ -141,8 +178,10 @@ function authenticated(s: ClientSession): void {
       finishStartup(s);
     });
   }
-  if (ctx.pool.serverParams) return finishStartup(s);
-  ctx.pool.warm().then(
+  // Its parameters checked by the server once (an invalid value is refused as PostgreSQL refuses
+  // it), and their ParameterStatus known.
+  if (ctx.pool.serverParams(s.startup)) return finishStartup(s);
+  ctx.pool.warm(s.startup).then(
     () => finishStartup(s),
     (err: Error) => s.fatal(err),
   );
@@ -151,7 +190,11 @@ function authenticated(s: ClientSession): void {
 /** ParameterStatus, BackendKeyData and ReadyForQuery: the client may start. */
 export function finishStartup(s: ClientSession): void {
   if (s.phase !== Phase.Attaching) return;
-  const params = s.backend?.params ?? s.ctx.pool.serverParams ?? new Map<string, string>();
+  const params = s.backend?.params ?? s.ctx.pool.serverParams(s.startup) ?? new Map<string, string>();
+  // A session served by one backend for its whole life is known by that backend's pid, as on PostgreSQL.
+  if (s.mode === 'session' && s.backend && !s.credential && !s.grant && s.ctx.sessions.rekey(s, s.backend.pid)) {
+    debug('client %d takes its backend\'s pid', s.processId);
+  }
   const parts: Buffer[] = [];
   for (const [k, v] of params) parts.push(be.parameterStatus(k, v));
   parts.push(be.backendKeyData(s.processId, s.secretKey));

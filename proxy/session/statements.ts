@@ -8,20 +8,25 @@ import { createHash } from 'node:crypto';
 
 export interface StatementDef {
   server: string;
-  query: string;
+  /** The query's bytes as the client sent them (its client_encoding): a re-prepare sends exactly these. */
+  query: Buffer;
   types: Buffer;
   /** `server` as UTF-8 with its NUL, as it goes into a Bind. */
   serverBytes: Buffer;
+  /** The client's name for it (bytes as sent): a server error naming `server` is shown with this name. */
+  clientName: Buffer;
 }
 
 const kNames = new Map<string, string>();
 
-/** `bh_` + 24 hex chars of SHA-1 over types and text; memoised for hot statements. */
-export function serverName(query: string, types: Buffer): string {
-  const key = types.length > 2 ? types.toString('latin1') + '\0' + query : query;
+/** `bh_` + 24 hex chars of SHA-1 over types and the text's bytes; memoised for hot statements. */
+export function serverName(query: Buffer, types: Buffer): string {
+  // latin1 maps bytes one to one: texts in any client encoding get distinct keys.
+  const text = query.toString('latin1');
+  const key = types.length > 2 ? types.toString('latin1') + '\0' + text : text;
   let name = kNames.get(key);
   if (!name) {
-    name = 'bh_' + createHash('sha1').update(key).digest('hex').slice(0, 24);
+    name = 'bh_' + createHash('sha1').update(key, 'latin1').digest('hex').slice(0, 24);
     if (kNames.size > 10_000) kNames.clear();
     kNames.set(key, name);
   }
@@ -34,12 +39,40 @@ export class ClientStatements {
   private lastName: Buffer | null = null;
   private lastDef: StatementDef | undefined;
 
-  define(name: string, query: string, types: Buffer): StatementDef {
+  /** A statement definition (not yet under any name). */
+  make(name: string, query: Buffer, types: Buffer): StatementDef {
     const server = serverName(query, types);
-    const def = { server, query, types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8') };
-    this.map.set(name, def);
-    this.lastName = null;
+    return { server, query: Buffer.from(query), types: Buffer.from(types), serverBytes: Buffer.from(server + '\0', 'utf8'), clientName: Buffer.from(name, 'latin1') };
+  }
+
+  define(name: string, query: Buffer, types: Buffer): StatementDef {
+    const def = this.make(name, query, types);
+    this.set(name, def);
     return def;
+  }
+
+  /**
+   * Defines `name` (or removes it, with undefined) ahead of the server's answer, and returns what
+   * undoes it: the server skips the Parse or Close when an earlier message of the pipeline failed,
+   * and then the name must be as it was (the undos run in reverse order).
+   */
+  set(name: string, def: StatementDef | undefined): () => void {
+    const prev = this.map.get(name);
+    if (def) this.map.set(name, def);
+    else this.map.delete(name);
+    this.lastName = null;
+    return () => {
+      if (this.map.get(name) !== def) return;
+      if (prev) this.map.set(name, prev);
+      else this.map.delete(name);
+      this.lastName = null;
+    };
+  }
+
+  /** DEALLOCATE ALL / DISCARD ALL: the server dropped every statement of the session. */
+  clear(): void {
+    this.map.clear();
+    this.lastName = null;
   }
 
   get(name: string): StatementDef | undefined {
@@ -50,7 +83,7 @@ export class ClientStatements {
   getBytes(buf: Buffer, from: number, to: number): StatementDef | undefined {
     const last = this.lastName;
     if (last !== null && last.length === to - from && buf.compare(last, 0, last.length, from, to) === 0) return this.lastDef;
-    const def = this.map.get(buf.toString('utf8', from, to));
+    const def = this.map.get(buf.toString('latin1', from, to));
     this.lastName = Buffer.from(buf.subarray(from, to));
     this.lastDef = def;
     return def;

@@ -77,3 +77,100 @@ export function errorCode(data: Buffer): string | null {
 }
 
 export const hasError = (b: Buffer): boolean => errorCode(b) !== null;
+
+/** The messages in `data` (backend side: code, length, body), complete ones only. */
+export function messages(data: Buffer): Array<{ code: string; body: Buffer }> {
+  const out: Array<{ code: string; body: Buffer }> = [];
+  let i = 0;
+  while (i + 5 <= data.length) {
+    const len = data.readInt32BE(i + 1);
+    if (i + 1 + len > data.length) break;
+    out.push({ code: String.fromCharCode(data[i]), body: data.subarray(i + 5, i + 1 + len) });
+    i += 1 + len;
+  }
+  return out;
+}
+
+/** Extended-protocol messages as a client writes them. */
+export const ext = {
+  parse: (name: string | Buffer, query: string | Buffer): Buffer =>
+    msg('P', Buffer.concat([Buffer.from(name), Buffer.from([0]), Buffer.from(query), Buffer.from([0, 0, 0])])),
+  bind: (portal: string, statement: string | Buffer, params: Array<string | null> = []): Buffer => {
+    const parts = [Buffer.from(`${portal}\0`), Buffer.from(statement), Buffer.from([0]), Buffer.from([0, 0])];
+    const n = Buffer.alloc(2);
+    n.writeInt16BE(params.length);
+    parts.push(n);
+    for (const p of params) {
+      const len = Buffer.alloc(4);
+      len.writeInt32BE(p === null ? -1 : Buffer.byteLength(p));
+      parts.push(len);
+      if (p !== null) parts.push(Buffer.from(p));
+    }
+    parts.push(Buffer.from([0, 0]));
+    return msg('B', Buffer.concat(parts));
+  },
+  describe: (kind: 'S' | 'P', name: string): Buffer => msg('D', `${kind}${name}\0`),
+  execute: (portal = ''): Buffer => msg('E', Buffer.concat([Buffer.from(`${portal}\0`), Buffer.alloc(4)])),
+  close: (kind: 'S' | 'P', name: string): Buffer => msg('C', `${kind}${name}\0`),
+  sync: (): Buffer => msg('S'),
+  flush: (): Buffer => msg('H'),
+  query: (sql: string | Buffer): Buffer => msg('Q', Buffer.concat([Buffer.from(sql), Buffer.from([0])])),
+};
+
+/** Counts ReadyForQuery messages in `data`. */
+export const readyCount = (data: Buffer): number => messages(data).filter((m) => m.code === 'Z').length;
+
+/**
+ * A logged-in raw connection to a proxy that trusts its clients: startup with `params`, then
+ * `exchange(bytes, readies)` writes and waits for that many more ReadyForQuery messages, returning
+ * the messages received since the write.
+ */
+export async function rawLogin(port: number, params: Record<string, string>, password?: string): Promise<{
+  socket: net.Socket;
+  startup: Array<{ code: string; body: Buffer }>;
+  exchange: (bytes: Buffer, readies?: number) => Promise<Array<{ code: string; body: Buffer }>>;
+}> {
+  const r = await rawSocket(port);
+  r.socket.write(startupMessage({ user: 'postgres', database: 'postgres', ...params }));
+  const cleartext = (b: Buffer) => b.length >= 9 && b[0] === 0x52 && b.readInt32BE(5) === 3;
+  const asked = await r.waitFor((b) => readyCount(b) >= 1 || hasError(b) || cleartext(b));
+  // A server that asks for a cleartext password (tests start one so): the only exchange a raw client needs.
+  if (cleartext(asked) && password !== undefined) r.socket.write(msg('p', `${password}\0`));
+  const first = await r.waitFor((b) => readyCount(b) >= 1 || hasError(b));
+  const startup = messages(first);
+  let seen = first.length;
+  return {
+    socket: r.socket,
+    startup,
+    async exchange(bytes, readies = 1) {
+      const from = seen;
+      const before = readyCount(r.received().subarray(from));
+      r.socket.write(bytes);
+      const got = await r.waitFor((b) => readyCount(b.subarray(from)) >= before + readies);
+      const list = messages(got.subarray(from));
+      // Up to the last awaited ReadyForQuery: later bytes belong to the next exchange.
+      let z = 0;
+      let upto = 0;
+      let off = from;
+      for (const m of list) {
+        off += 5 + m.body.length;
+        upto++;
+        if (m.code === 'Z' && ++z === readies) break;
+      }
+      seen = off;
+      return list.slice(0, upto);
+    },
+  };
+}
+
+/** Fields of an ErrorResponse/NoticeResponse body keyed by their tag. */
+export function fields(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  while (i < body.length && body[i] !== 0) {
+    const z = body.indexOf(0, i + 1);
+    out[String.fromCharCode(body[i])] = body.toString('utf8', i + 1, z);
+    i = z + 1;
+  }
+  return out;
+}

@@ -106,13 +106,13 @@ describe('Bind rewriting without decoding', () => {
     const end = msg.length - 4;
     const n = fe.bindNameEnds(msg, start, end);
     const stmts = new ClientStatements();
-    const a = stmts.define('stmt', 'SELECT $1', Buffer.from([0, 0]));
+    const a = stmts.define('stmt', Buffer.from('SELECT $1'), Buffer.from([0, 0]));
     expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBe(a);
     expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBe(a);
     const rebound = fe.rebind(msg, start, end, n.portalEnd, n.statementEnd, a.serverBytes);
     const old = fe.decodeBindNames(msg, start, end);
     expect(rebound).toEqual(fe.encodeBind(old.portal, a.server, msg, old.restAt, end));
-    const b = stmts.define('stmt', 'SELECT $1 + 1', Buffer.from([0, 0]));
+    const b = stmts.define('stmt', Buffer.from('SELECT $1 + 1'), Buffer.from([0, 0]));
     expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBe(b);
     stmts.forget('stmt');
     expect(stmts.getBytes(msg, n.portalEnd + 1, n.statementEnd)).toBeUndefined();

@@ -21,8 +21,29 @@ export interface UpstreamConfig {
   user: string;
   password?: string;
   database: string;
-  /** application_name the proxy's own connections announce. */
-  applicationName?: string;
+}
+
+/**
+ * The startup parameters a backend is opened with: a client's own (application_name,
+ * client_encoding, DateStyle, options, ...), so that PostgreSQL applies them exactly as it would to
+ * a direct connection (their values become the session's reset values, and its ParameterStatus is
+ * the client's). Backends are pooled per `key`, the parameters in a canonical order.
+ */
+export interface BackendStartup {
+  key: string;
+  params: Readonly<Record<string, string>>;
+}
+
+/** Backends for clients that sent no parameters of their own (and for the proxy's own work). */
+export const kNoParams: BackendStartup = Object.freeze({ key: '', params: Object.freeze({}) });
+
+/** The server's own ErrorResponse fields, kept on an error so that a client gets it as the server sent it. */
+export interface ServerErrorFields {
+  severity: string;
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
 }
 
 /** A client session attached to a backend receives its bytes and its loss. */
@@ -51,19 +72,28 @@ export class Backend {
   idleSince = Date.now();
   onClose: ((b: Backend) => void) | null = null;
 
+  /** Outstanding CancelRequests for this connection (session/cancel.ts): it must not change hands before they land. */
+  cancelsInFlight = 0;
+  /** Called when the last outstanding cancel has been delivered. */
+  onCancelsDone: (() => void) | null = null;
+  /** The server sent a FATAL error on this connection (it is about to close it). */
+  sentFatal = false;
+  readonly connectedAt = Date.now();
+
   private constructor(
     readonly socket: net.Socket,
     readonly config: UpstreamConfig,
     maxMessage: number,
+    readonly startup: BackendStartup,
   ) {
     this.reader = new MessageReader(maxMessage);
   }
 
   /** Opens and authenticates a connection; rejects with UPSTREAM_* errors or the server's own error. */
-  static connect(config: UpstreamConfig, timeoutMs: number, maxMessage = 1 << 30): Promise<Backend> {
+  static connect(config: UpstreamConfig, timeoutMs: number, maxMessage = 1 << 30, startup: BackendStartup = kNoParams): Promise<Backend> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(address(config));
-      const b = new Backend(socket, config, maxMessage);
+      const b = new Backend(socket, config, maxMessage, startup);
       const parser = new Parser();
       let scram: ScramClient | null = null;
       let done = false;
@@ -78,9 +108,10 @@ export class Backend {
       socket.once('error', (err) => fail(ProxyErrors.UPSTREAM_CONNECT(`${config.host}:${config.port}: ${err.message}`, { cause: err })));
       socket.once('close', () => fail(ProxyErrors.UPSTREAM_LOST('closed during startup')));
       socket.on('connect', () => {
-        const params: Record<string, string> = { user: config.user, database: config.database, client_encoding: 'UTF8' };
-        params.application_name = config.applicationName ?? 'beehive-proxy';
-        socket.write(serialize.startup(params));
+        // The client's parameters as it sent them, nothing added: the server's defaults and its
+        // ParameterStatus are then what a direct connection gets.
+        // (pg-protocol's serializer would append client_encoding=UTF8.)
+        socket.write(startupPacket({ ...startup.params, user: config.user, database: config.database }));
       });
       const onMessage = (msg: BackendMessage) => {
         const m = msg as BackendMessage & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -110,9 +141,11 @@ export class Backend {
               b.pid = m.processID;
               b.secret = m.secretKey;
               break;
-            case 'error':
-              fail(Object.assign(ProxyErrors.UPSTREAM_CONNECT(m.message), { sqlstate: m.code, severity: m.severity }));
+            case 'error': {
+              const fields: ServerErrorFields = { severity: m.severity, code: m.code, message: m.message, detail: m.detail, hint: m.hint };
+              fail(Object.assign(ProxyErrors.UPSTREAM_CONNECT(m.message), { sqlstate: m.code, severity: m.severity, serverError: fields }));
               break;
+            }
             case 'readyForQuery':
               done = true;
               clearTimeout(timer);
@@ -183,10 +216,31 @@ export class Backend {
     if (!this.closed) this.socket.write(buf);
   }
 
-  /** Sends a CancelRequest for whatever this connection is running, on a new connection as the protocol wants. */
+  /**
+   * Sends a CancelRequest for whatever this connection is running, on a new connection as the
+   * protocol wants. Until the server has closed that connection (it has then signalled the
+   * backend) the backend is counted as having a cancel in flight: the pool keeps it from another
+   * client meanwhile, so a late cancel cannot hit someone else's query.
+   */
   cancel(): void {
+    this.cancelsInFlight++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (--this.cancelsInFlight === 0 && this.onCancelsDone) {
+        const fn = this.onCancelsDone;
+        this.onCancelsDone = null;
+        fn();
+      }
+    };
     const s = net.connect(address(this.config), () => s.end(serialize.cancel(this.pid, this.secret)));
     s.on('error', () => s.destroy());
+    s.on('close', done);
+    // A server that never closes the cancel connection must not hold the backend for ever.
+    const timer = setTimeout(() => s.destroy(), 10_000);
+    timer.unref();
   }
 
   /** Graceful close: Terminate, then end. */
@@ -197,6 +251,15 @@ export class Backend {
   destroy(): void {
     this.lost(ProxyErrors.UPSTREAM_LOST('closed by the proxy'));
   }
+}
+
+/** StartupMessage for protocol 3.0 with exactly these parameters. */
+function startupPacket(params: Record<string, string>): Buffer {
+  const body = Buffer.from(Object.entries(params).map(([k, v]) => `${k}\0${v}\0`).join('') + '\0', 'utf8');
+  const head = Buffer.allocUnsafe(8);
+  head.writeInt32BE(8 + body.length, 0);
+  head.writeInt32BE(0x30000, 4);
+  return Buffer.concat([head, body]);
 }
 
 function requirePassword(config: UpstreamConfig): string {

@@ -87,3 +87,32 @@ export function decodeParameterStatus(buf: Buffer, start: number, end: number): 
   const z2 = buf.indexOf(0, z + 1);
   return [buf.toString('utf8', start + 5, z), buf.toString('utf8', z + 1, Math.min(z2 < 0 ? end : z2, end))];
 }
+
+/** RowDescription of text columns (type oid 25, text format): what the admin console answers with. */
+export function rowDescription(names: string[]): Buffer {
+  const parts: Buffer[] = [Buffer.from([names.length >> 8, names.length & 0xff])];
+  for (const n of names) {
+    const tail = Buffer.alloc(18);
+    tail.writeInt32BE(0, 0); // table oid
+    tail.writeInt16BE(0, 4); // column number
+    tail.writeInt32BE(25, 6); // text
+    tail.writeInt16BE(-1, 10); // variable length
+    tail.writeInt32BE(-1, 12); // no type modifier
+    tail.writeInt16BE(0, 16); // text format
+    parts.push(cstr(n), tail);
+  }
+  return message(BackendCode.RowDescription, Buffer.concat(parts));
+}
+
+/** DataRow of text values (null: SQL NULL). */
+export function dataRow(values: Array<string | null>): Buffer {
+  const parts: Buffer[] = [Buffer.from([values.length >> 8, values.length & 0xff])];
+  for (const v of values) {
+    if (v === null) parts.push(int32(-1));
+    else {
+      const b = Buffer.from(v, 'utf8');
+      parts.push(int32(b.length), b);
+    }
+  }
+  return message(BackendCode.DataRow, Buffer.concat(parts));
+}

@@ -59,8 +59,11 @@ export function decodeBodyString(buf: Buffer, start: number, end: number): strin
 export const decodeQuery = (buf: Buffer, start: number, end: number): string => buf.toString('utf8', start + 5, cstrEnd(buf, start + 5, end));
 
 export interface ParseMessage {
+  /** Statement name, decoded byte for byte (latin1): only ever a key, whatever the client encoding. */
   name: string;
   query: string;
+  /** The query text's bytes as the client sent them (in its client_encoding). */
+  queryBytes: Buffer;
   /** Raw int16 count + int32 OIDs, copied back as they came. */
   types: Buffer;
 }
@@ -68,18 +71,24 @@ export interface ParseMessage {
 export function decodeParse(buf: Buffer, start: number, end: number): ParseMessage {
   const z1 = cstrEnd(buf, start + 5, end);
   const z2 = cstrEnd(buf, z1 + 1, end);
-  return { name: buf.toString('utf8', start + 5, z1), query: buf.toString('utf8', z1 + 1, z2), types: buf.subarray(z2 + 1, end) };
+  return {
+    name: buf.toString('latin1', start + 5, z1),
+    query: buf.toString('utf8', z1 + 1, z2),
+    queryBytes: buf.subarray(z1 + 1, z2),
+    types: buf.subarray(z2 + 1, end),
+  };
 }
 
-export function encodeParse(name: string, query: string, types: Buffer): Buffer {
+/** Parse with `name` (ASCII: the proxy's own or empty) and the query as bytes (passed as they came) or text. */
+export function encodeParse(name: string, query: string | Buffer, types: Buffer): Buffer {
   const nLen = Buffer.byteLength(name);
-  const qLen = Buffer.byteLength(query);
+  const qLen = typeof query === 'string' ? Buffer.byteLength(query) : query.length;
   const out = Buffer.allocUnsafe(5 + nLen + 1 + qLen + 1 + types.length);
   out[0] = 0x50; // 'P'
   out.writeInt32BE(out.length - 1, 1);
   let i = 5 + out.write(name, 5, 'utf8');
   out[i++] = 0;
-  i += out.write(query, i, 'utf8');
+  i += typeof query === 'string' ? out.write(query, i, 'utf8') : query.copy(out, i);
   out[i++] = 0;
   types.copy(out, i);
   return out;
@@ -131,7 +140,7 @@ export function encodeBind(portal: string, statement: string, buf: Buffer, restA
 /** Describe ('D') / Close ('C'): 'S' (statement) or 'P' (portal) and the name. */
 export function decodeTarget(buf: Buffer, start: number, end: number): { kind: number; name: string } {
   if (end - start < 7) throw ProxyErrors.PROTOCOL_VIOLATION('message too short');
-  return { kind: buf[start + 5], name: buf.toString('utf8', start + 6, cstrEnd(buf, start + 6, end)) };
+  return { kind: buf[start + 5], name: buf.toString('latin1', start + 6, cstrEnd(buf, start + 6, end)) };
 }
 
 export function encodeTarget(code: number, kind: number, name: string): Buffer {
