@@ -112,6 +112,7 @@ export class Dispatcher {
     const lease = this.ctx.exports.lease();
     const { record, cap } = this.ctx.invocations.open(entry.id, lease, entry.refined, shadow);
     const contention = this.ctx.invocations.contention;
+    if (nest) record.allowMemberWrites = (cls, members) => nestAllowsMemberWrites(entry, nest.self, cls, members);
     const packer = this.ctx.packer(cap, shadow);
     let ended = false;
     // Memory first (its keys are released there), then the database: a refused memory commit
@@ -147,7 +148,7 @@ export class Dispatcher {
           onShipped: (o) => record.reads.note(o),
           onBindings: (changed) => record.reads.noteCheck(changed),
           asReference: (o) => contention.isHot(o),
-          allowMemberWrites: nest && ((cls, members) => nestAllowsMemberWrites(entry, nest.self, cls, members)),
+          allowMemberWrites: record.allowMemberWrites,
           pack: packer.pack,
           deferPack: (p) => {
             // Not awaited here: a failed pack surfaces when the worker asks for it.

@@ -85,13 +85,18 @@ interface PoolLike {
   query: unknown;
 }
 
+let pgCache: { Client?: unknown; Pool?: unknown } | undefined;
+/** The app's pg classes, looked up once: a require per checked value cost microseconds each, on every capture. */
 function pgClasses(): { Client?: unknown; Pool?: unknown } {
+  if (pgCache) return pgCache;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('pg');
+    pgCache = require('pg') as { Client?: unknown; Pool?: unknown };
   } catch {
+    // Not installed (yet): asked again next time, without caching the absence.
     return {};
   }
+  return pgCache;
 }
 
 export function isPgClient(v: unknown): v is ClientLike {

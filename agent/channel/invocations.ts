@@ -29,6 +29,8 @@ export interface InvocationRecord {
   reads: ReadSet;
   /** Hot objects this invocation locked at first touch (released with everything else when it ends). */
   objectLocks: number;
+  /** A Nest invocation's rule for classes whose methods assign captured variables: fetches follow it too. */
+  allowMemberWrites?: (cls: object, members: string[]) => boolean;
   /** Pack records still being prepared when the closure was captured. */
   packs: Array<Promise<{ unpacker: string }>>;
 }

@@ -315,6 +315,7 @@ export class ChannelServer {
       root,
       onShipped: (o) => inv.reads.note(o),
       asReference: (o) => this.unheldHot(inv, o),
+      allowMemberWrites: inv.allowMemberWrites,
     });
     if (refine) {
       // Refinement (paper §4.1): everything this fallback shipped goes inline in the handler's next closure.

@@ -4,6 +4,7 @@ import { parseFlags, UsageError, type Command } from './registry';
 import { startProxy, type ProxyOptions } from '../../proxy/index';
 
 const usage = `usage: beehive proxy --upstream postgres://USER:PASS@HOST:PORT/DB [options]
+       beehive proxy --config FILE [options]
 
 PostgreSQL connection proxy: transaction pooling, hand-off by connection id, shadow sessions.
 
@@ -21,6 +22,9 @@ options:
   --tls-key FILE            TLS private key towards clients
   --handoff-ttl MS          lifetime of hand-off ids (default 30000)
   --login-timeout MS        close clients that have not authenticated this long after connecting (default 15000)
+  --config FILE             a JSON file of the same options (upstream, listen, poolMode, ...); flags override it.
+                            SIGHUP reads it again and applies what can change while running
+  --drain MS                on SIGTERM/SIGINT, let transactions under way finish for up to MS (default 5000)
   -h, --help                this text
 `;
 
@@ -52,8 +56,10 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     'tls-key': { type: 'string' },
     'handoff-ttl': { type: 'string' },
     'login-timeout': { type: 'string' },
+    config: { type: 'string' },
+    drain: { type: 'string' },
   });
-  if (!values.upstream) throw new UsageError('--upstream is required');
+  if (!values.upstream && !values.config) throw new UsageError('--upstream (or --config) is required');
   const mode = values['pool-mode'];
   if (mode !== undefined && mode !== 'transaction' && mode !== 'session') throw new UsageError(`--pool-mode must be transaction or session, got '${mode}'`);
   const auth = values.auth;
@@ -65,8 +71,9 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     (users ??= {})[u.slice(0, eq)] = u.slice(eq + 1);
   }
   const options: ProxyOptions = {
-    upstream: values.upstream,
-    listen: hostPort(values.listen ?? '127.0.0.1:6432', '--listen'),
+    upstream: values.upstream as string,
+    // With a file, a flag left out leaves the file's value (or the default) in place.
+    listen: values.listen !== undefined ? hostPort(values.listen, '--listen') : values.config ? undefined : hostPort('127.0.0.1:6432', '--listen'),
     poolMode: mode,
     maxBackends: int(values['max-backends'], '--max-backends'),
     maxClients: int(values['max-clients'], '--max-clients'),
@@ -74,6 +81,7 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     users,
     handoffTtlMs: int(values['handoff-ttl'], '--handoff-ttl'),
     loginTimeoutMs: int(values['login-timeout'], '--login-timeout'),
+    ...(values.config ? { configFile: values.config } : {}),
   };
   if (values.control) {
     const token = values['control-token'] ?? process.env.BEEHIVE_PROXY_CONTROL_TOKEN;
@@ -116,6 +124,8 @@ export const command: Command = {
   usage,
   async run(argv) {
     const options = optionsFromFlags(argv);
+    const drainArg = argv.find((a, i) => a.startsWith('--drain=') || argv[i - 1] === '--drain');
+    const drainMs = drainArg === undefined ? undefined : int(drainArg.replace(/^--drain=/, ''), '--drain');
     let proxy;
     try {
       proxy = await startProxy(options);
@@ -127,8 +137,18 @@ export const command: Command = {
     process.stdout.write(`beehive proxy listening on ${proxy.url}\n`);
     if (proxy.controlUrl) process.stdout.write(`beehive proxy control on ${proxy.controlUrl}\n`);
     // SIGHUP asks a daemon to reload its configuration; it must not kill the proxy (its default
-    // action). The flags are all the configuration there is, fixed at start: say so and keep serving.
-    const onHup = () => process.stderr.write('beehive proxy: SIGHUP: nothing to reload (the configuration is the command line); still serving\n');
+    // action). With --config the file is read again; a bad file changes nothing and is reported.
+    const running = proxy;
+    const onHup = () => {
+      if (!options.configFile) {
+        process.stderr.write('beehive proxy: SIGHUP: nothing to reload (no --config file); still serving\n');
+        return;
+      }
+      running.reload().then(
+        (r) => process.stderr.write(`beehive proxy: SIGHUP: reloaded ${options.configFile}: ${r.changed.length ? `applied ${r.changed.join(', ')}` : 'nothing changed'}${r.restartNeeded.length ? `; needs a restart: ${r.restartNeeded.join(', ')}` : ''}\n`),
+        (err: Error & { code?: string }) => process.stderr.write(`beehive proxy: SIGHUP: ${err.code ?? 'error'}: ${err.message}; still serving the previous configuration\n`),
+      );
+    };
     process.on('SIGHUP', onHup);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -136,7 +156,8 @@ export const command: Command = {
       process.once('SIGTERM', stop);
     });
     process.off('SIGHUP', onHup);
-    await proxy.close();
+    // Drain: transactions under way finish, idle clients close now, no new work starts.
+    await proxy.close({ drainMs: drainMs ?? 5000 });
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -64,5 +65,54 @@ describe('beehive proxy (built CLI)', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('--config FILE: starts from the file, SIGHUP reloads it (a bad file changes nothing), SIGTERM drains', async () => {
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bh-proxy-cli-'));
+    const file = path.join(dir, 'proxy.json');
+    fs.writeFileSync(file, JSON.stringify({ upstream: server.get().url, listen: { host: '127.0.0.1', port }, maxBackends: 2 }));
+    const child = spawn(process.execPath, [bin, 'proxy', '--config', file, '--drain', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (c) => {
+        out += c;
+        if (out.includes('listening on')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    expect(out).toContain(`127.0.0.1:${port}`);
+    const query = async (sql: string) => {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'secret-pw', database: 'postgres' });
+      await c.connect();
+      const r = await c.query(sql);
+      await c.end();
+      return r.rows[0];
+    };
+    expect(await query('SELECT 1 AS one')).toEqual({ one: 1 });
+    const line = (re: RegExp) => new Promise<string>((resolve) => {
+      const on = () => {
+        const m = err.split('\n').find((l) => re.test(l));
+        if (m) {
+          child.stderr.off('data', on);
+          resolve(m);
+        }
+      };
+      child.stderr.on('data', on);
+      on();
+    });
+    fs.writeFileSync(file, JSON.stringify({ upstream: server.get().url, listen: { host: '127.0.0.1', port }, maxBackends: 3 }));
+    child.kill('SIGHUP');
+    expect(await line(/SIGHUP: reloaded/)).toMatch(/applied maxBackends/);
+    fs.writeFileSync(file, '{ not json');
+    child.kill('SIGHUP');
+    expect(await line(/SIGHUP: BEEHIVE_ERR_PROXY_/)).toMatch(/still serving the previous configuration/);
+    expect(await query('SELECT 2 AS two')).toEqual({ two: 2 });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
