@@ -80,6 +80,16 @@ export class Invocation {
    */
   failure?: Error;
 
+  /**
+   * A refusal by the public API (beehive.state() on a worker): the invocation fails even if the
+   * handler catches the error, so that the request runs on the server.
+   */
+  refuse(reason: string): Error {
+    const err = WorkerErrors.REFUSED(reason);
+    this.failure ??= err;
+    return err;
+  }
+
   private callSync(type: MsgType, header: Record<string, unknown>, body?: Uint8Array) {
     try {
       return this.channel.callSync(type, header, body, this.event.timeoutMs);
@@ -300,7 +310,7 @@ export class Invocation {
    * absolute path so that a package's `exports` map cannot hide it.
    */
   requirePackage(spec: string, from?: string): unknown {
-    if (spec === 'beehive') return require('../index');
+    if (spec === 'beehive') return require('../api');
     if (spec.startsWith('node:')) return require(spec);
     // Resolved once per worker: the walk up the folders costs a few file-system calls per record,
     // and a closure carries one record per package value it reaches.
