@@ -9,7 +9,7 @@
  * worker fetches the closure over the channel.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol/invocation';
+import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol';
 import { billedMs, pricesFromEnv, resolvePrices, type Prices } from './cost';
 import { invokeError, isInvokeError } from './errors';
 import { boolean, envNumber, httpUrl, integerIn, knownKeys, nonEmptyString, optionalString, plainObject } from './faas-options';

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import openwhisk from 'openwhisk';
-import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol/invocation';
+import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol';
 import { pricesFromEnv, resolvePrices, type Prices } from './cost';
 import { invokeError, isInvokeError } from './errors';
 import { boolean, envNumber, integerIn, knownKeys, nonEmptyString, optionalString, plainObject } from './faas-options';
