@@ -41,11 +41,10 @@ const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
  */
 export class Invocation {
   readonly space = new ClosureSpace();
-  readonly fetched: number[] = [];
   /** Connections unpacked for this invocation, closed when it ends (control returns to the server). */
   readonly closers: Array<() => Promise<unknown>> = [];
+  /** Objects fetched and app modules loaded from the server in this invocation (the result's `timings.fetches`). */
   fallbacks = 0;
-  fetchMs = 0;
   /**
    * The worker's request and response, created before the closure decodes: the server's real
    * `req`/`res` reached through a middleware's closure (`res.ok = d => res.json(d)`) decode to them.
@@ -180,9 +179,7 @@ export class Invocation {
 
   /** The synchronous fallback: the main thread blocks while the helper thread fetches. */
   fetchSync(id: number): object {
-    const t0 = performance.now();
     this.fallbacks++;
-    this.fetched.push(id);
     let reply;
     try {
       reply = this.callSync(MsgType.Fetch, { ...this.auth(), id });
@@ -190,7 +187,6 @@ export class Invocation {
       throw WorkerErrors.REMOTE_FETCH(`object ${id}: ${(err as Error).message}`, { cause: err });
     }
     const v = this.decode(reply.body);
-    this.fetchMs += performance.now() - t0;
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw WorkerErrors.REMOTE_FETCH(`object ${id} is not an object`);
     return v;
   }
