@@ -32,8 +32,15 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Every module specifier of a file: imports, exports, `import x = require()`, `require()`, `import()`, `import('x').T`. */
+/** Every module specifier of a file (parsed once): imports, exports, `import x = require()`, `require()`, `import()`, `import('x').T`. */
+const parsed = new Map<string, string[]>();
 function specifiers(file: string): string[] {
+  let out = parsed.get(file);
+  if (!out) parsed.set(file, (out = parse(file)));
+  return out;
+}
+
+function parse(file: string): string[] {
   const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const out: string[] = [];
   const visit = (n: ts.Node) => {
@@ -139,5 +146,13 @@ describe('the structure of the tree', () => {
       }
     }
     expect(internals).toEqual([]);
+  });
+
+  it('docs/architecture.md names files that exist, and every top-level folder of the product', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const named = [...doc.matchAll(/`((?:[a-z-]+\/)+[\w.-]+\.(?:ts|mjs))`/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(40);
+    for (const f of named) expect(fs.existsSync(path.join(ROOT, f)), f).toBe(true);
+    for (const d of ['api', 'agent', 'protocol', 'gc', 'offload-worker', 'proxy']) expect(named.some((f) => f.startsWith(`${d}/`)), d).toBe(true);
   });
 });
