@@ -1,257 +1,207 @@
-[
-  {
-    "file": "/work/wt-struct/test/structure.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/catalog.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/channel-limits.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/channel-locks.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/channel.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/chaos-memory.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/chaos.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/codec-catalog.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/codec-roundtrip.property.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/concurrency.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/config.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/conformance.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/control-plane.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/dashboard-live.browser.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/db-once.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/db-proxy-restart.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/db.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/entrypoints.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/errors-doc.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/faults.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/nest-codec.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/nest-conformance.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/nest-refusals.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/nest-shadow.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/nest.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/refinement.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/request-catalog.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/shadow-judge.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/shadow.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/tls-channel.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/test/workers-busy.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/bin/test/cli.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/examples/demo/demo.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/test/cli.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/test/deploy-files.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/test/package-contents.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/protocol/test/closed-world.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/protocol/test/codec.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/bad-input.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/cli.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/defer.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/errors-doc.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/grant-defer.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/handoff.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/limits.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/options.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/pack.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/pg-client.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/pooling.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/postgres-js.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/shadow.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/shared-client.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/smoke.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/startup-edge.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/tls.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/unix-upstream.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/proxy/test/wire.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/admin-api.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/browser-resolve.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/dashboard.browser.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/errors-doc.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/metrics.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/options.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/admin/test/series.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/controller/test/controller.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/controller/test/decide.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/controller/test/recorded.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/controller/test/traces.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/profiler/test/cpu-attribution.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/profiler/test/cpu-profiler.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/profiler/test/histogram.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/profiler/test/select.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/profiler/test/wall-profiler.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/providers/test/cost.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/providers/test/errors-doc.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/providers/test/lambda-provider.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/providers/test/offload-e2e.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/providers/test/openwhisk-provider.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/agent/providers/test/options.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/bench/elastic/test/analyse.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/emulators/test/lambda-emulator.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/emulators/test/lambda-faults.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/emulators/test/openwhisk-emulator.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/package/test/packager.test.ts"
-  },
-  {
-    "file": "/work/wt-struct/infra/package/test/worker-artifact.test.ts"
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ExportTable } from '../../gc';
+import { decode, decodeFrame, encodeFrame, MsgType, ChannelErrors, encode } from '../../protocol';
+import { ChannelServer } from '../channel/server';
+import { Invocations } from '../channel/invocations';
+import { LockManager } from '../locks';
+
+/** The channel against hostile peers: a real ws server, real clients, forged and broken frames. */
+describe('channel server: authentication, authorisation and bad input', () => {
+  const exportsTable = new ExportTable();
+  const locks = new LockManager();
+  const invocations = new Invocations(locks);
+  const secret = { password: 'hunter2' };
+  const shipped = { visible: 1, nested: { deep: true } };
+  let server: ChannelServer;
+  let url: string;
+  let inv: { id: string; cap: string; leasedId: number };
+  /** Every invocation a test opened: the last test ends them all. */
+  const opened: string[] = [];
+
+  beforeAll(async () => {
+    server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, budget: 1 << 20, appRoot: __dirname, maxFrameBytes: 64 * 1024 });
+    const a = await server.listen();
+    url = `ws://127.0.0.1:${a.port}`;
+    const lease = exportsTable.lease();
+    const leasedId = lease.grant(shipped);
+    exportsTable.idOf(secret); // known to the server, never leased to this invocation
+    const { record, cap } = invocations.open('GET /x', lease, new Set());
+    inv = { id: record.id, cap, leasedId };
+    opened.push(record.id);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  /** A connection authenticated at the upgrade with `as` (the test's invocation by default). */
+  async function client(as: { id: string; cap: string } = inv): Promise<WebSocket> {
+    const ws = new WebSocket(url, { headers: { 'x-beehive-inv': as.id, 'x-beehive-cap': as.cap } });
+    await once(ws, 'open');
+    return ws;
   }
-]
+  async function request(ws: WebSocket, frame: Buffer | string): Promise<ReturnType<typeof decodeFrame>> {
+    const reply = once(ws, 'message');
+    ws.send(frame);
+    const [data] = await reply;
+    return decodeFrame(data as Buffer);
+  }
+  const fetchFrame = (id: number, header: Record<string, unknown>) => encodeFrame(MsgType.Fetch, 7, { ...header, id });
+  /** A fresh invocation leasing `shipped`, for a test that ends or dooms the one it uses. */
+  function openInvocation(route: string): { id: string; cap: string; leasedId: number } {
+    const lease = exportsTable.lease();
+    const leasedId = lease.grant(shipped);
+    const { record, cap } = invocations.open(route, lease, new Set());
+    opened.push(record.id);
+    return { id: record.id, cap, leasedId };
+  }
+  /** Dooms an invocation as a hostile worker would: a lock release whose commit names an object outside its lease. */
+  async function doom(ws: WebSocket, as: { id: string; cap: string }, key: string): Promise<ReturnType<typeof decodeFrame>> {
+    const acq = await request(ws, encodeFrame(MsgType.LockAcquire, 10, { inv: as.id, cap: as.cap, key }));
+    expect(acq.type).toBe(MsgType.Ok);
+    const body = encode({ changes: [{ id: exportsTable.idOf(secret), ops: [['set', 'password', 'pwned', 'hunter2', true]] }] }).bytes;
+    return request(ws, encodeFrame(MsgType.LockRelease, 11, { inv: as.id, cap: as.cap, key }, body));
+  }
+
+  it('serves a leased object to the invocation holding the capability', async () => {
+    const ws = await client();
+    const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
+    expect(f.type).toBe(MsgType.Ok);
+    expect(f.id).toBe(7);
+    expect(decode(f.body, { onObject: () => {} })).toEqual(shipped);
+    ws.close();
+  });
+
+  it('refuses a wrong capability, a missing one and an unknown invocation with AUTH', async () => {
+    const ws = await client();
+    for (const header of [{ inv: inv.id, cap: 'A'.repeat(32) }, { inv: inv.id }, { inv: 'nope', cap: inv.cap }, { inv: inv.id, cap: inv.cap.slice(0, -2) }]) {
+      const f = await request(ws, fetchFrame(inv.leasedId, header));
+      expect(f.type).toBe(MsgType.Error);
+      expect(f.header.code).toBe(ChannelErrors.AUTH.code);
+    }
+    ws.close();
+  });
+
+  it('refuses objects not leased to the invocation with FORBIDDEN, even when the server knows them', async () => {
+    const ws = await client();
+    const f = await request(ws, fetchFrame(exportsTable.idOf(secret), { inv: inv.id, cap: inv.cap }));
+    expect(f.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect(f.body.length).toBe(0);
+    ws.close();
+  });
+
+  it('refuses module fallback outside the app folder', async () => {
+    const ws = await client();
+    const f = await request(ws, encodeFrame(MsgType.Module, 8, { inv: inv.id, cap: inv.cap, from: __filename, spec: '/etc/passwd' }));
+    expect(f.header.code).toBe(ChannelErrors.MODULE.code);
+    const g = await request(ws, encodeFrame(MsgType.Module, 9, { inv: inv.id, cap: inv.cap, from: '/etc/hosts', spec: './x' }));
+    expect(g.header.code).toBe(ChannelErrors.MODULE.code);
+    ws.close();
+  });
+
+  it('refuses a commit that references objects outside the lease', async () => {
+    const own = openInvocation('GET /outside');
+    const ws = await client(own);
+    const rel = await doom(ws, own, 'k');
+    expect(rel.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect(secret.password).toBe('hunter2');
+    expect(locks.holder('k')).toBeUndefined();
+    ws.close();
+  });
+
+  it.each([
+    ['truncated header', Buffer.from([0xb7, 1, 2, 0, 0])],
+    ['bad magic', Buffer.from([0x00, 1, 2, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['wrong version', Buffer.from([0xb7, 9, 2, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['unknown type', Buffer.from([0xb7, 1, 99, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['header longer than the frame', Buffer.from([0xb7, 1, 2, 0, 0, 0, 1, 0, 0, 0, 50, 0x7b])],
+    ['header not JSON', Buffer.concat([Buffer.from([0xb7, 1, 2, 0, 0, 0, 1, 0, 0, 0, 3]), Buffer.from('{{{')])],
+  ])('answers a malformed frame (%s) with a coded error and closes that connection', async (_name, frame) => {
+    const ws = await client();
+    const closed = once(ws, 'close');
+    const f = await request(ws, frame);
+    expect(f.type).toBe(MsgType.Error);
+    expect(String(f.header.code)).toMatch(/^BEEHIVE_ERR_CHANNEL_(MALFORMED|VERSION|UNKNOWN_TYPE)$/);
+    await closed;
+  });
+
+  it('refuses text frames and frames over the size limit', async () => {
+    const ws = await client();
+    const f = await request(ws, 'hello');
+    expect(f.header.code).toBe(ChannelErrors.MALFORMED.code);
+    const ws2 = await client();
+    const closed = once(ws2, 'close');
+    ws2.send(Buffer.alloc(128 * 1024));
+    const [code] = await closed;
+    expect(code).toBe(1009);
+  });
+
+  it('refuses a forged commit body with a coded codec error', async () => {
+    const { record, cap } = invocations.open('GET /y', exportsTable.lease(), new Set());
+    opened.push(record.id);
+    const ws = await client({ id: record.id, cap });
+    await request(ws, encodeFrame(MsgType.LockAcquire, 12, { inv: record.id, cap, key: 'j' }));
+    const f = await request(ws, encodeFrame(MsgType.LockRelease, 13, { inv: record.id, cap, key: 'j' }, Buffer.from([0xbe, 1, 0x10, 0xff])));
+    expect(String(f.header.code)).toMatch(/^BEEHIVE_ERR_CODEC_/);
+    expect(locks.holder('j')).toBeUndefined();
+    expect(() => invocations.commit(record.id, [])).toThrow(expect.objectContaining({ code: expect.stringMatching(/^BEEHIVE_ERR_CODEC_/) }));
+    ws.close();
+  });
+
+  it('refuses a lock on an invocation whose release failed (it can no longer commit)', async () => {
+    const own = openInvocation('GET /doomed');
+    const ws = await client(own);
+    expect((await doom(ws, own, 'before-doom')).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    const f = await request(ws, encodeFrame(MsgType.LockAcquire, 14, { inv: own.id, cap: own.cap, key: 'after-doom' }));
+    expect(f.type).toBe(MsgType.Error);
+    expect(f.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect(locks.holder('after-doom')).toBeUndefined();
+    ws.close();
+  });
+
+  it('keeps serving well-behaved peers after refusing others', async () => {
+    const refusedBefore = server.refused;
+    const bad = await client();
+    expect((await request(bad, fetchFrame(inv.leasedId, { inv: inv.id }))).header.code).toBe(ChannelErrors.AUTH.code);
+    const closed = once(bad, 'close');
+    await request(bad, Buffer.from([0x00, 1, 2, 0, 0, 0, 1, 0, 0, 0, 0]));
+    await closed;
+    const ws = await client();
+    const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
+    expect(f.type).toBe(MsgType.Ok);
+    expect(server.refused).toBeGreaterThanOrEqual(refusedBefore + 2);
+    ws.close();
+  });
+
+  it('stops serving an invocation once it has ended: its capability gets ENDED, others AUTH', async () => {
+    const own = openInvocation('GET /ended');
+    const ws = await client(own);
+    invocations.close(own.id);
+    const f = await request(ws, fetchFrame(own.leasedId, { inv: own.id, cap: own.cap }));
+    expect(f.header.code).toBe(ChannelErrors.ENDED.code);
+    const g = await request(ws, fetchFrame(own.leasedId, { inv: own.id, cap: 'B'.repeat(32) }));
+    expect(g.header.code).toBe(ChannelErrors.AUTH.code);
+    ws.close();
+  });
+
+  it('drops every exported object once all invocations have ended', () => {
+    for (const id of opened) invocations.close(id);
+    expect(invocations.size).toBe(0);
+    expect(exportsTable.size).toBe(0);
+  });
+});
+
+describe('channel server: what a worker may name in a commit', () => {
+  it('refuses module records the server has not loaded itself, and paths outside node_modules', async () => {
+    const { serverDecodeHooks } = await import('../channel/decode-hooks');
+    const table = new ExportTable();
+    const hooks = serverDecodeHooks(table.lease());
+    for (const spec of ['/tmp/evil.js', '../../etc/passwd', 'no-such-package/index.js']) {
+      const bytes = encode({ m: 1 }, { replace: (o) => ('m' in o ? { custom: 'module', data: { spec } } : undefined) }).bytes;
+      expect(() => decode(bytes, hooks)).toThrow(expect.objectContaining({ code: ChannelErrors.FORBIDDEN.code }));
+    }
+    const ok = encode({ m: 1 }, { replace: (o) => ('m' in o ? { custom: 'module', data: { spec: 'node:path', path: ['join'] } } : undefined) }).bytes;
+    expect(decode(ok, hooks)).toBe(require('node:path').join);
+  });
+});
