@@ -8,7 +8,7 @@ import { ChannelServer } from './channel/server';
 import { Invocations } from './channel/invocations';
 import { debug } from './debug';
 import { Dispatcher } from './dispatcher';
-import { isExpress, patchExpress } from './instrument/express';
+import { isExpress, patchExpress, supportedExpressMajor, SUPPORTED_EXPRESS_MAJORS } from './instrument/express';
 import { instrumentNest } from './instrument/nest';
 import { onAnyModuleLoad, onModuleLoad } from './instrument/loader';
 import { markModulesChanged } from './capture/module-index';
@@ -107,28 +107,43 @@ export class Agent implements AgentControl {
       register: (e: HandlerEntry) => this.registry.add(e),
       handle: (e: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction) => this.handle(e, self, req, res, next),
     };
-    onAnyModuleLoad(markModulesChanged);
+    this.uninstrument.push(onAnyModuleLoad(markModulesChanged));
     const nestHooks = { registry: this.registry, register: hooks.register, call: (e: HandlerEntry, self: unknown, args: unknown[]) => this.handleCall(e, self, args) };
     // Nest is found through reflect-metadata, which it loads first (CommonJS even under Nest's ESM build).
-    onModuleLoad('nest', () => {
-      if (!instrumentNest(nestHooks)) return false;
-      debug('agent', 'instrumented NestJS controllers (through reflect-metadata)');
-      return true;
-    });
-    onModuleLoad('express', (exports, version) => {
-      if (!isExpress(exports)) return false;
-      patchExpress(exports, version(), hooks);
-      debug('agent', `instrumented express ${version()}`);
-      return true;
-    });
+    this.uninstrument.push(
+      onModuleLoad('nest', () => {
+        if (!instrumentNest(nestHooks)) return false;
+        debug('agent', 'instrumented NestJS controllers (through reflect-metadata)');
+        return true;
+      }),
+    );
+    this.uninstrument.push(
+      onModuleLoad('express', (exports, version) => {
+        if (!isExpress(exports)) return false;
+        const unpatch = patchExpress(exports, version(), hooks);
+        if (!unpatch) {
+          // Recognised but not patched: its routes run on the server, as without the agent.
+          if (supportedExpressMajor(version()) === undefined) process.emitWarning(`BeeHive: express ${version()} is not a supported version (majors ${SUPPORTED_EXPRESS_MAJORS.join(', ')}): its routes are not offloaded`);
+          return true;
+        }
+        this.uninstrument.push(unpatch);
+        debug('agent', `instrumented express ${version()}`);
+        return true;
+      }),
+    );
   }
+
+  /** Removals of the loader hooks and framework patches, run (latest first) when the agent closes. */
+  private readonly uninstrument: Array<() => void> = [];
 
   handle(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown {
     this.totals.requests++;
-    if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.runLocal(entry, self, req, res, next, this.inFlightDone);
+    const route = this.route(entry);
+    if (!route) return entry.fn.call(self, req, res, next);
+    if (route === 'local') return this.dispatcher.runLocal(entry, self, req, res, next, this.inFlightDone);
     this.inFlight++;
     res.once('close', this.inFlightDone);
-    if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowRun(entry, self, req, res, next);
+    if (route === 'shadow') return this.dispatcher.shadowRun(entry, self, req, res, next);
     // A callback the handler leaves for the response may call next(), as locally (agent/replay.ts).
     bindNext(res, next);
     // offload() routes its own failures; this only catches a bug in it, and must not throw itself.
@@ -145,9 +160,25 @@ export class Agent implements AgentControl {
   /** A Nest controller method: resolves (or throws) as the method would. */
   handleCall(entry: HandlerEntry, self: unknown, args: unknown[]): unknown {
     this.totals.requests++;
-    if (!this.dispatcher.shouldOffload(entry)) return this.dispatcher.callLocal(entry, self, args);
-    if (this.dispatcher.needsShadow(entry)) return this.dispatcher.shadowCall(entry, self, args);
+    const route = this.route(entry);
+    if (!route) return entry.fn.apply(self, args);
+    if (route === 'local') return this.dispatcher.callLocal(entry, self, args);
+    if (route === 'shadow') return this.dispatcher.shadowCall(entry, self, args);
     return this.dispatcher.offloadCall(entry, self, args);
+  }
+
+  /**
+   * Where a request goes. Undefined when the agent's own decision failed, before anything ran: the
+   * caller then runs the app's handler itself, exactly as without the agent.
+   */
+  private route(entry: HandlerEntry): 'local' | 'shadow' | 'offload' | undefined {
+    try {
+      if (!this.dispatcher.shouldOffload(entry)) return 'local';
+      return this.dispatcher.needsShadow(entry) ? 'shadow' : 'offload';
+    } catch (err) {
+      debug('agent', `deciding ${entry.id} failed, running it as without the agent: ${(err as Error)?.message ?? err}`);
+      return undefined;
+    }
   }
 
   channelUrl(): Promise<string> {
@@ -274,6 +305,8 @@ export class Agent implements AgentControl {
   }
 
   async close(): Promise<void> {
+    // From now on the app's handlers run as without the agent.
+    for (const undo of this.uninstrument.splice(0).reverse()) undo();
     if (this.periodTimer) clearInterval(this.periodTimer);
     await this.control.close();
     await this.providerInst?.close();

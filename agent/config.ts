@@ -7,7 +7,7 @@
  * same variables (a test checks it against `ENV_VARIABLES`).
  */
 import type { AgentMode, Platform } from './state';
-import { defineErrors } from '../protocol/errors';
+import { defineErrors } from '../protocol';
 
 export const ConfigErrors = defineErrors('CONFIG', {
   INVALID: 'invalid configuration',

@@ -5,10 +5,13 @@ import { registerSelf } from './capture/module-index';
 import { withLock } from './locks';
 import { installPackageStateHook, warmUpCapture } from './capture/closure';
 import { productVersion } from './version';
+import type { ServerSide } from '../api';
 
 export { Agent } from './agent';
 export { resolveOptions, optionsFromEnv, loadOptions, checkStartup, defaults, ConfigErrors, ENV_VARIABLES, type AgentOptions } from './config';
 export type * from './state';
+export { productVersion } from './version';
+export { createProvider } from './providers/create';
 
 const kAgent = Symbol.for('beehive.agent');
 type G = Record<symbol, Agent | undefined>;
@@ -54,7 +57,7 @@ export function start(overrides: Partial<AgentOptions> = {}, startedBy = 'config
   (globalThis as G)[kAgent] = agent;
   // Before the app loads its packages: what they are at load is what a worker's copy will be.
   if (agent.options.mode !== 'off') installPackageStateHook();
-  registerSelf(require('../index'));
+  registerSelf(require('../api'));
   agent.instrument();
   const writeStats = () => {
     try {
@@ -117,3 +120,8 @@ export function serverLock<T>(key: string, fn: () => T | Promise<T>): Promise<T>
   if (!agent) return Promise.resolve().then(fn);
   return withLock(agent.locks, key, fn);
 }
+
+// The public API (api/) reaches the server through this registration, not by requiring the agent:
+// the API module stays free of the server, so a worker can hand it out.
+const serverSide: ServerSide = { start: (options) => start(options), lock: serverLock, state: () => currentAgent()?.getState() };
+(globalThis as Record<symbol, unknown>)[Symbol.for('beehive.server')] ??= serverSide;

@@ -1,6 +1,5 @@
 import type { Request } from 'express';
-import type { SessionDiff, SessionSnapshot, SessionStep } from '../offload-worker/session-shims';
-import { ChannelErrors } from '../protocol';
+import { ChannelErrors, type SessionDiff, type SessionSnapshot, type SessionStep } from '../protocol';
 
 type Sess = Record<string, unknown> & { cookie?: Record<string, unknown> };
 

@@ -5,12 +5,11 @@
  * for the packager and the other way round.
  */
 import { commandNames, loadCommand, UsageError } from './commands/registry';
-import { productVersion } from '../agent/version';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`beehive ${productVersion()}\n`);
+    process.stdout.write(`beehive ${(require('../agent') as typeof import('../agent')).productVersion()}\n`);
     return 0;
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {

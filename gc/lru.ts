@@ -1,18 +1,12 @@
 /** A bounded map evicting the least recently used entry: the worker's code cache and closure space. */
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
-  hits = 0;
-  misses = 0;
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   }
   get(k: K): V | undefined {
     const v = this.map.get(k);
-    if (v === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
+    if (v === undefined) return undefined;
     this.map.delete(k);
     this.map.set(k, v);
     return v;

@@ -3,7 +3,7 @@
  * platforms' own error shapes (a faithful emulator must); these codes are for the CLI and the
  * programmatic API. Documented in docs/errors/platform.md.
  */
-import { defineErrors } from '../protocol/errors';
+import { defineErrors } from '../protocol';
 
 export const PackageErrors = defineErrors('PACKAGE', {
   APP_NOT_FOUND: 'no package.json in the app folder',

@@ -9,6 +9,7 @@ export { parseListen } from './emulators/common/http';
 export { PackageErrors, EmulatorErrors } from './errors';
 export { startOpenWhiskEmulator, GUEST_KEY, type OpenWhiskEmulator, type OpenWhiskEmulatorOptions } from './emulators/openwhisk/server';
 export type { ActivationRecord } from './emulators/openwhisk/activation';
-export { packageApp, LIMITS as PACKAGE_LIMITS, fmt as formatBytes, type PackageOptions, type PackageReport, type Platform } from './package/packager';
+export { renderManifest } from './openwhisk/manifest-template';
+export { packageApp, findBeehiveRoot, LIMITS as PACKAGE_LIMITS, fmt as formatBytes, type PackageOptions, type PackageReport, type Platform } from './package/packager';
 export { parseEmulateFlags, startEmulator, type EmulateConfig } from './emulators/cli';
 export { startTestPlatform, type TestPlatform, type TestPlatformOptions } from './emulators/test-platform';

@@ -6,3 +6,5 @@ export type { Change, Op } from './closure-space';
 export type { CodeRecord } from './code-record';
 export type { ResCall, ReqSnapshot, ResInit } from './http-shims';
 export { registerUnpacker, type Unpacker } from './unpackers';
+export { unpackPg } from './pg-unpack';
+export { WorldGuard, withWorld } from './world';

@@ -41,11 +41,10 @@ const customOrigin = new WeakMap<object, { custom: string; data: unknown }>();
  */
 export class Invocation {
   readonly space = new ClosureSpace();
-  readonly fetched: number[] = [];
   /** Connections unpacked for this invocation, closed when it ends (control returns to the server). */
   readonly closers: Array<() => Promise<unknown>> = [];
+  /** Objects fetched and app modules loaded from the server in this invocation (the result's `timings.fetches`). */
   fallbacks = 0;
-  fetchMs = 0;
   /**
    * The worker's request and response, created before the closure decodes: the server's real
    * `req`/`res` reached through a middleware's closure (`res.ok = d => res.json(d)`) decode to them.
@@ -79,6 +78,16 @@ export class Invocation {
    * commit, so the runtime reports the invocation failed and the request runs again locally.
    */
   failure?: Error;
+
+  /**
+   * A refusal by the public API (beehive.state() on a worker): the invocation fails even if the
+   * handler catches the error, so that the request runs on the server.
+   */
+  refuse(reason: string): Error {
+    const err = WorkerErrors.REFUSED(reason);
+    this.failure ??= err;
+    return err;
+  }
 
   private callSync(type: MsgType, header: Record<string, unknown>, body?: Uint8Array) {
     try {
@@ -170,9 +179,7 @@ export class Invocation {
 
   /** The synchronous fallback: the main thread blocks while the helper thread fetches. */
   fetchSync(id: number): object {
-    const t0 = performance.now();
     this.fallbacks++;
-    this.fetched.push(id);
     let reply;
     try {
       reply = this.callSync(MsgType.Fetch, { ...this.auth(), id });
@@ -180,7 +187,6 @@ export class Invocation {
       throw WorkerErrors.REMOTE_FETCH(`object ${id}: ${(err as Error).message}`, { cause: err });
     }
     const v = this.decode(reply.body);
-    this.fetchMs += performance.now() - t0;
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw WorkerErrors.REMOTE_FETCH(`object ${id} is not an object`);
     return v;
   }
@@ -300,7 +306,7 @@ export class Invocation {
    * absolute path so that a package's `exports` map cannot hide it.
    */
   requirePackage(spec: string, from?: string): unknown {
-    if (spec === 'beehive') return require('../index');
+    if (spec === 'beehive') return require('../api');
     if (spec.startsWith('node:')) return require(spec);
     // Resolved once per worker: the walk up the folders costs a few file-system calls per record,
     // and a closure carries one record per package value it reaches.

@@ -103,7 +103,3 @@ function compile(rec: CodeRecord): Factory {
     return [fn, set];
   };
 }
-
-export function codeCacheStats(): { size: number; hits: number; misses: number } {
-  return { size: compiled.size, hits: compiled.hits, misses: compiled.misses };
-}

@@ -188,8 +188,6 @@ async function runWith(root: ClosureRoot, inv: Invocation, world: WorldGuard, ti
     value: root.style === 'call' ? value : undefined,
     thrown,
     changes: inv.diff(),
-    fetched: inv.fetched,
-    fallbacks: inv.fallbacks,
   };
   if (root.style === 'express') {
     const reqChanges = diffOwn(req, { ...root.req.props, headers: root.req.headers }, REQ_PLUMBING);

@@ -5,24 +5,9 @@
  * session at the commit point: data written, then `save`, `regenerate` or `destroy` against the
  * server's store. A store is never reached from the worker.
  */
-export type SessionSnapshot =
-  | { kind: 'express-session'; id: string; data: Record<string, unknown>; cookie: Record<string, unknown>; cookieProto: object }
-  | {
-      kind: 'cookie-session';
-      data: Record<string, unknown> | null;
-      isNew: boolean;
-      changed: boolean;
-      /** `req.sessionOptions`: its own fields and the middleware's defaults it inherits. */
-      options: { own: Record<string, unknown>; inherited: Record<string, unknown> };
-    };
+import type { SessionDiff, SessionSnapshot, SessionStep } from '../protocol';
 
-export interface SessionDiff {
-  set: Array<[string, unknown]>;
-  del: string[];
-  cookie?: { set: Array<[string, unknown]>; del: string[] };
-}
-
-export type SessionStep = ['data', SessionDiff] | ['save'] | ['destroy'] | ['regenerate'] | ['replace', Record<string, unknown> | null] | ['options', SessionDiff];
+export type { SessionDiff, SessionSnapshot, SessionStep } from '../protocol';
 
 type Refuse = (reason: string) => Error;
 type Later = (fn: () => void) => void;

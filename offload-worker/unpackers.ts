@@ -1,4 +1,5 @@
 import { WorkerErrors } from './errors';
+import { unpackPg } from './pg-unpack';
 
 /**
  * Packageables (DESIGN.md §4): objects with native state that a class turns into a record with
@@ -20,8 +21,6 @@ export function registerUnpacker(name: string, fn: Unpacker): void {
  */
 function builtin(name: string, requirePg: () => unknown): Unpacker | undefined {
   if (name !== 'pg.Client' && name !== 'pg.Pool') return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { unpackPg } = require('../proxy/pack') as typeof import('../proxy/pack');
   return (record) => unpackPg(record, { pg: requirePg() });
 }
 

@@ -44,8 +44,6 @@ export interface Outcome {
    * of it. The server validates a hot object fetched under its lock by these keys only.
    */
   reads?: Array<[number, Array<string | symbol> | null]>;
-  fetched: number[];
-  fallbacks: number;
   /** Own properties of `req` the handler set or deleted (url, body, user...): applied before the replay. */
   req?: PropChanges;
   /** Own properties of `res` the handler set or deleted (locals, helpers). */

@@ -13,8 +13,7 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_HEADER_BYTES = 64 * 1024;
 
 export const enum MsgType {
-  /** worker → server: {inv, cap}: bind this connection to an invocation */
-  Bind = 1,
+  // 1 is retired (a per-connection bind: connections authenticate at the upgrade).
   /** {inv, id}: the object behind a remote reference */
   Fetch = 2,
   /** {inv, from, spec}: an app module's exports (code fallback) */
@@ -31,7 +30,7 @@ export const enum MsgType {
   Error = 65,
 }
 
-const KNOWN = new Set([1, 2, 3, 4, 5, 6, 8, 64, 65]);
+const KNOWN = new Set([2, 3, 4, 5, 6, 8, 64, 65]);
 
 export interface Frame {
   type: MsgType;
@@ -46,7 +45,6 @@ export const ChannelErrors = defineErrors('CHANNEL', {
   UNKNOWN_TYPE: 'unknown channel message type',
   TOO_LARGE: 'channel frame too large',
   AUTH: 'invocation capability refused',
-  NOT_BOUND: 'connection is not bound to the invocation',
   FORBIDDEN: 'object not reachable from this invocation',
   NOT_FOUND: 'no such object',
   MODULE: 'module fallback refused',

@@ -1,12 +1,14 @@
 /**
- * Packageables for pg: a `Client`, `PoolClient` or `Pool` on the server becomes a plain JSON record;
- * on a worker the record becomes a real pg object connected through the proxy. A client continues
- * the server's own session by hand-off (an open transaction included); a pool gets a grant and is
- * served by the proxy's backend pool.
+ * Packageables for pg: a `Client`, `PoolClient` or `Pool` on the server becomes a plain JSON record
+ * (protocol/pg-records.ts); on a worker offload-worker/pg-unpack.ts makes it a real pg object
+ * connected through the proxy. A client continues the server's own session by hand-off (an open
+ * transaction included); a pool gets a grant and is served by the proxy's backend pool.
  */
 import type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest } from './handoff';
+import type { PgClientRecord, PgPoolRecord, PgRecord } from '../protocol';
 import { ProxyErrors } from './errors';
-import { debug } from './debug';
+
+export type { PgClientRecord, PgPoolRecord, PgRecord } from '../protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -33,38 +35,6 @@ export interface PackContext {
    */
   proxyAliases?: Array<{ host: string; port: number }>;
 }
-
-export interface PgClientRecord {
-  unpacker: 'pg.Client';
-  v: 1;
-  host: string;
-  port: number;
-  database: string;
-  /** `handoff.<id>` */
-  user: string;
-  /** The capability, when the hand-off is bound to one. */
-  password?: string;
-  /** The packed object was a pool's client: the unpacked one gets a `release()`. */
-  poolClient: boolean;
-  /** Present (the hand-off id) when the hand-off defers its commit: the agent finishes it with this id. */
-  handoffId?: string;
-}
-
-export interface PgPoolRecord {
-  unpacker: 'pg.Pool';
-  v: 1;
-  host: string;
-  port: number;
-  database: string;
-  /** `grant.<id>` */
-  user: string;
-  password?: string;
-  max?: number;
-  /** Present (the grant id) when the grant defers its commit: the agent finishes it with this id. */
-  grantId?: string;
-}
-
-export type PgRecord = PgClientRecord | PgPoolRecord;
 
 interface ClientLike {
   processID: number | null;
@@ -162,47 +132,6 @@ export function packPg(value: unknown, ctx: PackContext): MaybePromise<PgRecord>
     return isPromise(grant) ? grant.then(make) : make(grant);
   }
   return undefined;
-}
-
-interface PgModule {
-  Client: new (config: Record<string, unknown>) => { connect(): Promise<void>; end(): Promise<void> } & Record<string, unknown>;
-  Pool: new (config: Record<string, unknown>) => unknown;
-}
-
-/**
- * Builds the worker's pg object from a record. A Client is returned with `connect()` already under
- * way (pg queues queries until it is ready); `await client.connected` to see a connection error early.
- */
-export function unpackPg(record: unknown, deps: { pg: unknown }): unknown {
-  const r = record as PgRecord;
-  const pg = deps.pg as PgModule;
-  if (!r || typeof r !== 'object' || r.v !== 1 || typeof r.host !== 'string' || !Number.isInteger(r.port) || typeof r.user !== 'string') {
-    throw ProxyErrors.BAD_RECORD('missing host, port, user or version');
-  }
-  const config = { host: r.host, port: r.port, database: r.database, user: r.user, password: r.password ?? 'none' };
-  if (r.unpacker === 'pg.Client') {
-    const client = new pg.Client(config);
-    // The proxy closing the connection (finish, restart, shutdown) emits 'error' on an idle client:
-    // without a listener that would kill the worker. Queries in flight still fail with the error.
-    onError(client, 'client');
-    const connected = client.connect();
-    connected.catch(() => {}); // surfaced by queries and by `connected`
-    Object.defineProperty(client, 'connected', { value: connected });
-    if (r.poolClient) Object.defineProperty(client, 'release', { value: () => void client.end().catch(() => {}), configurable: true });
-    return client;
-  }
-  if (r.unpacker === 'pg.Pool') {
-    const pool = new pg.Pool({ ...config, ...(r.max ? { max: r.max } : {}) });
-    // pg.Pool re-emits an idle client's error on the pool: the same reason as above.
-    onError(pool, 'pool');
-    return pool;
-  }
-  throw ProxyErrors.BAD_RECORD(`unknown unpacker ${String((r as { unpacker?: unknown }).unpacker)}`);
-}
-
-function onError(emitter: unknown, what: string): void {
-  const e = emitter as { on?: (ev: string, fn: (err: Error) => void) => void };
-  e.on?.('error', (err) => debug('unpacked pg %s: %s', what, err.message));
 }
 
 const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> => typeof (v as Promise<T>)?.then === 'function';

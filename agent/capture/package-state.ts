@@ -2,7 +2,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { types } from 'node:util';
-import { packagePrint } from '../../protocol/codec/package-print';
+import { packagePrint } from '../../protocol';
 import { readScopes } from './inspector';
 import { aroundModuleLoad } from '../instrument/loader';
 

@@ -50,7 +50,7 @@ export function serverDecodeHooks(lease: Lease): DecodeHooks {
  * load code): Node built-ins, beehive, and package files already in the require cache.
  */
 function loadedModule(spec: string): unknown {
-  if (spec === 'beehive') return require('../../index');
+  if (spec === 'beehive') return require('../../api');
   if (/^node:[a-z_/]+$/.test(spec)) return require(spec);
   const rel = path.posix.normalize(spec);
   if (rel.startsWith('..') || path.isAbsolute(rel)) throw ChannelErrors.FORBIDDEN(`module '${spec}'`);

@@ -7,27 +7,45 @@ const kWrapped = Symbol.for('beehive.wrapped');
 
 const METHODS = ['get', 'post', 'put', 'delete', 'patch', 'options', 'head', 'all'];
 
+/**
+ * The Express majors this instrumentation knows (their Route API and whether a handler's promise
+ * is awaited): 4 and 5. Any other version, or one that cannot be read, is left unpatched: its
+ * routes run on the server as without the agent.
+ */
+export const SUPPORTED_EXPRESS_MAJORS: readonly number[] = [4, 5];
+
+/** The major of a supported Express version, or undefined. */
+export function supportedExpressMajor(version: string): number | undefined {
+  const m = /^(\d+)\.\d+\.\d+/.exec(version);
+  const major = m ? Number(m[1]) : NaN;
+  return SUPPORTED_EXPRESS_MAJORS.includes(major) ? major : undefined;
+}
+
 export interface ExpressHooks {
   registry: Registry;
   register(entry: HandlerEntry): HandlerEntry;
   handle(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): unknown;
 }
 
-/**
- * Wraps the last handler of every Express route (paper §4.3: the business logic; middleware, param
- * callbacks and error handlers stay on the server). Works for Express 4 (its own Route) and 5 (the
- * `router` package's Route): both are reachable as `express.Route`. Patched once, with an unpatch.
- */
 /** Express 4 and 5 by shape: the exported function carries Route, Router and the app prototypes. */
 export function isExpress(exports: unknown): exports is { Route: { prototype: Record<string, unknown> } } {
   const e = exports as Record<string, unknown> | undefined;
   return (typeof e as string) === 'function' && !!e && typeof e.Route === 'function' && typeof e.Router === 'function' && !!e.application && !!e.request && !!e.response;
 }
 
-export function patchExpress(express: { Route?: { prototype: Record<string, unknown> } }, version: string, hooks: ExpressHooks): () => void {
+/**
+ * Wraps the last handler of every Express route (paper §4.3: the business logic; middleware, param
+ * callbacks and error handlers stay on the server). Works for Express 4 (its own Route) and 5 (the
+ * `router` package's Route): both are reachable as `express.Route`. Returns the unpatch, or
+ * undefined when this Express is not patched (already patched, or a version outside
+ * SUPPORTED_EXPRESS_MAJORS). The unpatch restores Route's methods, and the handlers wrapped so far
+ * call their original directly from then on, as without the agent.
+ */
+export function patchExpress(express: { Route?: { prototype: Record<string, unknown> } }, version: string, hooks: ExpressHooks): (() => void) | undefined {
   const Route = express?.Route;
-  if (!Route || (Route.prototype as Record<symbol, unknown>)[kPatched]) return () => {};
-  const major = Number(version.split('.')[0]) || 4;
+  const major = supportedExpressMajor(version);
+  if (!Route || major === undefined || (Route.prototype as Record<symbol, unknown>)[kPatched]) return undefined;
+  const state = { active: true };
   const originals = new Map<string, unknown>();
   for (const method of METHODS) {
     const orig = Route.prototype[method];
@@ -39,7 +57,7 @@ export function patchExpress(express: { Route?: { prototype: Record<string, unkn
       // Error handlers (4 parameters) and already wrapped functions are left alone.
       if (typeof last === 'function' && last.length < 4 && !(last as unknown as Record<symbol, unknown>)[kWrapped] && !isNestProxy(last)) {
         const entry = hooks.register(new HandlerEntry(last, method === 'all' ? 'ALL' : method.toUpperCase(), String(this.path), 'express', major));
-        handlers[handlers.length - 1] = wrap(entry, hooks);
+        handlers[handlers.length - 1] = wrap(entry, hooks, state);
       }
       return (orig as (...a: unknown[]) => unknown).apply(this, handlers);
     };
@@ -47,17 +65,19 @@ export function patchExpress(express: { Route?: { prototype: Record<string, unkn
   (Route.prototype as Record<symbol, unknown>)[kPatched] = true;
   const unpack = packAsInvocationOwn(express as ExpressProtos);
   return () => {
+    state.active = false;
     unpack();
     for (const [m, f] of originals) Route.prototype[m] = f;
     delete (Route.prototype as Record<symbol, unknown>)[kPatched];
   };
 }
 
-function wrap(entry: HandlerEntry, hooks: ExpressHooks): Function {
+function wrap(entry: HandlerEntry, hooks: ExpressHooks, state: { active: boolean }): Function {
   const fn = entry.fn;
   // Same arity and name, so that Express and the app's own introspection see the handler they wrote.
   const wrapped = {
     [fn.name || 'handler']: function (this: unknown, req: Request, res: Response, next: NextFunction) {
+      if (!state.active) return fn.call(this, req, res, next);
       try {
         if (!entry.routeResolved && req.route?.path !== undefined) entry.resolveRoute(`${req.baseUrl ?? ''}${req.route.path}`, hooks.registry);
       } catch {

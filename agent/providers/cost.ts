@@ -4,7 +4,7 @@
  * duration. Prices are configurable because they differ by region, architecture and vendor; the
  * defaults are public list prices (Lambda x86, IBM Cloud Functions style OpenWhisk).
  */
-import type { InvocationBilling, CostSummary } from '../../protocol/invocation';
+import type { InvocationBilling, CostSummary } from '../../protocol';
 
 export type CostPlatform = 'local' | 'lambda' | 'openwhisk';
 
@@ -22,7 +22,7 @@ export const DEFAULT_PRICES: Readonly<Record<CostPlatform, Readonly<Prices>>> = 
   local: { perGbSecond: 0, perMillionRequests: 0 },
 };
 
-export type { InvocationBilling, CostSummary } from '../../protocol/invocation';
+export type { InvocationBilling, CostSummary } from '../../protocol';
 
 /** Billed milliseconds for a measured duration on a platform. */
 export function billedMs(platform: CostPlatform, durationMs: number): number {

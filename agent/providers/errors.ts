@@ -3,8 +3,7 @@
  * `kind` (an InvokeFailureKind) the dispatcher uses to decide how to re-run the request locally.
  * Each code is documented in docs/errors/platform.md (a test checks it).
  */
-import { defineErrors, type BeehiveError } from '../../protocol/errors';
-import type { InvokeFailureKind } from '../../protocol/invocation';
+import { defineErrors, type BeehiveError, type InvokeFailureKind } from '../../protocol';
 
 export const PlatformErrors = defineErrors('PLATFORM', {
   THROTTLED: 'the platform throttled the invocation (concurrency limit reached)',

@@ -3,9 +3,8 @@
  * worker instances seen, billing totals; and the check that a worker's answer is an
  * InvocationResult for the invocation we sent.
  */
-import { INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type InvokeFailureKind, type ProviderStats } from '../../protocol/invocation';
+import { INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type InvokeFailureKind, type ProviderStats, type InvocationBilling } from '../../protocol';
 import { CostMeter, type CostPlatform, type Prices } from './cost';
-import type { InvocationBilling } from '../../protocol/invocation';
 
 export class FaasStats {
   readonly meter: CostMeter;
@@ -72,4 +71,4 @@ export function encodeEvent(event: InvocationEvent): { text: string; bytes: numb
   return { text, bytes: Buffer.byteLength(text) };
 }
 
-export { WARMUP_EVENT } from '../../protocol/invocation';
+export { WARMUP_EVENT } from '../../protocol';

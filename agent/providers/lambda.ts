@@ -4,12 +4,13 @@
  * optional endpoint override (the local emulator, LocalStack). Every failure rejects with a coded
  * error and a kind; the dispatcher then runs the request locally.
  *
- * Payload limit: an event above `maxPayloadBytes` (6 MB, Lambda's synchronous limit) is refused
- * with PAYLOAD_TOO_LARGE before anything is sent; the agent retries with `closureRef`, and the
- * worker fetches the closure over the channel.
+ * Payload limit: `maxPayloadBytes` (6 MB, Lambda's synchronous limit). The dispatcher sends a
+ * closure that would not fit by reference (`closureRef`) from the start, and the worker fetches it
+ * over the channel; an event still above the limit is refused with PAYLOAD_TOO_LARGE before
+ * anything is sent (the request then runs locally).
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol/invocation';
+import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol';
 import { billedMs, pricesFromEnv, resolvePrices, type Prices } from './cost';
 import { invokeError, isInvokeError } from './errors';
 import { boolean, envNumber, httpUrl, integerIn, knownKeys, nonEmptyString, optionalString, plainObject } from './faas-options';

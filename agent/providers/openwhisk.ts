@@ -4,14 +4,15 @@
  * activation id; the activation is then polled until the deadline. Failures reject with coded
  * errors and a kind; the dispatcher re-runs the request locally.
  *
- * Payload limit: OpenWhisk accepts ~1 MB of parameters by default (configurable per deployment);
- * a larger event is refused with PAYLOAD_TOO_LARGE before sending, and the agent retries with
- * `closureRef` (the closure travels over the channel).
+ * Payload limit: OpenWhisk accepts ~1 MB of parameters by default (configurable per deployment).
+ * The dispatcher sends a closure that would not fit by reference (`closureRef`: it travels over
+ * the channel) from the start; an event still above the limit is refused with PAYLOAD_TOO_LARGE
+ * before sending (the request then runs locally).
  */
 import http from 'node:http';
 import https from 'node:https';
 import openwhisk from 'openwhisk';
-import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol/invocation';
+import type { InvocationEvent, InvocationResult, Provider, ProviderStats } from '../../protocol';
 import { pricesFromEnv, resolvePrices, type Prices } from './cost';
 import { invokeError, isInvokeError } from './errors';
 import { boolean, envNumber, integerIn, knownKeys, nonEmptyString, optionalString, plainObject } from './faas-options';

@@ -17,6 +17,8 @@ describe('channel server: authentication, authorisation and bad input', () => {
   let server: ChannelServer;
   let url: string;
   let inv: { id: string; cap: string; leasedId: number };
+  /** Every invocation a test opened: the last test ends them all. */
+  const opened: string[] = [];
 
   beforeAll(async () => {
     server = new ChannelServer({ host: '127.0.0.1', port: 0, invocations, exports: exportsTable, budget: 1 << 20, appRoot: __dirname, maxFrameBytes: 64 * 1024 });
@@ -27,6 +29,7 @@ describe('channel server: authentication, authorisation and bad input', () => {
     exportsTable.idOf(secret); // known to the server, never leased to this invocation
     const { record, cap } = invocations.open('GET /x', lease, new Set());
     inv = { id: record.id, cap, leasedId };
+    opened.push(record.id);
   });
   afterAll(async () => {
     await server.close();
@@ -45,6 +48,21 @@ describe('channel server: authentication, authorisation and bad input', () => {
     return decodeFrame(data as Buffer);
   }
   const fetchFrame = (id: number, header: Record<string, unknown>) => encodeFrame(MsgType.Fetch, 7, { ...header, id });
+  /** A fresh invocation leasing `shipped`, for a test that ends or dooms the one it uses. */
+  function openInvocation(route: string): { id: string; cap: string; leasedId: number } {
+    const lease = exportsTable.lease();
+    const leasedId = lease.grant(shipped);
+    const { record, cap } = invocations.open(route, lease, new Set());
+    opened.push(record.id);
+    return { id: record.id, cap, leasedId };
+  }
+  /** Dooms an invocation as a hostile worker would: a lock release whose commit names an object outside its lease. */
+  async function doom(ws: WebSocket, as: { id: string; cap: string }, key: string): Promise<ReturnType<typeof decodeFrame>> {
+    const acq = await request(ws, encodeFrame(MsgType.LockAcquire, 10, { inv: as.id, cap: as.cap, key }));
+    expect(acq.type).toBe(MsgType.Ok);
+    const body = encode({ changes: [{ id: exportsTable.idOf(secret), ops: [['set', 'password', 'pwned', 'hunter2', true]] }] }).bytes;
+    return request(ws, encodeFrame(MsgType.LockRelease, 11, { inv: as.id, cap: as.cap, key }, body));
+  }
 
   it('serves a leased object to the invocation holding the capability', async () => {
     const ws = await client();
@@ -83,11 +101,9 @@ describe('channel server: authentication, authorisation and bad input', () => {
   });
 
   it('refuses a commit that references objects outside the lease', async () => {
-    const ws = await client();
-    const acq = await request(ws, encodeFrame(MsgType.LockAcquire, 10, { inv: inv.id, cap: inv.cap, key: 'k' }));
-    expect(acq.type).toBe(MsgType.Ok);
-    const body = encode({ changes: [{ id: exportsTable.idOf(secret), ops: [['set', 'password', 'pwned', 'hunter2', true]] }] }).bytes;
-    const rel = await request(ws, encodeFrame(MsgType.LockRelease, 11, { inv: inv.id, cap: inv.cap, key: 'k' }, body));
+    const own = openInvocation('GET /outside');
+    const ws = await client(own);
+    const rel = await doom(ws, own, 'k');
     expect(rel.header.code).toBe(ChannelErrors.FORBIDDEN.code);
     expect(secret.password).toBe('hunter2');
     expect(locks.holder('k')).toBeUndefined();
@@ -122,8 +138,8 @@ describe('channel server: authentication, authorisation and bad input', () => {
   });
 
   it('refuses a forged commit body with a coded codec error', async () => {
-    // The commit above doomed that invocation (it may never commit): a fresh one here.
     const { record, cap } = invocations.open('GET /y', exportsTable.lease(), new Set());
+    opened.push(record.id);
     const ws = await client({ id: record.id, cap });
     await request(ws, encodeFrame(MsgType.LockAcquire, 12, { inv: record.id, cap, key: 'j' }));
     const f = await request(ws, encodeFrame(MsgType.LockRelease, 13, { inv: record.id, cap, key: 'j' }, Buffer.from([0xbe, 1, 0x10, 0xff])));
@@ -134,31 +150,45 @@ describe('channel server: authentication, authorisation and bad input', () => {
   });
 
   it('refuses a lock on an invocation whose release failed (it can no longer commit)', async () => {
-    const ws = await client();
-    const f = await request(ws, encodeFrame(MsgType.LockAcquire, 14, { inv: inv.id, cap: inv.cap, key: 'after-doom' }));
+    const own = openInvocation('GET /doomed');
+    const ws = await client(own);
+    expect((await doom(ws, own, 'before-doom')).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    const f = await request(ws, encodeFrame(MsgType.LockAcquire, 14, { inv: own.id, cap: own.cap, key: 'after-doom' }));
     expect(f.type).toBe(MsgType.Error);
     expect(f.header.code).toBe(ChannelErrors.FORBIDDEN.code);
     expect(locks.holder('after-doom')).toBeUndefined();
     ws.close();
   });
 
-  it('keeps serving well-behaved peers after all of the above', async () => {
+  it('keeps serving well-behaved peers after refusing others', async () => {
+    const refusedBefore = server.refused;
+    const bad = await client();
+    expect((await request(bad, fetchFrame(inv.leasedId, { inv: inv.id }))).header.code).toBe(ChannelErrors.AUTH.code);
+    const closed = once(bad, 'close');
+    await request(bad, Buffer.from([0x00, 1, 2, 0, 0, 0, 1, 0, 0, 0, 0]));
+    await closed;
     const ws = await client();
     const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
     expect(f.type).toBe(MsgType.Ok);
-    expect(server.refused).toBeGreaterThan(10);
+    expect(server.refused).toBeGreaterThanOrEqual(refusedBefore + 2);
     ws.close();
   });
 
   it('stops serving an invocation once it has ended: its capability gets ENDED, others AUTH', async () => {
-    const ws = await client();
-    invocations.close(inv.id);
-    const f = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: inv.cap }));
+    const own = openInvocation('GET /ended');
+    const ws = await client(own);
+    invocations.close(own.id);
+    const f = await request(ws, fetchFrame(own.leasedId, { inv: own.id, cap: own.cap }));
     expect(f.header.code).toBe(ChannelErrors.ENDED.code);
-    const g = await request(ws, fetchFrame(inv.leasedId, { inv: inv.id, cap: 'B'.repeat(32) }));
+    const g = await request(ws, fetchFrame(own.leasedId, { inv: own.id, cap: 'B'.repeat(32) }));
     expect(g.header.code).toBe(ChannelErrors.AUTH.code);
-    expect(exportsTable.size).toBe(0);
     ws.close();
+  });
+
+  it('drops every exported object once all invocations have ended', () => {
+    for (const id of opened) invocations.close(id);
+    expect(invocations.size).toBe(0);
+    expect(exportsTable.size).toBe(0);
   });
 });
 

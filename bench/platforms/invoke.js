@@ -23,15 +23,15 @@ let n = 0;
 const event = () => ({ beehive: 1, inv: `bench-${++n}`, cap: 'bench', channel: 'ws://127.0.0.1:1/', closureRef: 'bench', timeoutMs: 5000 });
 
 async function open() {
+  // The agent's own provider factory, as BEEHIVE_PLATFORM picks it (a FaaS one reads the platform's variables).
+  const { createProvider } = require(path.join(root, 'dist/agent'));
   if (PROVIDER === 'local') {
-    const { LocalProvider } = require(path.join(root, 'dist/agent/providers/local.js'));
-    const provider = new LocalProvider({ workers: 1, env: { BEEHIVE_APP_ROOT: root } });
+    const provider = createProvider({ platform: 'local', workers: 1, appRoot: root });
     return { provider, close: () => provider.close() };
   }
   const platform = await startTestPlatform(PROVIDER, { memoryMB: 512 });
   Object.assign(process.env, platform.env);
-  const m = require(path.join(root, `dist/agent/providers/${PROVIDER}.js`));
-  const provider = PROVIDER === 'lambda' ? m.createLambdaProvider(m.providerOptionsFromEnv(process.env)) : m.createOpenWhiskProvider(m.providerOptionsFromEnv(process.env));
+  const provider = createProvider({ platform: PROVIDER });
   return { provider, close: async () => (await provider.close(), await platform.close()) };
 }
 

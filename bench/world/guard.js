@@ -6,7 +6,7 @@
 //   node bench/world/guard.js [--n 20000]
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { WorldGuard, withWorld } = require(path.join(__dirname, '../../dist/offload-worker/world.js'));
+const { WorldGuard, withWorld } = require(path.join(__dirname, '../../dist/offload-worker'));
 
 const { values: a } = parseArgs({ options: { n: { type: 'string', default: '20000' } } });
 const N = Number(a.n);

@@ -5,9 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { productVersion } from '../../agent/version';
-import { renderManifest } from '../../infra/openwhisk/manifest-template';
-import { findBeehiveRoot } from '../../infra/package/packager';
+import { productVersion } from '../../agent';
+import { findBeehiveRoot, renderManifest } from '../../infra';
 import { parseFlags, UsageError, type Command } from './registry';
 
 const usage = `usage: beehive init lambda|openwhisk [--app DIR] [--force]

@@ -41,16 +41,12 @@ export function listPackageFiles(root: string): ListedFile[] {
 
 const REQUIRE = /\brequire\(\s*["']([^"']+)["']\s*\)/g;
 
-/** Server-side and tooling folders of dist/: reached only through lazy requires a worker never takes (`beehive.configure`). */
-const SERVER_ONLY = ['agent', 'bin', 'infra'];
-
 /**
  * The worker runtime's own compiled files: from the entry, every folder reached through relative
  * requires is taken whole (helpers such as worker-thread scripts are loaded by path, not by
  * require). Returns the files and the bare package names they require.
  */
 export function workerRuntimeFiles(distRoot: string, entries: string[]): { files: ListedFile[]; packages: Set<string> } {
-  const serverOnly = SERVER_ONLY.map((d) => path.join(distRoot, d) + path.sep);
   const wholeDirs = [path.join(distRoot, 'offload-worker') + path.sep];
   const dirs = new Set<string>();
   const packages = new Set<string>();
@@ -58,12 +54,12 @@ export function workerRuntimeFiles(distRoot: string, entries: string[]): { files
   const queue = entries.map((e) => path.join(distRoot, e));
   while (queue.length) {
     const file = queue.shift()!;
-    if (seen.has(file) || serverOnly.some((d) => file.startsWith(d))) continue;
+    if (seen.has(file)) continue;
     seen.add(file);
     const dir = path.dirname(file);
     // The worker runtime's own folders are taken whole (scripts it loads by path, e.g. the channel
-    // thread); elsewhere (protocol/, proxy/, gc/) only the files its requires reach, so that the
-    // proxy's server side and its metrics (prom-client) stay out of the artifact.
+    // thread); elsewhere (api/, protocol/, gc/) only the files its requires reach. The worker
+    // requires nothing of the server half (agent/, proxy/), which a test of the artifact checks.
     if (!dirs.has(dir) && wholeDirs.some((d) => (dir + path.sep).startsWith(d))) {
       dirs.add(dir);
       for (const f of fs.readdirSync(dir)) if (f.endsWith('.js')) queue.push(path.join(dir, f));

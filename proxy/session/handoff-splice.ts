@@ -10,7 +10,6 @@
  * the finish timeout, which rolls back) decides; only then does the original get it back.
  */
 import { Phase, type ClientSession } from './client-session';
-import { finishStartup } from './startup';
 import { ProxyErrors } from '../errors';
 import { TxStatus } from '../wire/codes';
 import type { Credential, FinishResult, HoldLike } from '../handoff';
@@ -151,7 +150,11 @@ export class Hold implements HoldLike {
   }
 }
 
-export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean): void {
+/**
+ * A worker's connection claims the session of a hand-off. `finishStartup` is the start-up's last
+ * step (startup.ts), passed in so that this file and the start-up do not require each other.
+ */
+export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean, finishStartup: (s: ClientSession) => void): void {
   const ctx = w.ctx;
   if (w.phase === Phase.Closed) return; // the worker left while its claim waited
   // The agent already passed the invocation's commit point: this connection may not add work.
@@ -166,7 +169,7 @@ export function claimHandoff(w: ClientSession, cred: Credential, shadow: boolean
     // Another invocation has the session (two invocations sharing one client): this one waits its
     // turn and then continues the session as the first one left it (committed or rolled back).
     debug('client %d: hand-off queued behind the one in progress', o.processId);
-    o.claims.push(() => claimHandoff(w, cred, shadow));
+    o.claims.push(() => claimHandoff(w, cred, shadow, finishStartup));
     const queued = setTimeout(() => {
       if (w.phase !== Phase.Attaching || w.handoff) return;
       cred.refused = `waited ${ctx.options.acquireTimeoutMs} ms for an earlier hand-off of the same connection`;

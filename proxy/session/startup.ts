@@ -166,7 +166,7 @@ function authenticated(s: ClientSession): void {
   const shadow =
     !!s.credential?.shadow || ['1', 'on', 'true'].includes(s.params.beehive_shadow ?? '') || kShadowOption.test(s.params.options ?? '');
   debug('client %d authenticated as %s%s', s.processId, s.user, shadow ? ' (shadow)' : '');
-  if (s.credential?.kind === 'handoff') return claimHandoff(s, s.credential, shadow);
+  if (s.credential?.kind === 'handoff') return claimHandoff(s, s.credential, shadow, finishStartup);
   const grant = s.credential?.grantTx;
   if (grant && !shadow) {
     // Served by the grant's one backend and transaction, whatever the pool mode.

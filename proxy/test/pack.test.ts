@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createControlClient, packPg, startProxy, unpackPg, type PackContext, type PgRecord, type ProxyHandle } from '../index';
+import { createControlClient, packPg, startProxy, type PackContext, type PgRecord, type ProxyHandle } from '../index';
+import { unpackPg } from '../../offload-worker';
 import { usePg } from './pg-server';
 import { connected } from './helpers';
 

@@ -4,15 +4,16 @@
  * startup phase; after ReadyForQuery the bytes go to the owner through a MessageReader.
  */
 import net from 'node:net';
-import { serialize } from 'pg-protocol';
-import { Parser } from 'pg-protocol/dist/parser';
-import type { BackendMessage } from 'pg-protocol/dist/messages';
+import { parse, serialize } from 'pg-protocol';
 import { ProxyErrors } from '../errors';
 import { debug } from '../debug';
 import { ScramClient, md5Password } from '../auth/scram';
 import { MessageReader, type ReaderHandler } from '../wire/reader';
 import { BackendCode, TxStatus } from '../wire/codes';
 import { decodeFields, decodeParameterStatus } from '../wire/backend-messages';
+
+/** A server message as pg-protocol's public parser reports it. */
+type BackendMessage = Parameters<Parameters<typeof parse>[1]>[0];
 
 export interface UpstreamConfig {
   /** A host name or address, or a Unix socket directory (starting with `/`). */
@@ -94,7 +95,6 @@ export class Backend {
     return new Promise((resolve, reject) => {
       const socket = net.connect(address(config));
       const b = new Backend(socket, config, maxMessage, startup);
-      const parser = new Parser();
       let scram: ScramClient | null = null;
       let done = false;
       const fail = (err: Error) => {
@@ -161,8 +161,9 @@ export class Backend {
           fail(err as Error);
         }
       };
-      socket.on('data', (chunk) => {
-        if (!done) parser.parse(chunk, onMessage);
+      // Until readyForQuery, which takes the socket's 'data' listeners off for the session's own reader.
+      void parse(socket, (msg) => {
+        if (!done) onMessage(msg);
       });
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { createWallProfiler, selectHandlers, type SelectionCandidate } from '../index';
+import { selectHandlers, type SelectionCandidate } from '../index';
 
 const c = (id: string, count: number, meanMs: number, extra: Partial<SelectionCandidate> = {}): SelectionCandidate =>
   ({ id, count, meanMs, totalMs: count * meanMs, ...extra });
@@ -15,15 +15,19 @@ describe('root-handler selection', () => {
       'POST /login': () => ({ user: 'u', at: Date.now() }),
     };
     const traffic = ['GET /thumb', ...Array(30).fill('GET /health'), ...Array(30).fill('GET /topics/:id'), ...Array(10).fill('POST /login')];
-    const wall = createWallProfiler();
+    // Wall time per handler, accumulated as the agent's handler stats do (count and total).
+    const wall = new Map<string, { count: number; totalMs: number }>();
     for (let round = 0; round < 12; round++) {
       for (const id of traffic) {
         const t0 = performance.now();
         routes[id]();
-        wall.record(id, performance.now() - t0);
+        const p = wall.get(id) ?? { count: 0, totalMs: 0 };
+        p.count++;
+        p.totalMs += performance.now() - t0;
+        wall.set(id, p);
       }
     }
-    const s = selectHandlers(wall.snapshot());
+    const s = selectHandlers([...wall].map(([id, p]) => c(id, p.count, p.totalMs / p.count)));
     expect(s.selected).toEqual(['GET /thumb']);
     expect(s.verdicts.find((v) => v.id === 'GET /health')!.why).toMatch(/^mean .* ms < 1 ms$/);
   });

@@ -42,14 +42,13 @@ describe('beehive package: artifact layout', () => {
     expect([...files.keys()].some((f) => f.startsWith('node_modules/beehive/dist/agent/'))).toBe(false);
   });
 
-  it('holds only what the worker runs: the pg unpacker of the proxy, not the proxy server or prom-client', () => {
+  it('holds only what the worker runs: no proxy, agent or admin file, no prom-client, pg only from the app', () => {
     const names = [...files.keys()];
-    expect(files.has('node_modules/beehive/dist/proxy/pack.js')).toBe(true);
-    // pack.js and the few modules it requires (errors, debug), none of the proxy server's.
-    const proxyFiles = names.filter((f) => f.startsWith('node_modules/beehive/dist/proxy/')).map((f) => f.slice('node_modules/beehive/dist/proxy/'.length));
-    expect(proxyFiles.length).toBeLessThanOrEqual(4);
-    for (const f of ['index.js', 'metrics.js', 'server.js', 'control-http.js', 'control-client.js', 'handoff.js']) expect(proxyFiles, f).not.toContain(f);
-    for (const pkg of ['prom-client', 'bintrees', 'tdigest', '@opentelemetry/api', 'openwhisk', 'yauzl', 'yazl', 'acorn']) {
+    const ours = names.filter((f) => f.startsWith('node_modules/beehive/dist/')).map((f) => f.slice('node_modules/beehive/dist/'.length));
+    expect(ours.filter((f) => !/^(api|protocol|gc|offload-worker)\//.test(f))).toEqual([]);
+    // The worker's pg unpacker is its own; pg itself would come from the app, which has none.
+    expect(ours).toContain('offload-worker/pg-unpack.js');
+    for (const pkg of ['prom-client', 'bintrees', 'tdigest', '@opentelemetry/api', 'openwhisk', 'yauzl', 'yazl', 'acorn', 'pg', 'pg-protocol']) {
       expect(names.some((f) => f.startsWith(`node_modules/${pkg}/`)), pkg).toBe(false);
     }
   });
