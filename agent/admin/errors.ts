@@ -3,7 +3,7 @@
  * `{ "error": { "code", "message" } }` so scripts can branch on `code` and people can read `message`.
  * Every code is listed in docs/errors/admin.md (a test checks it).
  */
-import { defineErrors, type BeehiveError, type ErrorFactory } from '../../protocol/errors';
+import { defineErrors, type BeehiveError, type ErrorFactory } from '../../protocol';
 
 export const AdminErrors = defineErrors('ADMIN', {
   UNAUTHORIZED: 'A bearer token is required for changes',

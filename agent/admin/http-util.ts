@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BeehiveError } from '../../protocol/errors';
+import { BeehiveError } from '../../protocol';
 import { AdminErrors, statusOf } from './errors';
 
 const kCommonHeaders = {
