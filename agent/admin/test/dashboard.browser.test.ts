@@ -82,16 +82,20 @@ describe.skipIf(skip)('dashboard in a headless browser', () => {
   it('shows the incident: re-executions, failures by kind, conflicts, cold starts, p50/p99 local vs offloaded', async () => {
     await page.waitForFunction(() => /timeout \d+/.test(document.getElementById('k-failures-sub')?.textContent ?? ''));
     expect(Number(await page.textContent('#k-failures'))).toBeGreaterThan(0);
-    expect(await page.textContent('#k-reexec-sub')).toMatch(/^\d+ total · \d+ conflicts · 1 diverged$/);
+    expect(await page.textContent('#k-reexec-sub')).toMatch(/^\d+ total · \d+ conflicts \(\d+ retried on workers\) · 1 diverged$/);
     expect(await page.textContent('#k-cold-sub')).toMatch(/^of [\d.]+k? invocations$/);
     const thumb = await page.locator('#handlers tr[data-id="GET /thumb"] td').allTextContents();
     expect(Number(thumb[7])).toBeGreaterThan(0); // re-executed
     expect(Number(thumb[8])).toBeGreaterThan(0); // conflicts
-    expect(thumb[10]).toMatch(/^timeout \d+$/);
-    expect(thumb[11]).toBe('12 ms / 17 ms'); // local p50 / p99
-    expect(thumb[12]).toBe('40 ms / 69 ms'); // offloaded p50 / p99
+    expect(thumb[9]).toBe('0'); // retried on workers
+    expect(thumb[11]).toBe('0'); // refused
+    expect(thumb[12]).toMatch(/^timeout \d+$/);
+    expect(thumb[13]).toBe('12 ms / 17 ms'); // local p50 / p99
+    expect(thumb[14]).toBe('40 ms / 69 ms'); // offloaded p50 / p99
+    // Conflicts by reason on hover.
+    expect(await page.locator('#handlers tr[data-id="GET /thumb"] td').nth(8).getAttribute('title')).toMatch(/^read \d+$/);
     const comments = await page.locator('#handlers tr[data-id="POST /topics/:id/comments"] td').allTextContents();
-    expect(comments[9]).toBe('1'); // the diverged shadow
+    expect(comments[10]).toBe('1'); // the diverged shadow
   });
 
   it('keeps the controls disabled until a token is given', async () => {
