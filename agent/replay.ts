@@ -4,7 +4,7 @@ import { ChannelErrors } from '../protocol';
 import type { Outcome } from '../offload-worker';
 import { applySession } from './session-snapshot';
 import { makeCallbacks, type CallbackScope } from './callbacks';
-import { WITH_CALLBACKS } from '../offload-worker/callbacks';
+import { WITH_CALLBACKS } from '../protocol';
 
 /** The response methods a worker's recording may call on the real response: nothing else. */
 export const REPLAYABLE = [

@@ -24,7 +24,8 @@ export const VAR_RES = 2;
 export const VAR_NEXT = 3;
 
 /** The name a recorded call with callbacks is replayed under: `['withCallbacks', method, [argIndexes], ...args]`. */
-export const WITH_CALLBACKS = 'withCallbacks';
+import { WITH_CALLBACKS } from '../protocol';
+export { WITH_CALLBACKS };
 
 /** Methods whose function arguments run on the server after the replay (agent/replay.ts makes them). */
 const CALLBACK_METHODS = new Set(['render', 'sendFile', 'download', 'on', 'once', 'prependListener', 'prependOnceListener']);

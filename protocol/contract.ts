@@ -59,3 +59,9 @@ export interface PropChanges {
   set: Array<[string, unknown]>;
   del: string[];
 }
+
+/**
+ * A recorded response call whose function arguments are callbacks the server makes again from its own
+ * code: `[WITH_CALLBACKS, method, [argument indexes], ...args]` (offload-worker/callbacks.ts, agent/replay.ts).
+ */
+export const WITH_CALLBACKS = 'withCallbacks';

@@ -10,5 +10,6 @@ export { REF_KINDS, type RefKind, CODEC_VERSION } from './codec/tags';
 export * from './messages';
 export * from './invocation';
 export type { Op, Change, Outcome, PropChanges } from './contract';
+export { WITH_CALLBACKS } from './contract';
 export { checkPgRecord, PgRecordErrors, type PgRecord, type PgClientRecord, type PgPoolRecord } from './pg-records';
 export type { SessionSnapshot, SessionDiff, SessionStep } from './session';
