@@ -205,25 +205,15 @@ export class Dispatcher {
   async offload(entry: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
     const t0 = now();
     const deadline = t0 + this.ctx.options.timeoutMs;
-    let inv!: Invoked;
+    let inv: Invoked;
     let error: RunEnd | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // The server's req and res are untouched until the replay: a retry captures them afresh.
-        inv = await this.invoke(entry, self, req, res, false, deadline);
-        error = endedInError(inv.outcome);
-        if (error) {
-          // Not trusted: discarded, and the request runs here (agent/verify.ts).
-          await inv.discard();
-          entry.reexecuted++;
-        } else await inv.commit();
-        break;
-      } catch (err) {
-        if (this.retryOnWorker(entry, err, attempt, deadline)) continue;
-        this.failed(entry, err);
-        this.rerunLocal(entry, self, req, res, next);
-        return;
-      }
+    try {
+      // The server's req and res are untouched until the replay: a retry captures them afresh.
+      ({ inv, error } = await this.commitOrRetry(entry, deadline, () => this.invoke(entry, self, req, res, false, deadline)));
+    } catch (err) {
+      this.failed(entry, err);
+      this.rerunLocal(entry, self, req, res, next);
+      return;
     }
     if (error) {
       const done = this.startLocal(entry);
@@ -281,27 +271,17 @@ export class Dispatcher {
   async offloadCall(entry: HandlerEntry, self: unknown, args: unknown[]): Promise<unknown> {
     const t0 = now();
     const deadline = t0 + this.ctx.options.timeoutMs;
-    let inv!: Invoked;
+    let inv: Invoked;
     let error: RunEnd | undefined;
     let call: NestCall | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        inv = await this.invokeRoot(entry, deadline, () => (call = nestRoot(entry, self, args)).root, false, { self });
-        error = endedInError(inv.outcome);
-        if (error) {
-          // Not trusted: discarded, and the method runs here (agent/verify.ts).
-          await inv.discard();
-          entry.reexecuted++;
-        } else await inv.commit();
-        break;
-      } catch (err) {
-        if (this.retryOnWorker(entry, err, attempt, deadline)) continue;
-        markWorkerRefusal(err);
-        explainNestRefusal(err, self);
-        this.failed(entry, err);
-        // Returned to the caller (Nest awaits it): its rejection is the method's own.
-        return this.callLocal(entry, self, args);
-      }
+    try {
+      ({ inv, error } = await this.commitOrRetry(entry, deadline, () => this.invokeRoot(entry, deadline, () => (call = nestRoot(entry, self, args)).root, false, { self })));
+    } catch (err) {
+      markWorkerRefusal(err);
+      explainNestRefusal(err, self);
+      this.failed(entry, err);
+      // Returned to the caller (Nest awaits it): its rejection is the method's own.
+      return this.callLocal(entry, self, args);
     }
     if (error) return compareCall(entry, error, inv.outcome, () => this.callLocal(entry, self, args));
     entry.offloaded++;
@@ -314,6 +294,28 @@ export class Dispatcher {
     const value = nestValue(call!, inv.outcome);
     if (inv.outcome.thrown !== undefined) throw inv.outcome.thrown;
     return value;
+  }
+
+  /**
+   * Invokes and commits; an outcome ending in an error is discarded instead (agent/verify.ts runs it
+   * here). A conflicting commit is invoked again while `retryOnWorker` allows; any other failure,
+   * or a conflict past the retries, is thrown for the caller's local re-run.
+   */
+  private async commitOrRetry(entry: HandlerEntry, deadline: number, invoke: () => Promise<Invoked>): Promise<{ inv: Invoked; error?: RunEnd }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const inv = await invoke();
+        const error = endedInError(inv.outcome);
+        if (error) {
+          // Not trusted: discarded, and the request runs here.
+          await inv.discard();
+          entry.reexecuted++;
+        } else await inv.commit();
+        return { inv, error };
+      } catch (err) {
+        if (!this.retryOnWorker(entry, err, attempt, deadline)) throw err;
+      }
+    }
   }
 
   /**

@@ -72,4 +72,34 @@ function emit(result) {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-module.exports = { ROOT, machine, quantile, median, startApp, sequential, emit };
+/** Milliseconds per kernel clock tick (utime/stime are counted in ticks). */
+const TICK_MS = 1000 / Number(require('node:child_process').execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+
+/** CPU time of a process so far, ms: utime + stime from /proc/PID/stat (kernel accounting); 0 once it is gone. */
+function cpuMs(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) ".
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids whose parent is `pid` (a server's local workers). */
+function childrenOf(pid) {
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+module.exports = { ROOT, TICK_MS, machine, quantile, median, startApp, sequential, emit, cpuMs, childrenOf };

@@ -20,7 +20,7 @@ const readline = require('node:readline');
 const { once } = require('node:events');
 const { parseArgs } = require('node:util');
 const { draft } = require('../../examples/demo/seed');
-const { machine, median } = require('../agent/lib');
+const { machine, median, TICK_MS, cpuMs, childrenOf } = require('../agent/lib');
 
 const ROOT = path.join(__dirname, '../..');
 const REGISTER = path.join(ROOT, 'dist/agent/register.js');
@@ -36,7 +36,6 @@ const { values: a } = parseArgs({
 const RUNS = Number(a.runs);
 const N = Number(a.requests);
 const INFLIGHT = Number(a.inflight);
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 const pinnable = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
@@ -52,27 +51,6 @@ const HANDLERS = {
   preview: { route: 'POST /preview', path: () => '/preview', init: () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: previewBody }), requests: () => N },
   trivial: { route: 'GET /trivial', path: () => '/trivial', init: () => undefined, requests: () => N * 10 },
 };
-
-function cpuMs(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) ".
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
-
-function childrenOf(pid) {
-  const out = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 async function start(mode, route) {
   const args = [...(pinnable ? ['-c', '0'] : []), process.execPath, '-r', REGISTER, path.join(__dirname, 'app.js')];

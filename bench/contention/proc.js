@@ -1,40 +1,14 @@
 'use strict';
-// Process accounting for the contention benchmark: CPU of a process from /proc/PID/stat (utime +
-// stime), its children (the local workers), and the bench app started the way users start theirs.
-const { execFileSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
+// The contention benchmark's app, started the way users start theirs (the process accounting is
+// bench/agent/lib.js's, shared with bench/capacity).
+const { spawn } = require('node:child_process');
+const { cpuMs, childrenOf } = require('../agent/lib');
 const path = require('node:path');
 const readline = require('node:readline');
 const { once } = require('node:events');
 
 const ROOT = path.join(__dirname, '../..');
 const REGISTER = path.join(ROOT, 'dist/agent/register.js');
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-
-function cpuMs(pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-function childrenOf(pid) {
-  const out = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 /** Starts `file` under the agent. */
 async function startServer(file, env) {
   const child = spawn(process.execPath, ['-r', REGISTER, file], {
