@@ -44,11 +44,16 @@ function add(v: unknown, spec: string, at: string[], depth: number): void {
 
 /** Modules in the cache at the last scan that left none still loading: nothing new to index until it grows. */
 let scannedSize = -1;
+let lookedThisTurn = false;
 
 function refresh(): void {
   const cache = (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string; loaded?: boolean }> })._cache;
   // A miss is common (every object a handler creates is looked up once when the outcome is encoded):
   // rescanning the whole cache each time cost about a millisecond per invocation.
+  // Within one synchronous pass (an outcome's encode) no module can load: look at the cache once.
+  if (lookedThisTurn) return;
+  lookedThisTurn = true;
+  queueMicrotask(() => (lookedThisTurn = false));
   const size = Object.keys(cache).length;
   if (size === scannedSize) return;
   let pending = false;

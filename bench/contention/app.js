@@ -27,6 +27,9 @@ app.get('/comment', (req, res) => {
   site.views++;
   res.json({ views: site.views, checksum });
 });
+// The warm-up's route: the same work, no shared state (so that the measured run starts with
+// `site` cold, and its first conflicts and retries are counted).
+app.get('/warm', (req, res) => res.json({ checksum: spin(ITERATIONS) }));
 app.get('/views', (req, res) => res.json({ views: site.views, iterations: ITERATIONS }));
 // The agent's counters (conflicts, retries, where responses came from), for the benchmark.
 app.get('/__stats', (req, res) => {
