@@ -34,7 +34,8 @@ export class ReadSet {
   }
 
   noteKeyed(o: object): void {
-    this.note(o);
+    // Shipped just now, so usually pictured already (the fetch reply's encode noted it).
+    if (!this.prints.has(o)) this.note(o);
     const props = new Map<string | symbol, PropertyDescriptor>();
     for (const k of Reflect.ownKeys(o)) props.set(k, Reflect.getOwnPropertyDescriptor(o, k)!);
     this.keyed.set(o, { proto: Reflect.getPrototypeOf(o), props });

@@ -35,11 +35,7 @@ export function runCatalog(title: string, app: string, cases: Case[], env: Recor
 
     for (const [name, reqs] of cases) {
       it(name, async () => {
-        for (const [method, p, body, headers] of reqs) {
-          const a: Reply = await call(local.url, method, p, body, headers);
-          const b: Reply = await call(remote.url, method, p, body, headers);
-          expect(b, `${method} ${p}`).toEqual(a);
-        }
+        await expectSameReplies(local, remote, reqs);
         const sa = await call(local.url, 'GET', '/__state');
         const sb = await call(remote.url, 'GET', '/__state');
         expect(sb.body).toEqual(sa.body);
@@ -69,6 +65,15 @@ export function runCatalog(title: string, app: string, cases: Case[], env: Recor
       expect(problems).toEqual([]);
     });
   });
+}
+
+/** Sends each request to the plain app, then to the offloading one: the second must answer exactly as the first. */
+export async function expectSameReplies(local: RunningApp, remote: RunningApp, reqs: Req[]): Promise<void> {
+  for (const [method, p, body, headers] of reqs) {
+    const a: Reply = await call(local.url, method, p, body, headers);
+    const b: Reply = await call(remote.url, method, p, body, headers);
+    expect(b, `${method} ${p}`).toEqual(a);
+  }
 }
 
 /** Whether an Express route pattern matches a concrete path. */

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../infra';
-import { call, startApp, type Reply, type RunningApp } from './harness';
+import { call, startApp, type RunningApp } from './harness';
+import { expectSameReplies } from './catalog-runner';
 
 const APP = path.join(__dirname, 'fixtures/catalog-app.cjs');
 
@@ -108,11 +109,7 @@ for (const { expressPkg, platform } of CONFIGS) {
 
     for (const [name, reqs] of CASES) {
       it(name, async () => {
-        for (const [method, p, body, headers] of reqs) {
-          const a: Reply = await call(local.url, method, p, body, headers);
-          const b: Reply = await call(remote.url, method, p, body, headers);
-          expect(b, `${method} ${p}`).toEqual(a);
-        }
+        await expectSameReplies(local, remote, reqs);
         const sa = await call(local.url, 'GET', '/__state');
         const sb = await call(remote.url, 'GET', '/__state');
         expect(sb.body).toEqual(sa.body);

@@ -1,17 +1,15 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApp, type Reply, type RunningApp } from './harness';
+import { runCatalog, type Case } from './catalog-runner';
 
 const APP = path.join(__dirname, 'fixtures/codec-app.cjs');
 
-type Req = [method: string, path: string, body?: unknown, headers?: Record<string, string>];
 /**
  * name → requests, and what the handlers they reach must do: `true` offloaded, a RegExp refused
  * with a reason matching it, 'falls back' tried on a worker that refused a value only when it was
  * fetched, then run locally. Each case runs against a local app and an offloading one, in the
  * same order: same responses, same state dump.
  */
-const CASES: Array<[string, Req[], true | RegExp | 'falls back' | 'verified']> = [
+const CASES: Case[] = [
   // values from the issue
   ['lowdb@1 with its memory adapter: read', [['GET', '/lowdb/posts']], true],
   ['lowdb@1 with its memory adapter: write', [['POST', '/lowdb/posts', { title: 'second' }], ['GET', '/lowdb/posts']], true],
@@ -67,63 +65,4 @@ const CASES: Array<[string, Req[], true | RegExp | 'falls back' | 'verified']> =
   ['thrown Error subclass with a class field', [['GET', '/not-found']], 'verified'],
 ];
 
-const ROUTE_OF: Record<string, string> = { '/tickets/t1/close': '/tickets/:id/close', '/grant/p1': '/grant/:id' };
-
-describe('codec catalog: module-scope values of real apps, local and offloaded give the same responses and state', () => {
-  let local: RunningApp;
-  let remote: RunningApp;
-  beforeAll(async () => {
-    [local, remote] = await Promise.all([
-      startApp(APP, { BEEHIVE_MODE: 'off' }),
-      startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', BEEHIVE_CLOSURE_BUDGET: '65536' }),
-    ]);
-  });
-  let stats: Record<string, any> | undefined;
-  afterAll(async () => {
-    await local?.stop();
-    stats ??= await remote?.stop();
-  });
-
-  for (const [name, reqs] of CASES) {
-    it(name, async () => {
-      for (const [method, p, body, headers] of reqs) {
-        const a: Reply = await call(local.url, method, p, body, headers);
-        const b: Reply = await call(remote.url, method, p, body, headers);
-        expect(b, `${method} ${p}`).toEqual(a);
-      }
-      const sa = await call(local.url, 'GET', '/__state');
-      const sb = await call(remote.url, 'GET', '/__state');
-      expect(sb.body).toEqual(sa.body);
-    });
-  }
-
-  it('offloaded each handler or refused it for the expected reason', async () => {
-    stats = await remote.stop();
-    const byRoute = new Map<string, any>(stats.handlers.map((h: any) => [`${h.method} ${h.route}`, h]));
-    const problems: unknown[] = [];
-    for (const [name, reqs, expected] of CASES) {
-      for (const [method, p] of reqs) {
-        const route = ROUTE_OF[p] ?? p;
-        const h = [...byRoute.values()].find((x) => matches(x.route, p.split('?')[0]) && x.method === method);
-        if (!h) {
-          problems.push({ name, route, missing: true });
-          continue;
-        }
-        if (expected === 'verified') {
-          if (h.offloaded > 0 || h.reexecuted === 0 || h.diverged > 0 || h.failures > 0) problems.push({ name, route: h.route, offloaded: h.offloaded, reexecuted: h.reexecuted, diverged: h.diverged });
-        } else if (expected === 'falls back') {
-          if (h.offloaded > 0 || h.failures === 0) problems.push({ name, route: h.route, offloaded: h.offloaded, failures: h.failures });
-        } else if (expected === true) {
-          if (h.reason || h.local > 0 || h.failures > 0 || h.offloaded === 0) problems.push({ name, route: h.route, reason: h.reason, local: h.local, failures: h.failures, offloaded: h.offloaded });
-        } else if (!expected.test(h.reason ?? '') || h.offloaded > 0) problems.push({ name, route: h.route, expected: String(expected), reason: h.reason, offloaded: h.offloaded });
-      }
-    }
-    expect(problems).toEqual([]);
-  });
-});
-
-/** Whether an Express route pattern matches a concrete path. */
-function matches(route: string, p: string): boolean {
-  const re = new RegExp(`^${route.replace(/:[^/]+/g, '[^/]+')}$`);
-  return re.test(p);
-}
+runCatalog('codec catalog: module-scope values of real apps, local and offloaded give the same responses and state', APP, CASES);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApp, type Reply, type RunningApp } from './harness';
+import { call, startApp, type RunningApp } from './harness';
+import { expectSameReplies } from './catalog-runner';
 
 const APP = path.join(__dirname, 'fixtures/request-app.cjs');
 const SESSION_APP = path.join(__dirname, 'fixtures/session-app.cjs');
@@ -107,11 +108,7 @@ for (const expressPkg of ['express', 'express4']) {
 
     for (const [name, reqs] of CASES) {
       it(name, async () => {
-        for (const [method, p, body, headers] of reqs) {
-          const a: Reply = await call(local.url, method, p, body, headers);
-          const b: Reply = await call(remote.url, method, p, body, headers);
-          expect(b, `${method} ${p}`).toEqual(a);
-        }
+        await expectSameReplies(local, remote, reqs);
         const sa = await call(local.url, 'GET', '/__state');
         const sb = await call(remote.url, 'GET', '/__state');
         expect(JSON.parse(sb.body)).toEqual(JSON.parse(sa.body));

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../infra';
-import { call, startApp, type Reply, type RunningApp } from './harness';
+import { call, startApp, type RunningApp } from './harness';
+import { expectSameReplies } from './catalog-runner';
 
 const APP = path.join(__dirname, 'fixtures/callbacks-app.cjs');
 
@@ -71,11 +72,7 @@ for (const { expressPkg, platform } of CONFIGS) {
 
     for (const [name, reqs] of CASES) {
       it(name, async () => {
-        for (const [method, p] of reqs) {
-          const a: Reply = await call(local.url, method, p);
-          const b: Reply = await call(remote.url, method, p);
-          expect(b, `${method} ${p}`).toEqual(a);
-        }
+        await expectSameReplies(local, remote, reqs);
         expect(await settledState(remote.url)).toEqual(await settledState(local.url));
       });
     }
