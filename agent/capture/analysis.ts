@@ -117,6 +117,17 @@ export function analyzeFunction(fn: Function, script?: { key: string; source: st
   return standalone(fn, text);
 }
 
+/**
+ * Whether a function's text may hold a private name (`#x`): false only when no `#` in it can start
+ * one — each is followed by a character no identifier starts with (`#422`, `[?#]`) or comes right
+ * after a word (`Module#scan` in a comment) that no private name may follow. A keyword may
+ * (`return#x in o`): that, and anything else, leaves the answer to the parser.
+ */
+export function mayHavePrivateNames(text: string): boolean {
+  return PRIVATE_NAME.test(text);
+}
+const PRIVATE_NAME = /(?:^|[^\p{ID_Continue}$\u200c\u200d\\]|(?:return|await|yield|case|in|of|do|else|void|typeof|delete|instanceof))#[\p{ID_Start}$_\\]/u;
+
 function standalone(fn: Function, text: string): FunctionAnalysis {
   for (const wrap of [(s: string) => `(${s})`, (s: string) => `({${s}})`]) {
     const code = wrap(text);

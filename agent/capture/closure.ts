@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
 import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
-import { analyzeFunction } from './analysis';
+import { analyzeFunction, mayHavePrivateNames } from './analysis';
 import { promiseState } from './inspector';
 import { packageDrift, packageSetup, setupRecords } from './package-state';
 export { installPackageStateHook } from './package-state';
@@ -297,6 +297,12 @@ function noteArrowFields(o: object): void {
     const d = Object.getOwnPropertyDescriptor(o, k);
     const f = d && 'value' in d ? d.value : undefined;
     if (typeof f !== 'function' || arrowOwners.has(f) || notArrowField.has(f)) continue;
+    // Only an arrow (no own `prototype`) whose text says `this` can be one: anything else is known
+    // without parsing its script (a framework's module, on the first request that reaches it).
+    if (Object.prototype.hasOwnProperty.call(f, 'prototype') || !/\bthis\b/.test(Function.prototype.toString.call(f))) {
+      notArrowField.add(f);
+      continue;
+    }
     let info;
     try {
       info = originOf(f) || isNativeCode(f) ? undefined : functionInfo(f);
@@ -427,7 +433,11 @@ function classRefusal(proto: object): string | undefined {
     let hasPrivate = false;
     try {
       const origin = originOf(cls);
-      hasPrivate = origin || isLibraryFunction(cls) ? analyzeFunction(cls).hasPrivate : functionInfo(cls).analysis.hasPrivate;
+      // A package's class is parsed only for this answer: when its text cannot hold a private name it
+      // has none, and parsing a framework's large classes (Nest's ModuleRef, NestContainer) costs
+      // hundreds of milliseconds on the first request that reaches them.
+      if (origin || isLibraryFunction(cls)) hasPrivate = mayHavePrivateNames(Function.prototype.toString.call(cls)) && analyzeFunction(cls).hasPrivate;
+      else hasPrivate = functionInfo(cls).analysis.hasPrivate;
     } catch {
       hasPrivate = /#[A-Za-z_$]/.test(Function.prototype.toString.call(cls));
     }
