@@ -220,7 +220,8 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
   const proto = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
   const why = classRefusal(proto);
-  if (why) throw CaptureErrors.PRIVATE(why);
+  // A Node class holds its state outside its properties; a class with private names, in them.
+  if (why) throw (nodeClassVerdicts.has(proto) ? CaptureErrors.UNSUPPORTED : CaptureErrors.PRIVATE)(why);
   const hidden = byNameSymbolState(o, proto);
   if (hidden) throw CaptureErrors.UNSUPPORTED(hidden);
   noteArrowFields(o);
@@ -417,6 +418,8 @@ function settledPromise(p: Promise<unknown>): Replacement | undefined {
  * own properties carries.
  */
 const classVerdicts = new WeakMap<object, string | null>();
+/** Prototypes refused as Node's own classes (not for private names). */
+const nodeClassVerdicts = new WeakSet<object>();
 function classRefusal(proto: object): string | undefined {
   let v = classVerdicts.get(proto);
   if (v !== undefined) return v ?? undefined;
@@ -428,6 +431,7 @@ function classRefusal(proto: object): string | undefined {
     if (url.startsWith('node:') && !NODE_CLASSES_BY_VALUE.has(cls)) {
       // Node's own classes keep their real state in handles, timers and C++ (a Timeout, a Socket).
       v = `an instance of ${cls.name || 'a class'}, a Node.js internal class (${url}) whose state is not all in its properties`;
+      nodeClassVerdicts.add(proto);
       break;
     }
     let hasPrivate = false;
