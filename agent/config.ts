@@ -6,6 +6,8 @@
  * variables are refused with the closest known name. The README's configuration table lists the
  * same variables (a test checks it against `ENV_VARIABLES`).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { AgentMode, Platform } from './state';
 import { defineErrors } from '../protocol';
 
@@ -75,8 +77,21 @@ export const defaults: AgentOptions = {
   timeoutMs: 30_000,
   conflictRetries: 3,
   closureBudget: 64 * 1024,
-  appRoot: process.cwd(),
+  appRoot: defaultAppRoot(),
 };
+
+/**
+ * The app's own folder: the nearest one holding a package.json above the main script, wherever the
+ * app was started from (a service manager's working folder is often `/`); the current folder when
+ * there is no script (`node -e`) or no package.json above it.
+ */
+export function defaultAppRoot(script: string | null = process.argv[1] ?? null, cwd = process.cwd()): string {
+  if (!script) return cwd;
+  for (let dir = path.dirname(path.resolve(cwd, script)); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return cwd;
+  }
+}
 
 type Kind = 'enum' | 'number' | 'int' | 'routes' | 'string' | 'hostport' | 'bool' | 'object';
 interface Spec {

@@ -9,8 +9,10 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkStartup, ENV_VARIABLES, loadOptions, resolveOptions } from '../config';
+import { checkStartup, defaultAppRoot, ENV_VARIABLES, loadOptions, resolveOptions } from '../config';
 import { REGISTER, ROOT } from './harness';
+import os from 'node:os';
+import readline from 'node:readline';
 
 const err = (fn: () => unknown): { code: string; message: string } => {
   try {
@@ -105,6 +107,40 @@ async function run(script: string, env: Record<string, string>): Promise<{ code:
   const [code] = await once(child, 'exit');
   return { code, stdout, stderr };
 }
+
+describe("the app's root folder", () => {
+  it('is the nearest folder with a package.json above the main script, wherever the app starts from', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bh-root-'));
+    fs.mkdirSync(path.join(tmp, 'app/src/routes'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'app/package.json'), '{}');
+    expect(defaultAppRoot(path.join(tmp, 'app/src/routes/server.js'), '/')).toBe(path.join(tmp, 'app'));
+    expect(defaultAppRoot('src/routes/server.js', path.join(tmp, 'app'))).toBe(path.join(tmp, 'app'));
+    // No script (node -e), or no package.json up to the file system's root: the current folder.
+    expect(defaultAppRoot(null, '/srv')).toBe('/srv');
+    expect(defaultAppRoot(path.join(tmp, 'loose.js'), '/srv')).toBe('/srv');
+  });
+
+  it('lets an app started from / offload (its workers find its packages)', async () => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BEEHIVE_')));
+    const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bh-root-stats-')), 'stats.json');
+    const child = spawn(process.execPath, ['-r', REGISTER, path.join(ROOT, 'agent/test/fixtures/mini.cjs')], {
+      cwd: '/',
+      env: { ...clean, BEEHIVE_MODE: 'always', BEEHIVE_QUIET: '1', BEEHIVE_SHADOW_RUNS: '0', BEEHIVE_ADMIN: '127.0.0.1:0', BEEHIVE_STATS_FILE: statsFile },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      const [line] = await once(readline.createInterface({ input: child.stdout! }), 'line');
+      const url = `http://127.0.0.1:${JSON.parse(line as string).port}`;
+      for (let i = 0; i < 3; i++) expect((await (await fetch(`${url}/fibnc/15`)).json()).v).toBe(610);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) as { handlers: Array<{ id: string; offloaded: number; failures: number }> };
+    expect(stats.handlers.find((h) => h.id === 'GET /fibnc/:n')).toMatchObject({ offloaded: 3, failures: 0 });
+  });
+});
 
 describe('start-up of node -r beehive/agent', () => {
   it('stops on a bad variable with one coded line and no stack trace', async () => {
