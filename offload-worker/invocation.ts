@@ -6,7 +6,10 @@ import type { ChannelClient } from './channel/client';
 import { ClosureSpace, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
 import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
-import { makeRemoteRef, remoteInfo } from './remote-ref';
+import { makeRemoteRef, remoteInfo, type RangeReply } from './remote-ref';
+
+/** Read keys reported one by one for an object; beyond, the object is reported read whole. */
+const MAX_READ_KEYS = 1024;
 import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
 import { workerOriginOf } from './module-origin';
@@ -172,7 +175,7 @@ export class Invocation {
   private remote(id: number, kind: RefKind): object {
     const known = this.remotes.get(id) ?? this.space.byId.get(id);
     if (known) return known;
-    const proxy = makeRemoteRef(id, kind, { fetch: (i) => this.fetchSync(i) });
+    const proxy = makeRemoteRef(id, kind, { fetch: (i) => this.fetchSync(i), fetchRange: (i, start, count, names) => this.fetchRangeSync(i, start, count, names) });
     this.remotes.set(id, proxy);
     return proxy;
   }
@@ -189,6 +192,26 @@ export class Invocation {
     const v = this.decode(reply.body);
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw WorkerErrors.REMOTE_FETCH(`object ${id} is not an object`);
     return v;
+  }
+
+  /** Elements of a remote array (see remote-array.ts), or the whole array when the server sends it. */
+  fetchRangeSync(id: number, start: number, count: number, wantNames: boolean): RangeReply {
+    this.fallbacks++;
+    let reply;
+    try {
+      reply = this.callSync(MsgType.FetchRange, { ...this.auth(), id, start, count, names: wantNames });
+    } catch (err) {
+      throw WorkerErrors.REMOTE_FETCH(`elements ${start}.. of array ${id}: ${(err as Error).message}`, { cause: err });
+    }
+    const v = this.decode(reply.body);
+    const h = reply.header;
+    if (h.whole === true) {
+      if (!Array.isArray(v)) throw WorkerErrors.REMOTE_FETCH(`array ${id} came back as something else`);
+      return { whole: v };
+    }
+    if (!Array.isArray(v) || typeof h.length !== 'number' || typeof h.start !== 'number') throw WorkerErrors.REMOTE_FETCH(`malformed range reply for array ${id}`);
+    const names = Array.isArray(h.names) && h.names.every((k) => typeof k === 'string') ? (h.names as string[]) : undefined;
+    return { length: h.length, start: h.start, items: v, names };
   }
 
   async fetchClosure(): Promise<Uint8Array> {
@@ -379,8 +402,9 @@ export class Invocation {
     const out: Array<[number, Array<string | symbol> | null]> = [];
     for (const [id, proxy] of this.remotes) {
       const info = remoteInfo(proxy);
-      if (!info?.real) continue;
-      out.push([id, info.reads === true ? null : [...(info.reads ?? [])]]);
+      if (!info || (!info.real && !(info.part && info.part.length >= 0))) continue;
+      // Many keys (a scan of a range-read array) go as "all of it": the server then checks all it sent.
+      out.push([id, info.reads === true || (info.reads?.size ?? 0) > MAX_READ_KEYS ? null : [...(info.reads ?? [])]]);
     }
     return out;
   }

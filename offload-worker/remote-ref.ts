@@ -1,9 +1,13 @@
 import type { RefKind } from '../protocol';
+import { ArrayPart, arrayIndex, type RangeReply } from './remote-array';
 
 /** The server object behind a remote reference, fetched synchronously on first touch. */
 export interface RemoteSource {
   fetch(id: number): object;
+  /** Elements of a remote array, or the whole array when the server will not serve ranges of it. */
+  fetchRange?(id: number, start: number, count: number, wantNames: boolean): RangeReply;
 }
+export type { RangeReply } from './remote-array';
 
 /**
  * What the handler read of a remote object through its stand-in: the keys (`PROTO` for its
@@ -19,6 +23,8 @@ interface RemoteInfo {
   kind: RefKind;
   real?: object;
   reads?: ReadKeys;
+  /** An array read in ranges, before (or instead of) its whole. */
+  part?: ArrayPart;
 }
 
 const remotes = new WeakMap<object, RemoteInfo>();
@@ -68,8 +74,18 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
     }
   };
   const target: object = kind === 'array' ? [] : kind === 'function' || kind === 'class' ? function () {} : {};
+  // An array is read in ranges until something needs all of it (see remote-array.ts).
+  const fetchRange = source.fetchRange;
+  const part = kind === 'array' && fetchRange ? new ArrayPart(id, (i, s, c, n) => fetchRange.call(source, i, s, c, n), (whole) => (info.real = whole)) : undefined;
+  info.part = part;
+  const partial = (): ArrayPart | undefined => (part && !info.real ? part : undefined);
   const proxy: object = new Proxy(target, {
     get(_t, k) {
+      const p = partial();
+      if (p) {
+        const v = partGet(p, info, k, proxy);
+        if (v !== MISS) return v;
+      }
       const r = load();
       if (r instanceof Map || r instanceof Set || r instanceof Date) noteRead(info, true);
       else read(r, k);
@@ -84,6 +100,11 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
       return Reflect.set(r, k, v);
     },
     has: (_t, k) => {
+      const p = partial();
+      if (p) {
+        const v = partHas(p, info, k);
+        if (v !== MISS) return v;
+      }
       const r = load();
       read(r, k);
       return Reflect.has(r, k);
@@ -104,6 +125,11 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
       return keys;
     },
     getOwnPropertyDescriptor(t, k) {
+      const p = partial();
+      if (p) {
+        const v = partDescriptor(p, info, k);
+        if (v !== MISS) return v;
+      }
       noteRead(info, k);
       const d = Reflect.getOwnPropertyDescriptor(load(), k);
       const td = Reflect.getOwnPropertyDescriptor(t, k);
@@ -117,6 +143,11 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
       return Reflect.defineProperty(r, k, d);
     },
     getPrototypeOf: () => {
+      // A range-served array is a plain array (the server checked): its prototype is Array's.
+      if (partial()?.known()) {
+        noteRead(info, PROTO);
+        return Array.prototype;
+      }
       const r = load();
       noteRead(info, PROTO);
       return Reflect.getPrototypeOf(r);
@@ -139,4 +170,80 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
   });
   remotes.set(proxy, info);
   return proxy;
+}
+
+/** The part cannot answer this: the whole array is fetched and the trap goes on as for any object. */
+const MISS = Symbol('miss');
+
+/** A vouched name (or any symbol: the server found none of its own), inherited from Array.prototype. */
+function vouched(p: ArrayPart, k: string | symbol): boolean {
+  return typeof k === 'symbol' || !!p.names?.has(k);
+}
+
+function partGet(p: ArrayPart, info: RemoteInfo, k: string | symbol, receiver: object): unknown {
+  if (k === 'length') {
+    if (!p.known()) return MISS;
+    noteRead(info, 'length');
+    return p.length;
+  }
+  const i = arrayIndex(k);
+  if (i >= 0) {
+    if (!p.ensure(i)) return MISS;
+    if (i >= p.length) {
+      // Absent as long as the length stays what it is: that is what was read.
+      noteRead(info, 'length');
+      return Reflect.get(Array.prototype, k, receiver);
+    }
+    noteRead(info, k);
+    if (p.has(i)) return p.at(i);
+    noteRead(info, PROTO);
+    return Reflect.get(Array.prototype, k, receiver);
+  }
+  if (!p.known()) return MISS;
+  if (!vouched(p, k)) return MISS;
+  noteRead(info, k);
+  noteRead(info, PROTO);
+  return Reflect.get(Array.prototype, k, receiver);
+}
+
+function partHas(p: ArrayPart, info: RemoteInfo, k: string | symbol): boolean | typeof MISS {
+  if (k === 'length') return true;
+  const i = arrayIndex(k);
+  if (i >= 0) {
+    if (!p.ensure(i)) return MISS;
+    if (i >= p.length) {
+      noteRead(info, 'length');
+      return Reflect.has(Array.prototype, k);
+    }
+    noteRead(info, k);
+    if (p.has(i)) return true;
+    noteRead(info, PROTO);
+    return Reflect.has(Array.prototype, k);
+  }
+  if (!p.known() || !vouched(p, k)) return MISS;
+  noteRead(info, k);
+  noteRead(info, PROTO);
+  return Reflect.has(Array.prototype, k);
+}
+
+function partDescriptor(p: ArrayPart, info: RemoteInfo, k: string | symbol): PropertyDescriptor | undefined | typeof MISS {
+  if (k === 'length') {
+    if (!p.known()) return MISS;
+    noteRead(info, 'length');
+    // As the target's own `length` (non-configurable): only its value differs, which the Proxy allows.
+    return { value: p.length, writable: true, enumerable: false, configurable: false };
+  }
+  const i = arrayIndex(k);
+  if (i >= 0) {
+    if (!p.ensure(i)) return MISS;
+    if (i >= p.length) {
+      noteRead(info, 'length');
+      return undefined;
+    }
+    noteRead(info, k);
+    return p.has(i) ? { value: p.at(i), writable: true, enumerable: true, configurable: true } : undefined;
+  }
+  if (!p.known() || !vouched(p, k)) return MISS;
+  noteRead(info, k);
+  return undefined;
 }

@@ -26,11 +26,18 @@ export const enum MsgType {
   LockRelease = 6,
   /** {inv, pack}: a packageable's record that the server was still preparing at capture time */
   Pack = 8,
+  /**
+   * {inv, id, start, count}: elements start..start+count of the array behind a remote reference;
+   * reply header {length, start}, body: those elements as an array (holes kept). Reply header
+   * {whole: true} instead: the body is the whole array, as Fetch would answer (an array the server
+   * will not serve in ranges: hot, not a plain array, accessors in the range).
+   */
+  FetchRange = 9,
   Ok = 64,
   Error = 65,
 }
 
-const KNOWN = new Set([2, 3, 4, 5, 6, 8, 64, 65]);
+const KNOWN = new Set([2, 3, 4, 5, 6, 8, 9, 64, 65]);
 
 export interface Frame {
   type: MsgType;

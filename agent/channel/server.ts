@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, MsgType, type Frame } from '../../protocol';
-import { serverEncodeHooks } from '../capture/closure';
+import { markStructural, serverEncodeHooks } from '../capture/closure';
 import type { ExportTable } from '../../gc';
 import { checkChanges } from '../apply';
 import { serverDecodeHooks } from './decode-hooks';
@@ -14,6 +14,10 @@ import type { InvocationRecord, Invocations } from './invocations';
 
 /** Bound on the ids a handler's refinement remembers. */
 const MAX_REFINED = 20_000;
+/** Most elements one FetchRange serves (the worker asks for far fewer: see offload-worker/remote-ref.ts). */
+export const MAX_RANGE = 65_536;
+/** Rough bytes one range reply carries at most (at least one element). */
+const RANGE_BYTES = 256 * 1024;
 
 export interface ChannelServerOptions {
   host: string;
@@ -197,6 +201,34 @@ export class ChannelServer {
         if (hot && !inv.shadow) inv.reads.noteKeyed(obj);
         return this.reply(ws, f.id, bytes);
       }
+      case MsgType.FetchRange: {
+        const id = headerInt(f, 'id');
+        const start = headerInt(f, 'start');
+        const count = Math.min(headerInt(f, 'count'), MAX_RANGE);
+        const obj = inv.lease.get(id);
+        if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        inv.fetched++;
+        let end = Math.min(start + count, Array.isArray(obj) ? obj.length : 0);
+        // A hot array is locked and fetched whole (its stand-in then reports the keys read); so is
+        // anything but a plain array whose range holds only data properties.
+        if (this.o.invocations.contention.isHot(obj) || !rangeServable(obj, start, end)) {
+          if (this.o.invocations.contention.isHot(obj)) await this.lockHot(inv, obj);
+          const bytes = this.encodeFor(inv, obj, false, obj);
+          if (this.o.invocations.contention.isHot(obj) && !inv.shadow) inv.reads.noteKeyed(obj);
+          return this.reply(ws, f.id, bytes, { whole: true });
+        }
+        const arr = obj as unknown[];
+        end = rangeEnd(arr, start, end, RANGE_BYTES);
+        const items: unknown[] = new Array(Math.max(0, end - start));
+        for (let i = start; i < end; i++) if (i in arr) items[i - start] = arr[i];
+        // The carrier array is not server state: not pictured, not leased back.
+        markStructural(items);
+        // Not refined: the next closure would carry the whole array for the few elements touched.
+        const bytes = this.encodeFor(inv, items, false, items, RANGE_BYTES * 2);
+        if (!inv.shadow) inv.reads.noteRange(arr, start, end, RANGE_NAMES);
+        debug('channel', `${inv.handlerId}: range fetch of array ${id} [${start}, ${end}) of ${arr.length}`);
+        return this.reply(ws, f.id, bytes, { length: arr.length, start, names: f.header.names === true ? RANGE_NAMES : undefined });
+      }
       case MsgType.Closure: {
         if (!inv.closure) throw ChannelErrors.NOT_FOUND('no closure parked for this invocation');
         return this.reply(ws, f.id, inv.closure);
@@ -306,10 +338,10 @@ export class ChannelServer {
     return this.o.invocations.contention.isHot(o);
   }
 
-  private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown): Uint8Array {
+  private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown, budget = this.o.budget): Uint8Array {
     const hooks = serverEncodeHooks({
       lease: inv.lease,
-      budget: this.o.budget,
+      budget,
       refined: inv.refined,
       peekId: (o) => this.o.exports.peekId(o),
       root,
@@ -343,4 +375,63 @@ export class ChannelServer {
     if (!file.startsWith(root)) throw ChannelErrors.MODULE(`'${spec}' resolves outside the app`);
     return require(file);
   }
+}
+
+/**
+ * The named keys a range reply vouches for: what array code reads of an array besides its indices
+ * and `length` (Array.prototype's and Object.prototype's names, `toJSON` for JSON.stringify). A
+ * range-served array has none of them as its own, so on the worker they are the inherited ones; a
+ * key outside this list makes the worker fetch the array whole.
+ */
+const RANGE_NAMES: readonly string[] = [...new Set([...Object.getOwnPropertyNames(Array.prototype), ...Object.getOwnPropertyNames(Object.prototype), 'toJSON'])].filter((k) => k !== 'length');
+
+/**
+ * An array a worker may read in ranges: a plain array (no subclass, no own symbols, none of
+ * RANGE_NAMES as an own key, extensible) whose elements start..end are data properties. Anything
+ * else is fetched whole, where the codec carries what it is. (Own keys are not listed: for a large
+ * array that alone costs tens of milliseconds.)
+ */
+function rangeServable(o: object, start: number, end: number): boolean {
+  if (!Array.isArray(o) || Object.getPrototypeOf(o) !== Array.prototype || !Object.isExtensible(o)) return false;
+  if (Object.getOwnPropertySymbols(o).length > 0) return false;
+  for (const k of RANGE_NAMES) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+  for (let i = start; i < end; i++) {
+    const d = Object.getOwnPropertyDescriptor(o, i);
+    if (d && !('value' in d)) return false;
+  }
+  return true;
+}
+
+/** Where a range from `start` ends so that its elements come to about `limit` bytes (one at least). */
+function rangeEnd(a: unknown[], start: number, end: number, limit: number): number {
+  let used = 0;
+  for (let i = start; i < end; i++) {
+    used += roughBytes(a[i], 3);
+    if (used > limit && i > start) return i;
+  }
+  return end;
+}
+
+/** A rough size, reading only data properties (a getter is never run), a few levels deep. */
+function roughBytes(v: unknown, depth: number): number {
+  if (typeof v === 'string') return 8 + v.length;
+  if (v === null || typeof v !== 'object') return 8;
+  if (depth === 0) return 64;
+  if (ArrayBuffer.isView(v)) return 16 + v.byteLength;
+  if (v instanceof Map || v instanceof Set) return 16 + v.size * 32;
+  if (Array.isArray(v)) {
+    // Sampled: listing a large nested array's keys would cost more than shipping it.
+    const n = Math.min(v.length, 16);
+    let bytes = 16;
+    for (let i = 0; i < n; i++) bytes += roughBytes(Object.getOwnPropertyDescriptor(v, i)?.value, depth - 1);
+    return n < v.length ? (bytes * v.length) / n : bytes;
+  }
+  const keys = Object.keys(v);
+  const n = Math.min(keys.length, 64);
+  let bytes = 16;
+  for (let i = 0; i < n; i++) {
+    const d = Object.getOwnPropertyDescriptor(v, keys[i]);
+    bytes += keys[i].length + 4 + (d && 'value' in d ? roughBytes(d.value, depth - 1) : 8);
+  }
+  return n < keys.length ? (bytes * keys.length) / n : bytes;
 }

@@ -28,6 +28,25 @@ export class ReadSet {
    */
   private readonly keyed = new Map<object, { proto: object | null; props: Map<string | symbol, PropertyDescriptor> }>();
 
+  /**
+   * Arrays a worker read in ranges (FetchRange): the elements shipped, each as it was (`HOLE` for
+   * none), the length, and the named keys the reply vouched for (not own: inherited). The commit
+   * checks the keys the worker reports it read, or, when it reports all, everything shipped — never
+   * the rest of a large array, which the invocation never saw.
+   */
+  private readonly ranges = new Map<unknown[], { length: number; items: Map<number, unknown>; names: readonly string[] }>();
+
+  noteRange(a: unknown[], start: number, end: number, names: readonly string[]): void {
+    let r = this.ranges.get(a);
+    if (!r) {
+      r = { length: a.length, items: new Map(), names };
+      this.ranges.set(a, r);
+    }
+    // A second range of the same invocation: what it saw of the first must still hold then.
+    if (r.length !== a.length) r.length = -1;
+    for (let i = start; i < end; i++) if (!r.items.has(i)) r.items.set(i, i in a ? a[i] : HOLE);
+  }
+
   /** Records (or, after a refresh, re-records) what `o` looks like now. */
   note(o: object): void {
     this.prints.set(o, fingerprint(o));
@@ -59,6 +78,7 @@ export class ReadSet {
    * others are checked whole.
    */
   changed(readKeys?: Map<object, Set<string | symbol> | true>): object | undefined {
+    for (const [a, r] of this.ranges) if (!sameRange(a, r, readKeys?.get(a))) return a;
     for (const [o, fp] of this.prints) {
       const keys = readKeys?.get(o);
       const snap = this.keyed.get(o);
@@ -82,6 +102,7 @@ export class ReadSet {
   }
 
   clear(): void {
+    this.ranges.clear();
     this.prints.clear();
     this.keyed.clear();
     this.checks.length = 0;
@@ -105,6 +126,38 @@ export function conflictReason(err: unknown): ConflictReason | undefined {
 
 /** The prototype's pseudo-key in a worker's read report (offload-worker/remote-ref.ts). */
 export const PROTO_KEY = '\0proto';
+
+const HOLE = Symbol('hole');
+
+/**
+ * Whether what an invocation read of a range-fetched array still holds: each key it reports (or
+ * everything shipped, for `true` or no report). A key it could not have read from what was shipped
+ * is a conflict (conservative: it then runs again).
+ */
+function sameRange(a: unknown[], r: { length: number; items: Map<number, unknown>; names: readonly string[] }, keys: Set<string | symbol> | true | undefined): boolean {
+  if (r.length < 0 || Object.getPrototypeOf(a) !== Array.prototype) return false;
+  const sameAt = (i: number): boolean => {
+    if (!r.items.has(i)) return false;
+    const was = r.items.get(i);
+    const d = Object.getOwnPropertyDescriptor(a, i);
+    return was === HOLE ? d === undefined : d !== undefined && 'value' in d && Object.is(d.value, was);
+  };
+  const notOwn = (k: string | symbol) => !Object.prototype.hasOwnProperty.call(a, k);
+  if (keys === undefined || keys === true) {
+    if (a.length !== r.length) return false;
+    for (const i of r.items.keys()) if (!sameAt(i)) return false;
+    return r.names.every(notOwn) && Object.getOwnPropertySymbols(a).length === 0;
+  }
+  for (const k of keys) {
+    if (k === PROTO_KEY) continue; // checked above: still Array.prototype
+    if (k === 'length') {
+      if (a.length !== r.length) return false;
+    } else if (typeof k === 'string' && /^(?:0|[1-9]\d*)$/.test(k)) {
+      if (!sameAt(Number(k))) return false;
+    } else if (typeof k === 'symbol' || !r.names.includes(k) || !notOwn(k)) return false;
+  }
+  return true;
+}
 
 function sameKeys(o: object, snap: { proto: object | null; props: Map<string | symbol, PropertyDescriptor> }, keys: Set<string | symbol>): boolean {
   for (const k of keys) {

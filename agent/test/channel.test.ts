@@ -91,6 +91,41 @@ describe('channel server: authentication, authorisation and bad input', () => {
     ws.close();
   });
 
+  it('serves ranges of a leased array, refuses hostile ones with coded errors, and sends a non-plain array whole', async () => {
+    const big = Array.from({ length: 1000 }, (_, i) => ({ i }));
+    const odd = Object.assign([1, 2, 3], { meta: 1 }) as unknown[] & { meta: number };
+    Object.defineProperty(odd, 'map', { value: () => 'own map', enumerable: false });
+    const own = openInvocation('GET /range');
+    const lease = invocations.authorize(own.id, own.cap)!.lease;
+    const bigId = lease.grant(big);
+    const oddId = lease.grant(odd);
+    const ws = await client(own);
+    const range = (h: Record<string, unknown>) => request(ws, encodeFrame(MsgType.FetchRange, 12, { inv: own.id, cap: own.cap, ...h }));
+    const ok = await range({ id: bigId, start: 10, count: 5, names: true });
+    expect(ok.type).toBe(MsgType.Ok);
+    expect(ok.header).toMatchObject({ length: 1000, start: 10 });
+    expect(ok.header.names).toContain('slice');
+    expect(decode(ok.body, { onObject: () => {} })).toEqual([{ i: 10 }, { i: 11 }, { i: 12 }, { i: 13 }, { i: 14 }]);
+    // Past the end: no elements, the length.
+    const past = await range({ id: bigId, start: 5000, count: 5 });
+    expect(past.header).toMatchObject({ length: 1000, start: 5000 });
+    expect(decode(past.body, { onObject: () => {} })).toEqual([]);
+    // An array with an own `map`: not what a range reply vouches for, so it comes whole.
+    const whole = await range({ id: oddId, start: 0, count: 2 });
+    expect(whole.header.whole).toBe(true);
+    for (const bad of [{ id: bigId, start: -1, count: 5 }, { id: bigId, start: 0, count: 'x' }, { id: bigId, start: 0.5, count: 1 }, { id: bigId }]) {
+      const f = await range(bad);
+      expect(f.header.code, JSON.stringify(bad)).toBe(ChannelErrors.MALFORMED.code);
+    }
+    const forbidden = await range({ id: exportsTable.idOf(secret), start: 0, count: 1 });
+    expect(forbidden.header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    // A huge count is capped: the server still answers, with at most its own range size.
+    const capped = await range({ id: bigId, start: 0, count: 1e12 });
+    expect(capped.type).toBe(MsgType.Ok);
+    expect((decode(capped.body, { onObject: () => {} }) as unknown[]).length).toBe(1000);
+    ws.close();
+  });
+
   it('refuses module fallback outside the app folder', async () => {
     const ws = await client();
     const f = await request(ws, encodeFrame(MsgType.Module, 8, { inv: inv.id, cap: inv.cap, from: __filename, spec: '/etc/passwd' }));
