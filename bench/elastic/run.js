@@ -254,7 +254,13 @@ function summarise(x, trace) {
   const ratioRows = an.ratioPerSecond(trace, r.t0Epoch, Math.ceil(totalS));
   const inBurst = rows.filter((s) => s.t >= onset && s.t < end);
   let failed = 0;
-  for (const v of r.lat) if (Number.isNaN(v)) failed++;
+  // What each failure was: an HTTP status, or 0 for a socket error (a reset, a refused connection).
+  const failedBy = {};
+  for (let k = 0; k < r.lat.length; k++) {
+    if (!Number.isNaN(r.lat[k])) continue;
+    failed++;
+    failedBy[r.status[k]] = (failedBy[r.status[k]] ?? 0) + 1;
+  }
   return {
     kind: x.kind,
     rate: x.rate,
@@ -266,6 +272,7 @@ function summarise(x, trace) {
     ...times,
     sent: r.sends.length,
     failed,
+    failedBy,
     maxSendLagMs: Math.round(r.maxLagMs * 10) / 10,
     serverCpuPct: x.serverCpuPct,
     rows,
@@ -296,7 +303,7 @@ async function main() {
     for (const kind of KINDS) {
       const x = await scenario(kind, rate, run);
       r[kind] = x;
-      log(`run ${run} ${kind.padEnd(5)} steady p99 ${fmt(x.steadyP99)} ms  peak ${fmt(x.burstPeakP99, 0)} ms  recovery ${x.recoveryS === null ? 'never' : `${fmt(x.recoveryS, 2)} s`}  drain ${fmt(x.drainAfterEndS, 2)} s  ratio up +${fmt(x.ratioUpS, 2)} s, 0 again +${fmt(x.ratioZeroAfterEndS, 2)} s after the end, ${x.ratioChanges ?? 0} changes, max before the burst ${fmt(x.maxRatioSteady, 2)}  failed ${x.failed}  server CPU ${x.serverCpuPct} %  load ${x.loadAfter.join(' ')}`);
+      log(`run ${run} ${kind.padEnd(5)} steady p99 ${fmt(x.steadyP99)} ms  peak ${fmt(x.burstPeakP99, 0)} ms  recovery ${x.recoveryS === null ? 'never' : `${fmt(x.recoveryS, 2)} s`}  drain ${fmt(x.drainAfterEndS, 2)} s  ratio up +${fmt(x.ratioUpS, 2)} s, 0 again +${fmt(x.ratioZeroAfterEndS, 2)} s after the end, ${x.ratioChanges ?? 0} changes, max before the burst ${fmt(x.maxRatioSteady, 2)}  failed ${x.failed}${x.failed ? ` ${JSON.stringify(x.failedBy)}` : ''}  server CPU ${x.serverCpuPct} %  load ${x.loadAfter.join(' ')}`);
     }
     runs.push(r);
   }
