@@ -154,7 +154,7 @@ export const PLATFORM_VARIABLES = [
   'BEEHIVE_CHANNEL_CA',
 ] as const;
 /** Set by the agent for the worker processes it forks; never by users. */
-export const INTERNAL_VARIABLES = ['BEEHIVE_ROLE', 'BEEHIVE_WORKER_ID'] as const;
+export const INTERNAL_VARIABLES = ['BEEHIVE_ROLE', 'BEEHIVE_WORKER_ID', 'BEEHIVE_WORKER_PRELOAD'] as const;
 /** Read only by this repository's tests. */
 const TEST_VARIABLES = ['BEEHIVE_CHROMIUM', 'BEEHIVE_SKIP_BROWSER'];
 

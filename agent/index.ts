@@ -5,6 +5,7 @@ import { registerSelf } from './capture/module-index';
 import { withLock } from './locks';
 import { installPackageStateHook, warmUpCapture } from './capture/closure';
 import { productVersion } from './version';
+import { addWorkerPreload, expressPreload } from './worker-preload';
 import type { ServerSide } from '../api';
 
 export { Agent } from './agent';
@@ -56,7 +57,11 @@ export function start(overrides: Partial<AgentOptions> = {}, startedBy = 'config
   Object.defineProperty(agent, kStartedBy, { value: startedBy });
   (globalThis as G)[kAgent] = agent;
   // Before the app loads its packages: what they are at load is what a worker's copy will be.
-  if (agent.options.mode !== 'off') installPackageStateHook();
+  if (agent.options.mode !== 'off') {
+    installPackageStateHook();
+    // Before the first worker is forked: workers start with Express's files loaded.
+    addWorkerPreload(expressPreload(options.appRoot));
+  }
   registerSelf(require('../api'));
   agent.instrument();
   const writeStats = () => {

@@ -4,6 +4,7 @@ import { functionInfo } from './capture/function-record';
 import { originOf } from './capture/module-index';
 import { exemptNestLoggers } from './nest-logger';
 import { isPgClient } from '../proxy';
+import { addWorkerPreload } from './worker-preload';
 
 /**
  * Pays the one-time costs of offloading a Nest controller before its first request: the capture's
@@ -104,7 +105,7 @@ function isLibrary(fn: Function): boolean {
 
 let preloadSet = false;
 function preloadForWorkers(): void {
-  if (preloadSet || process.env.BEEHIVE_WORKER_PRELOAD !== undefined) return;
+  if (preloadSet) return;
   preloadSet = true;
   const cache = (Module as unknown as { _cache: Record<string, { filename: string }> })._cache;
   const specs = new Set<string>();
@@ -118,5 +119,5 @@ function preloadForWorkers(): void {
   }
   if (!specs.size) specs.add('@nestjs/common/index.js');
   // Inherited by the local workers the agent forks from now on.
-  process.env.BEEHIVE_WORKER_PRELOAD = [...specs].join(',');
+  addWorkerPreload(specs);
 }

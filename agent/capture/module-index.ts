@@ -16,10 +16,35 @@ export type Origin =
 const origins = new WeakMap<object, Origin>();
 let modulesChanged = true;
 
-/** Called by the loader hook on every module load: the package index is rebuilt lazily; package state is recorded. */
+/**
+ * Called by the loader hook on every module load: package state is recorded, and the package index
+ * is brought up to date once loading has been quiet for a moment (off the request path: indexing an
+ * app's packages costs ~200 ms, which the first capture would otherwise pay). A capture before that
+ * still indexes first.
+ */
 export function markModulesChanged(m?: { filename: string; exports: unknown }): void {
   modulesChanged = true;
   if (m) notePackageLoad(m.filename, m.exports);
+  if (indexTimer) indexTimer.refresh();
+  else {
+    indexTimer = setTimeout(() => {
+      indexTimer = undefined;
+      try {
+        indexNow();
+      } catch {
+        /* the next capture indexes instead */
+      }
+    }, INDEX_QUIET_MS);
+    indexTimer.unref();
+  }
+}
+const INDEX_QUIET_MS = 200;
+let indexTimer: NodeJS.Timeout | undefined;
+
+/** Indexes built-ins and the packages loaded so far, now. */
+export function indexNow(): void {
+  if (!builtinsIndexed) indexBuiltins();
+  indexPackages();
 }
 let builtinsIndexed = false;
 /** Globals that exist before the app runs (this module loads with the agent): Node's, which a worker has too. */
