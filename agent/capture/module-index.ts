@@ -16,32 +16,18 @@ export type Origin =
 const origins = new WeakMap<object, Origin>();
 let modulesChanged = true;
 
-/**
- * Called by the loader hook on every module load: package state is recorded, and the package index
- * is brought up to date once loading has been quiet for a moment (off the request path: indexing an
- * app's packages costs ~200 ms, which the first capture would otherwise pay). A capture before that
- * still indexes first.
- */
+/** Called by the loader hook on every module load: the package index is rebuilt lazily; package state is recorded. */
 export function markModulesChanged(m?: { filename: string; exports: unknown }): void {
   modulesChanged = true;
   if (m) notePackageLoad(m.filename, m.exports);
-  if (indexTimer) indexTimer.refresh();
-  else {
-    indexTimer = setTimeout(() => {
-      indexTimer = undefined;
-      try {
-        indexNow();
-      } catch {
-        /* the next capture indexes instead */
-      }
-    }, INDEX_QUIET_MS);
-    indexTimer.unref();
-  }
 }
-const INDEX_QUIET_MS = 200;
-let indexTimer: NodeJS.Timeout | undefined;
 
-/** Indexes built-ins and the packages loaded so far, now. */
+/**
+ * Indexes built-ins and the packages loaded so far, now: at the agent's warm-up, after the app's
+ * start-up code (~200 ms the first capture would otherwise pay). Packages loaded later are indexed
+ * by the next capture. (Not on a timer after loads go quiet: that lands in the middle of the first
+ * burst of requests, blocking them instead.)
+ */
 export function indexNow(): void {
   if (!builtinsIndexed) indexBuiltins();
   indexPackages();

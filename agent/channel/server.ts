@@ -192,14 +192,7 @@ export class ChannelServer {
         const obj = inv.lease.get(id);
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
-        const hot = this.o.invocations.contention.isHot(obj);
-        if (hot) await this.lockHot(inv, obj);
-        else inv.refined.add(id);
-        debug('channel', `${inv.handlerId}: fallback fetch of object ${id} (${Array.isArray(obj) ? `array of ${obj.length}` : (obj as object).constructor?.name ?? "object"})`);
-        const bytes = this.encodeFor(inv, obj, true, obj);
-        // Locked and fetched whole: the commit checks only the keys the worker reports it read.
-        if (hot && !inv.shadow) inv.reads.noteKeyed(obj);
-        return this.reply(ws, f.id, bytes);
+        return this.reply(ws, f.id, await this.fetchWhole(inv, id, obj));
       }
       case MsgType.FetchRange: {
         const id = headerInt(f, 'id');
@@ -209,13 +202,11 @@ export class ChannelServer {
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
         let end = Math.min(start + count, Array.isArray(obj) ? obj.length : 0);
-        // A hot array is locked and fetched whole (its stand-in then reports the keys read); so is
-        // anything but a plain array whose range holds only data properties.
-        if (this.o.invocations.contention.isHot(obj) || !rangeServable(obj, start, end)) {
-          if (this.o.invocations.contention.isHot(obj)) await this.lockHot(inv, obj);
-          const bytes = this.encodeFor(inv, obj, false, obj);
-          if (this.o.invocations.contention.isHot(obj) && !inv.shadow) inv.reads.noteKeyed(obj);
-          return this.reply(ws, f.id, bytes, { whole: true });
+        // Ranges only of a large plain array whose range holds only data properties, and not hot
+        // (a hot one is locked and fetched whole: its stand-in then reports the keys read); a small
+        // one is fetched whole and refined into the next closure, as by Fetch.
+        if (!largeContainer(obj) || this.o.invocations.contention.isHot(obj) || !rangeServable(obj, start, end)) {
+          return this.reply(ws, f.id, await this.fetchWhole(inv, id, obj), { whole: true });
         }
         const arr = obj as unknown[];
         end = rangeEnd(arr, start, end, RANGE_BYTES);
@@ -338,6 +329,18 @@ export class ChannelServer {
     return this.o.invocations.contention.isHot(o);
   }
 
+  /** An object fetched whole: locked first when hot, else refined into the handler's next closure. */
+  private async fetchWhole(inv: InvocationRecord, id: number, obj: object): Promise<Uint8Array> {
+    const hot = this.o.invocations.contention.isHot(obj);
+    if (hot) await this.lockHot(inv, obj);
+    else if (!largeContainer(obj)) inv.refined.add(id);
+    debug('channel', `${inv.handlerId}: fallback fetch of object ${id} (${Array.isArray(obj) ? `array of ${obj.length}` : (obj as object).constructor?.name ?? 'object'})`);
+    const bytes = this.encodeFor(inv, obj, true, obj);
+    // Locked and fetched whole: the commit checks only the keys the worker reports it read.
+    if (hot && !inv.shadow) inv.reads.noteKeyed(obj);
+    return bytes;
+  }
+
   private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown, budget = this.o.budget): Uint8Array {
     const hooks = serverEncodeHooks({
       lease: inv.lease,
@@ -354,7 +357,7 @@ export class ChannelServer {
       const idOf = hooks.idOf!;
       hooks.idOf = (o) => {
         const id = idOf(o);
-        if (id !== undefined && inv.refined.size < MAX_REFINED) inv.refined.add(id);
+        if (id !== undefined && inv.refined.size < MAX_REFINED && !largeContainer(o)) inv.refined.add(id);
         return id;
       };
     }
@@ -401,6 +404,17 @@ function rangeServable(o: object, start: number, end: number): boolean {
   }
   return true;
 }
+
+/**
+ * A container too large to go inline in every later closure because one fetch needed it whole (a
+ * push to a 200k-row array): refinement leaves it a remote reference, read in ranges next time.
+ */
+function largeContainer(o: object): boolean {
+  if (Array.isArray(o)) return o.length > LARGE_ELEMENTS;
+  if (o instanceof Map || o instanceof Set) return o.size > LARGE_ELEMENTS;
+  return false;
+}
+const LARGE_ELEMENTS = 1024;
 
 /** Where a range from `start` ends so that its elements come to about `limit` bytes (one at least). */
 function rangeEnd(a: unknown[], start: number, end: number, limit: number): number {

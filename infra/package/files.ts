@@ -1,7 +1,8 @@
 /**
  * Which files of a package go into an artifact: everything it may load at run time (JavaScript,
  * JSON, native `.node` addons and their helpers, WASM), without nested node_modules (placed
- * separately), type declarations, source maps and VCS folders, which nothing loads.
+ * separately), type declarations, source maps, Markdown documentation (READMEs, changelogs) and VCS
+ * folders, which nothing loads. Licence files stay.
  */
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -17,7 +18,7 @@ export interface ListedFile {
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.github', '.vscode', '.idea', '.nyc_output', 'coverage']);
-const SKIP_FILE = /(\.d\.[cm]?ts|\.map|\.tsbuildinfo)$/;
+const SKIP_FILE = /(\.d\.[cm]?ts|\.map|\.tsbuildinfo|\.md|\.markdown)$/i;
 
 export function listPackageFiles(root: string): ListedFile[] {
   const out: ListedFile[] = [];
