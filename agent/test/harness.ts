@@ -64,6 +64,25 @@ export async function startApp(fixture: string, env: Record<string, string> = {}
   };
 }
 
+/** GETs `url` and parses its JSON; anything but a 200 throws with the body. */
+export async function getJson<T>(url: string): Promise<T> {
+  const r = await fetch(url);
+  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+/** A handler's counters in the agent's state (`beehive.state().handlers`), as the tests read them. */
+export interface HandlerCounters {
+  id: string;
+  offloaded: number;
+  local: number;
+  conflicts: number;
+  retried: number;
+  reexecuted: number;
+  failures: number;
+  conflictsByReason: Record<string, number>;
+}
+
 export interface Reply {
   status: number;
   headers: Record<string, string>;

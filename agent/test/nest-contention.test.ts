@@ -1,28 +1,15 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './harness';
+import { getJson, startApp, type HandlerCounters, type RunningApp } from './harness';
 
 // The Nest path under contention: the same read validation, hot-object locks and retries on
 // workers as Express handlers (agent/test/serializable.test.ts), through a singleton service.
 const APP = path.join(__dirname, 'fixtures/nest-contention-app.cjs');
 
-interface Handler {
-  id: string;
-  offloaded: number;
-  local: number;
-  conflicts: number;
-  retried: number;
-  reexecuted: number;
-}
 interface State {
   views: number;
-  agent: { handlers: Handler[] };
+  agent: { handlers: HandlerCounters[] };
 }
-const getJson = async <T>(url: string): Promise<T> => {
-  const r = await fetch(url);
-  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-};
 
 describe('a Nest controller bumping a service counter under contention (always offloaded, 8 workers)', () => {
   let app: RunningApp;

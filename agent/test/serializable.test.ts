@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './harness';
+import { getJson, startApp, type HandlerCounters, type RunningApp } from './harness';
 import { checkSerializable, type Txn } from './serial-graph';
 
 const APP = path.join(__dirname, 'fixtures/contention-app.cjs');
@@ -22,22 +22,8 @@ async function pool<T>(n: number, inFlight: number, one: (i: number) => Promise<
   return out;
 }
 
-const getJson = async <T>(url: string): Promise<T> => {
-  const r = await fetch(url);
-  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-};
 
-interface Handler {
-  id: string;
-  offloaded: number;
-  local: number;
-  conflicts: number;
-  retried: number;
-  reexecuted: number;
-  failures: number;
-  conflictsByReason: Record<string, number>;
-}
+type Handler = HandlerCounters;
 async function handler(app: RunningApp, id: string): Promise<Handler> {
   const s = await getJson<{ agent: { handlers: Handler[] } }>(`${app.url}/__state`);
   const h = s.agent.handlers.find((x) => x.id === id)!;
