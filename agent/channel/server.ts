@@ -253,9 +253,11 @@ export class ChannelServer {
         // Once this invocation has changes pending, the server's copies lack its own writes: the
         // worker keeps its copies (a stale one is caught at the commit and re-run locally).
         if (sent || inv.pendingLocks.length > 0) return this.reply(ws, f.id, new Uint8Array(0), { refresh: false });
-        // Fresh copies of everything the worker holds (what it was shipped inline or fetched): the
-        // release-consistency acquire. They replace what the read set says it saw.
-        const all = [...inv.reads.objects()];
+        // Fresh copies of what the worker holds (shipped inline or fetched) that changed here since:
+        // the release-consistency acquire. The rest are, by their pictures, what the worker has
+        // already (the request's snapshot, a 23 KB draft, was sent again at every acquire). They
+        // replace what the read set says it saw.
+        const all = inv.reads.stale();
         const hooks = serverEncodeHooks({ lease: inv.lease, budget: Infinity, onShipped: (o) => inv.reads.note(o), asReference: (o) => this.unheldHot(inv, o) });
         return this.reply(ws, f.id, encode(all, { ...hooks, budget: undefined }).bytes, { refresh: true });
       }

@@ -73,6 +73,16 @@ export class ReadSet {
   }
 
   /**
+   * The objects whose state is no longer what the invocation saw: what a lock's acquire must send
+   * afresh. The others are, by their pictures, what the worker already holds.
+   */
+  stale(): object[] {
+    const out: object[] = [];
+    for (const [o, fp] of this.prints) if (!samePrint(fingerprint(o), fp)) out.push(o);
+    return out;
+  }
+
+  /**
    * The first object whose state is no longer what the invocation saw, if any. `readKeys` says, for
    * hot objects fetched under their lock, which keys the handler read (`true`: all of it); the
    * others are checked whole.

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ExportTable } from '../../gc';
-import { ChannelErrors, decodeFrame, encode, encodeFrame, MsgType } from '../../protocol';
+import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, MsgType } from '../../protocol';
 import { ChannelServer } from '../channel/server';
 import { Invocations } from '../channel/invocations';
 import { LockManager, withLock } from '../locks';
@@ -67,6 +67,27 @@ describe('channel locks: held until the commit point, applied once', () => {
     expect(state.n).toBe(2);
     expect(await local).toBe(2);
     expect(locks.holder('k')).toBeUndefined();
+    a.ws.close();
+  });
+
+  it("an acquire's refresh sends what changed here since it was shipped, not everything the worker holds", async () => {
+    const moved = { n: 1 };
+    const still = { body: 'x'.repeat(20_000) };
+    const a = await open(moved);
+    const stillId = a.record.lease.grant(still);
+    a.record.reads.note(moved);
+    a.record.reads.note(still);
+    moved.n = 2; // another request's commit
+    const acq = await a.call(MsgType.LockAcquire, { key: 'refresh-k' });
+    expect(acq.header.refresh).toBe(true);
+    const ids: number[] = [];
+    const fresh = decode(acq.body, { onObject: (_o, id) => ids.push(id) }) as unknown[];
+    expect(fresh).toEqual([{ n: 2 }]);
+    expect(ids).toContain(a.sid);
+    expect(ids).not.toContain(stillId);
+    expect(acq.body.length).toBeLessThan(1000);
+    await a.call(MsgType.LockRelease, { key: 'refresh-k' }, encode({ changes: [] }).bytes);
+    invocations.close(a.record.id);
     a.ws.close();
   });
 
