@@ -10,8 +10,12 @@ export type { Change, Op } from '../protocol';
  * costs nothing while the handler runs.
  */
 
-/** Built-in state, and the own properties beside it (a Map subclass's fields). */
-type Snapshot = Inner & { props?: Map<string | symbol, unknown>; length?: number };
+/**
+ * Built-in state, and the own data properties beside it (a Map subclass's fields), in own-key order:
+ * `keys[i]` held `vals[i]`. Two arrays, not a Map: most objects are unchanged at the commit point,
+ * and comparing them in order (see diffProps) needs no lookups.
+ */
+type Snapshot = Inner & { keys?: Array<string | symbol>; vals?: unknown[]; length?: number };
 type Inner =
   | { k: 'props' }
   | { k: 'map'; entries: Map<unknown, unknown> }
@@ -69,14 +73,22 @@ function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
   if (types.isProxy(o)) return { k: 'none' };
   const b = builtinKind(o);
   const inner = innerSnapshot(o, b?.kind, known);
-  const keys = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
-  const props = new Map<string | symbol, unknown>();
-  for (const k of keys) {
-    if (k === 'length' && Array.isArray(o)) continue;
+  const all = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  const isArr = Array.isArray(o);
+  const keys: Array<string | symbol> = [];
+  const vals: unknown[] = [];
+  for (const k of all) {
+    if (k === 'length' && isArr) continue;
     const d = Object.getOwnPropertyDescriptor(o, k);
-    if (d && 'value' in d) props.set(k, d.value);
+    if (d && 'value' in d) {
+      keys.push(k);
+      vals.push(d.value);
+    }
   }
-  return { ...inner, props, length: Array.isArray(o) ? o.length : undefined };
+  inner.keys = keys;
+  inner.vals = vals;
+  inner.length = isArr ? (o as unknown[]).length : undefined;
+  return inner;
 }
 
 function innerSnapshot(o: object, kind: BuiltinName | undefined, known: WeakMap<object, number>): Snapshot {
@@ -110,8 +122,29 @@ function innerSnapshot(o: object, kind: BuiltinName | undefined, known: WeakMap<
 
 function diffOne(o: object, s: Snapshot): Op[] {
   const ops = diffInner(o, s);
-  if (s.props) diffProps(o, s.props, s.length, ops);
+  if (s.keys && !sameProps(o, s.keys, s.vals!, s.length)) diffProps(o, new Map(s.keys.map((k, i) => [k, s.vals![i]])), s.length, ops);
   return ops;
+}
+
+/**
+ * The common case at a commit point, checked without allocating: the same data properties in the
+ * same order with the same values (and, for an array, the same length). diffProps finds no op then
+ * (nothing set, deleted, moved or resized), so it runs only when this says something differs.
+ */
+function sameProps(o: object, keys: Array<string | symbol>, vals: unknown[], length: number | undefined): boolean {
+  const isArr = Array.isArray(o);
+  if (isArr && (o as unknown[]).length !== length) return false;
+  const b = builtinKind(o);
+  const now = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  let j = 0;
+  for (const k of now) {
+    if (isArr && k === 'length') continue;
+    const d = Object.getOwnPropertyDescriptor(o, k);
+    if (!d || !('value' in d)) continue;
+    if (j >= keys.length || keys[j] !== k || !Object.is(vals[j], d.value)) return false;
+    j++;
+  }
+  return j === keys.length;
 }
 
 function diffInner(o: object, s: Snapshot): Op[] {
