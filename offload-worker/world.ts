@@ -100,7 +100,10 @@ export class WorldGuard {
       // Microtasks and ticks first: promise chains schedule more work.
       await nextTurn();
       let short = 0;
-      for (const p of this.pending.values()) if (!p.long) short++;
+      for (const [id, p] of this.pending) {
+        if (cancelled(p)) this.pending.delete(id);
+        else if (!p.long) short++;
+      }
       if (short === 0) return;
       const left = deadline - performance.now();
       if (left <= 0) throw WorkerErrors.TIMEOUT(`work the handler left pending did not complete (${short} pending)`);
@@ -119,7 +122,7 @@ export class WorldGuard {
   finishPending(): void {
     for (const p of this.pending.values()) {
       const r = p.resource as { _repeat?: unknown; _idleTimeout?: number };
-      if (p.type === 'Timeout') {
+      if (p.type === 'Timeout' && !cancelled(p)) {
         this.refuse(r._repeat ? 'leaves an interval running after the response: it cannot run on a worker' : `leaves a ${r._idleTimeout} ms timer pending after the response (at most ${LIFETIME_MAX_MS} ms are waited for)`);
         clearTimeout(p.resource as NodeJS.Timeout);
       }
@@ -137,21 +140,32 @@ export class WorldGuard {
     this.pending.set(id, { type, resource, long });
   }
 
-  onDestroy(id: number): void {
-    if (this.pending.delete(id)) this.wake?.();
-  }
-
   /**
-   * A request's callback has run: it is done. (Some native requests, crypto's, are destroyed only
-   * when collected, so `destroy` alone would wait for the garbage collector.) An interval's
-   * callback runs again: it stays.
+   * A request's callback has run: it is done. An interval's callback runs again: it stays. Any
+   * other callback may have cleared a pending timer: a waiting settle looks again.
    */
   onAfter(id: number): void {
     const p = this.pending.get(id);
-    if (!p || (p.type === 'Timeout' && (p.resource as { _repeat?: unknown })._repeat)) return;
+    if (!p) {
+      if (this.wake) for (const q of this.pending.values()) if (cancelled(q)) return this.wake();
+      return;
+    }
+    if (p.type === 'Timeout' && (p.resource as { _repeat?: unknown })._repeat) return;
     this.pending.delete(id);
     this.wake?.();
   }
+}
+
+/**
+ * A timer or immediate cleared before it ran: Node marks it `_destroyed` at once (clearTimeout,
+ * clearInterval, clearImmediate), and one that ran is marked too. Read here instead of taking
+ * async_hooks' `destroy` events: a destroy hook makes Node track every promise for its
+ * collection (a weak handle per promise, and a callback per promise at each GC), which cost more
+ * than anything else the world does per invocation. Every other waited resource ends with its
+ * callback, seen by `after`.
+ */
+function cancelled(p: Pending): boolean {
+  return (p.type === 'Timeout' || p.type === 'Immediate') && (p.resource as { _destroyed?: boolean })._destroyed === true;
 }
 
 const normHost = (h: string) => (h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' ? '127.0.0.1' : h);
@@ -162,7 +176,6 @@ let installed = false;
 const hook = createHook({
   init: (id, type, _trigger, resource) => active?.onInit(id, type, resource),
   after: (id) => active?.onAfter(id),
-  destroy: (id) => active?.onDestroy(id),
 });
 
 /** Runs `fn` with `guard` watching; the hooks cost nothing outside invocations. */
