@@ -16,11 +16,15 @@ export class ByteWriter {
     this.buf = next;
   }
   u8(v: number): void {
-    this.ensure(1);
+    if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = v;
   }
   varint(v: number): void {
-    // Unsigned LEB128 for non-negative safe integers.
+    // Unsigned LEB128 for non-negative safe integers; most are ids and lengths under 128.
+    if (v < 0x80 && this.pos < this.buf.length) {
+      this.buf[this.pos++] = v;
+      return;
+    }
     this.ensure(10);
     while (v >= 0x80) {
       this.buf[this.pos++] = (v % 0x80) | 0x80;
@@ -61,11 +65,13 @@ export class ByteReader {
   private need(n: number): void {
     if (this.pos + n > this.buf.byteLength) throw CodecErrors.TRUNCATED(`need ${n} bytes at offset ${this.pos}, have ${this.remaining}`);
   }
+  // The reads below check bounds inline: they run once per byte of a closure, on both sides.
   u8(): number {
-    this.need(1);
+    if (this.pos >= this.buf.byteLength) this.need(1);
     return this.buf[this.pos++];
   }
   varint(): number {
+    if (this.pos < this.buf.byteLength && this.buf[this.pos] < 0x80) return this.buf[this.pos++];
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
@@ -82,7 +88,7 @@ export class ByteReader {
   /** A length that must fit in what is left of the input: stops hostile lengths before allocation. */
   length(unit = 1): number {
     const n = this.varint();
-    if (n * unit > this.remaining) throw CodecErrors.TRUNCATED(`length ${n} exceeds the ${this.remaining} bytes left`);
+    if (n * unit > this.buf.byteLength - this.pos) throw CodecErrors.TRUNCATED(`length ${n} exceeds the ${this.remaining} bytes left`);
     return n;
   }
   f64(): number {
@@ -93,7 +99,8 @@ export class ByteReader {
   }
   str(): string {
     const len = this.length();
-    const s = this.view.toString('utf8', this.pos, this.pos + len);
+    // No encoding named: UTF-8, without the encoding lookup.
+    const s = this.view.toString(undefined, this.pos, this.pos + len);
     this.pos += len;
     return s;
   }
