@@ -47,7 +47,8 @@ export class ClosureSpace {
 
   /** Snapshots what arrived since the last call (after a decode has filled the objects). */
   settle(): void {
-    for (const [id, obj] of this.pending) this.snaps.set(id, snapshot(obj, this.ids));
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) this.snaps.set(pending[i][0], snapshot(pending[i][1], this.ids));
     this.pending = [];
   }
 
@@ -58,13 +59,13 @@ export class ClosureSpace {
 
   diff(): Change[] {
     const out: Change[] = [];
-    for (const [id, obj] of this.byId) {
-      if (!this.snaps.has(id)) continue;
+    // forEach, not for-of: no iterator and entry arrays per object while this code is still cold.
+    this.byId.forEach((obj, id) => {
       const snap = this.snaps.get(id);
-      if (!snap) continue;
+      if (!snap) return;
       const ops = diffOne(obj, snap);
       if (ops.length) out.push({ id, ops });
-    }
+    });
     return out;
   }
 }
@@ -77,7 +78,8 @@ function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
   const isArr = Array.isArray(o);
   const keys: Array<string | symbol> = [];
   const vals: unknown[] = [];
-  for (const k of all) {
+  for (let i = 0; i < all.length; i++) {
+    const k = all[i];
     if (k === 'length' && isArr) continue;
     const d = Object.getOwnPropertyDescriptor(o, k);
     if (d && 'value' in d) {
@@ -137,7 +139,8 @@ function sameProps(o: object, keys: Array<string | symbol>, vals: unknown[], len
   const b = builtinKind(o);
   const now = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
   let j = 0;
-  for (const k of now) {
+  for (let i = 0; i < now.length; i++) {
+    const k = now[i];
     if (isArr && k === 'length') continue;
     const d = Object.getOwnPropertyDescriptor(o, k);
     if (!d || !('value' in d)) continue;

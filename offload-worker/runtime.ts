@@ -65,17 +65,22 @@ export async function handleInvocation(event: InvocationEvent, meta?: Invocation
     const world = new WorldGuard([channelEndpoint(event.channel), ...invocation.endpoints].filter((e): e is { host: string; port: number } => !!e));
     const outcome = await withWorld(world, async () => {
       let out: Outcome;
+      let closed = false;
       try {
         out = await run(root, invocation, world, event.timeoutMs);
       } finally {
         // The hand-off ends before the server replays: the server's client is its own again.
+        closed = invocation.closers.length > 0;
         await invocation.closeUnpacked();
       }
       // A channel call failed during the run: whatever the handler made of it, it is not the outcome.
       if (invocation.failure) throw invocation.failure;
-      // Destroy hooks of what closing cleared arrive on the next turns.
-      await nextTurn();
-      await nextTurn();
+      // What closing a connection ends (its idle timer) may end on the next turns. With nothing
+      // closed, the handler's short work is already done (run() waited for it).
+      if (closed) {
+        await nextTurn();
+        await nextTurn();
+      }
       world.finishPending();
       return out;
     });
@@ -220,13 +225,20 @@ function diffOwn(obj: Record<string, unknown>, initial: Record<string, unknown>,
   return set.length || del.length ? { set, del } : undefined;
 }
 
+/** The channel's host and port, by URL: a warm worker serves the same server invocation after invocation. */
+const endpoints = new Map<string, { host: string; port: number } | undefined>();
 function channelEndpoint(url: string): { host: string; port: number } | undefined {
+  if (endpoints.has(url)) return endpoints.get(url);
+  let ep: { host: string; port: number } | undefined;
   try {
     const u = new URL(url);
-    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || (u.protocol === 'wss:' ? 443 : 80) };
+    ep = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || (u.protocol === 'wss:' ? 443 : 80) };
   } catch {
-    return undefined;
+    ep = undefined;
   }
+  if (endpoints.size >= 64) endpoints.clear();
+  endpoints.set(url, ep);
+  return ep;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
