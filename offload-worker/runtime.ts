@@ -227,7 +227,7 @@ function diffOwn(obj: Record<string, unknown>, initial: Record<string, unknown>,
 
 /** The channel's host and port, by URL: a warm worker serves the same server invocation after invocation. */
 const endpoints = new Map<string, { host: string; port: number } | undefined>();
-function channelEndpoint(url: string): { host: string; port: number } | undefined {
+export function channelEndpoint(url: string): { host: string; port: number } | undefined {
   if (endpoints.has(url)) return endpoints.get(url);
   let ep: { host: string; port: number } | undefined;
   try {
