@@ -28,8 +28,11 @@ app.get('/comment', (req, res) => {
   res.json({ views: site.views, checksum });
 });
 // The warm-up's route: the same work, no shared state (so that the measured run starts with
-// `site` cold, and its first conflicts and retries are counted).
-app.get('/warm', (req, res) => res.json({ checksum: spin(ITERATIONS) }));
+// `site` cold, and its first conflicts and retries are counted). With WARM_CHANNEL=1 it also loads
+// a module of the app through the worker's module fallback, so that each worker's channel
+// connection to the server (a one-time cost per worker, like its start) is open before the run.
+const WARM_CHANNEL = process.env.WARM_CHANNEL === '1';
+app.get('/warm', (req, res) => res.json({ checksum: spin(ITERATIONS), warm: WARM_CHANNEL ? require('./warm-dep').ok : undefined }));
 app.get('/views', (req, res) => res.json({ views: site.views, iterations: ITERATIONS }));
 // The agent's counters (conflicts, retries, where responses came from), for the benchmark.
 app.get('/__stats', (req, res) => {

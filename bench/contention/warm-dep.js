@@ -1,0 +1,3 @@
+'use strict';
+// Loaded by the warm-up route through each worker's module fallback (see app.js).
+module.exports = { ok: true };
