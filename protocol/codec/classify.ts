@@ -87,6 +87,8 @@ export function refusalOf(o: object): string | undefined {
   if (types.isProxy(o)) return 'a Proxy (its traps cannot be copied)';
   // Functions travel as code records, decided by the encoder's hooks.
   if (typeof o === 'function') return undefined;
+  // An array has no other internal kind: none of the checks below can match it.
+  if (Array.isArray(o)) return protoRefusal(Object.getPrototypeOf(o));
   if (types.isWeakMap(o)) return 'a WeakMap (its entries cannot be enumerated)';
   if (types.isWeakSet(o)) return 'a WeakSet (its entries cannot be enumerated)';
   if (types.isPromise(o)) return 'a pending Promise';
