@@ -14,7 +14,7 @@ import type { InvocationRecord, Invocations } from './invocations';
 
 /** Bound on the ids a handler's refinement remembers. */
 const MAX_REFINED = 20_000;
-/** Most elements one FetchRange serves (the worker asks for far fewer: see offload-worker/remote-ref.ts). */
+/** Most elements one FetchRange serves (the worker asks for far fewer: see offload-worker/remote-array.ts). */
 export const MAX_RANGE = 65_536;
 /** Rough bytes one range reply carries at most (at least one element). */
 const RANGE_BYTES = 256 * 1024;
@@ -201,15 +201,12 @@ export class ChannelServer {
         const obj = inv.lease.get(id);
         if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
         inv.fetched++;
-        let end = Math.min(start + count, Array.isArray(obj) ? obj.length : 0);
         // Ranges only of a large plain array whose range holds only data properties, and not hot
         // (a hot one is locked and fetched whole: its stand-in then reports the keys read); a small
         // one is fetched whole and refined into the next closure, as by Fetch.
-        if (!largeContainer(obj) || this.o.invocations.contention.isHot(obj) || !rangeServable(obj, start, end)) {
-          return this.reply(ws, f.id, await this.fetchWhole(inv, id, obj), { whole: true });
-        }
+        const end = largeContainer(obj) && !this.o.invocations.contention.isHot(obj) ? servableRange(obj, start, count) : -1;
+        if (end < 0) return this.reply(ws, f.id, await this.fetchWhole(inv, id, obj), { whole: true });
         const arr = obj as unknown[];
-        end = rangeEnd(arr, start, end, RANGE_BYTES);
         const items: unknown[] = new Array(Math.max(0, end - start));
         for (let i = start; i < end; i++) if (i in arr) items[i - start] = arr[i];
         // The carrier array is not server state: not pictured, not leased back.
@@ -391,20 +388,26 @@ export class ChannelServer {
 const RANGE_NAMES: readonly string[] = [...new Set([...Object.getOwnPropertyNames(Array.prototype), ...Object.getOwnPropertyNames(Object.prototype), 'toJSON'])].filter((k) => k !== 'length');
 
 /**
- * An array a worker may read in ranges: a plain array (no subclass, no own symbols, none of
- * RANGE_NAMES as an own key, extensible) whose elements start..end are data properties. Anything
- * else is fetched whole, where the codec carries what it is. (Own keys are not listed: for a large
- * array that alone costs tens of milliseconds.)
+ * Where the range of a plain array from `start` ends (about RANGE_BYTES of elements, at most
+ * `count`), or -1 when it cannot be read in ranges: a subclass, own symbols, one of RANGE_NAMES
+ * as an own key, not extensible, or an accessor in the range. Anything else is fetched whole, where
+ * the codec carries what it is. (Own keys are not listed: for a large array that alone costs tens
+ * of milliseconds.)
  */
-function rangeServable(o: object, start: number, end: number): boolean {
-  if (!Array.isArray(o) || Object.getPrototypeOf(o) !== Array.prototype || !Object.isExtensible(o)) return false;
-  if (Object.getOwnPropertySymbols(o).length > 0) return false;
-  for (const k of RANGE_NAMES) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+function servableRange(o: object, start: number, count: number): number {
+  if (!Array.isArray(o) || Object.getPrototypeOf(o) !== Array.prototype || !Object.isExtensible(o)) return -1;
+  if (Object.getOwnPropertySymbols(o).length > 0) return -1;
+  for (const k of RANGE_NAMES) if (Object.prototype.hasOwnProperty.call(o, k)) return -1;
+  // Descriptors only: a getter in the range is never run, it sends the array whole.
+  const end = Math.min(start + count, o.length);
+  let used = 0;
   for (let i = start; i < end; i++) {
     const d = Object.getOwnPropertyDescriptor(o, i);
-    if (d && !('value' in d)) return false;
+    if (d && !('value' in d)) return -1;
+    used += roughBytes(d?.value, 3);
+    if (used > RANGE_BYTES && i > start) return i;
   }
-  return true;
+  return end;
 }
 
 /**
@@ -417,16 +420,6 @@ function largeContainer(o: object): boolean {
   return false;
 }
 const LARGE_ELEMENTS = 1024;
-
-/** Where a range from `start` ends so that its elements come to about `limit` bytes (one at least). */
-function rangeEnd(a: unknown[], start: number, end: number, limit: number): number {
-  let used = 0;
-  for (let i = start; i < end; i++) {
-    used += roughBytes(a[i], 3);
-    if (used > limit && i > start) return i;
-  }
-  return end;
-}
 
 /** A rough size, reading only data properties (a getter is never run), a few levels deep. */
 function roughBytes(v: unknown, depth: number): number {

@@ -113,6 +113,14 @@ describe('channel server: authentication, authorisation and bad input', () => {
     // An array with an own `map`: not what a range reply vouches for, so it comes whole.
     const whole = await range({ id: oddId, start: 0, count: 2 });
     expect(whole.header.whole).toBe(true);
+    // An accessor in the range: whole too, and its getter never runs to decide it.
+    let gets = 0;
+    const trap = Array.from({ length: 2000 }, (_, i) => i);
+    Object.defineProperty(trap, 5, { get: () => ++gets, enumerable: true, configurable: true });
+    const trapId = lease.grant(trap);
+    const t = await range({ id: trapId, start: 0, count: 10 });
+    expect(t.header.whole).toBe(true);
+    expect(gets).toBe(0);
     for (const bad of [{ id: bigId, start: -1, count: 5 }, { id: bigId, start: 0, count: 'x' }, { id: bigId, start: 0.5, count: 1 }, { id: bigId }]) {
       const f = await range(bad);
       expect(f.header.code, JSON.stringify(bad)).toBe(ChannelErrors.MALFORMED.code);
