@@ -88,7 +88,7 @@ export class ReadSet {
    * others are checked whole.
    */
   changed(readKeys?: Map<object, Set<string | symbol> | true>): object | undefined {
-    for (const [a, r] of this.ranges) if (!sameRange(a, r, readKeys?.get(a))) return a;
+    for (const [a, r] of this.ranges) if (!sameRange(a, r, readKeys?.get(a), this.prints.has(a))) return a;
     for (const [o, fp] of this.prints) {
       const keys = readKeys?.get(o);
       const snap = this.keyed.get(o);
@@ -142,12 +142,15 @@ const HOLE = Symbol('hole');
 /**
  * Whether what an invocation read of a range-fetched array still holds: each key it reports (or
  * everything shipped, for `true` or no report). A key it could not have read from what was shipped
- * is a conflict (conservative: it then runs again).
+ * is a conflict (conservative: it then runs again) — unless the array was fetched whole later in
+ * the invocation (`whole`), whose own picture is checked too.
  */
-function sameRange(a: unknown[], r: { length: number; items: Map<number, unknown>; names: readonly string[] }, keys: Set<string | symbol> | true | undefined): boolean {
+function sameRange(a: unknown[], r: { length: number; items: Map<number, unknown>; names: readonly string[] }, keys: Set<string | symbol> | true | undefined, whole: boolean): boolean {
   if (r.length < 0 || Object.getPrototypeOf(a) !== Array.prototype) return false;
   const sameAt = (i: number): boolean => {
-    if (!r.items.has(i)) return false;
+    // Not shipped in a range: read from the whole array fetched later, whose picture is checked
+    // with the others; otherwise the worker could not have read it (conservative: a conflict).
+    if (!r.items.has(i)) return whole;
     const was = r.items.get(i);
     const d = Object.getOwnPropertyDescriptor(a, i);
     return was === HOLE ? d === undefined : d !== undefined && 'value' in d && Object.is(d.value, was);
@@ -164,6 +167,8 @@ function sameRange(a: unknown[], r: { length: number; items: Map<number, unknown
       if (a.length !== r.length) return false;
     } else if (typeof k === 'string' && /^(?:0|[1-9]\d*)$/.test(k)) {
       if (!sameAt(Number(k))) return false;
+    } else if (whole && (typeof k === 'symbol' || !r.names.includes(k))) {
+      continue; // read from the whole array: its picture covers it
     } else if (typeof k === 'symbol' || !r.names.includes(k) || !notOwn(k)) return false;
   }
   return true;
