@@ -1,7 +1,7 @@
 import Module from 'node:module';
 import path from 'node:path';
 import { functionInfo } from './capture/function-record';
-import { originOf } from './capture/module-index';
+import { originOf, packageSpec } from './capture/module-index';
 import { exemptNestLoggers } from './nest-logger';
 import { isPgClient } from '../proxy';
 import { addWorkerPreload } from './worker-preload';
@@ -109,13 +109,9 @@ function preloadForWorkers(): void {
   preloadSet = true;
   const cache = (Module as unknown as { _cache: Record<string, { filename: string }> })._cache;
   const specs = new Set<string>();
-  const marker = `${path.sep}node_modules${path.sep}`;
   for (const m of Object.values(cache)) {
-    const f = m?.filename ?? '';
-    const i = f.lastIndexOf(marker);
-    if (i < 0) continue;
-    const spec = f.slice(i + marker.length).split(path.sep).join('/');
-    if (spec === '@nestjs/common/index.js' || /^rxjs\/dist\/cjs\/index\.js$/.test(spec)) specs.add(spec);
+    const spec = packageSpec(m?.filename ?? '');
+    if (spec && (spec === '@nestjs/common/index.js' || /^rxjs\/dist\/cjs\/index\.js$/.test(spec))) specs.add(spec);
   }
   if (!specs.size) specs.add('@nestjs/common/index.js');
   // Inherited by the local workers the agent forks from now on.

@@ -2,6 +2,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import { markLazy, markStructural } from './capture/closure';
+import { packageSpec } from './capture/module-index';
 import { snapshotSession } from './session-snapshot';
 
 /** Own fields of Node's IncomingMessage and of Express's routing that are transport, not request data. */
@@ -28,12 +29,6 @@ interface ExpressParts {
 
 const partsCache = new WeakMap<object, ExpressParts>();
 const modCache = () => (Module as unknown as { _cache: Record<string, { exports: unknown; filename: string }> })._cache;
-
-function packageSpec(filename: string): string | undefined {
-  const marker = `${path.sep}node_modules${path.sep}`;
-  const i = filename.lastIndexOf(marker);
-  return i < 0 ? undefined : filename.slice(i + marker.length).split(path.sep).join('/');
-}
 
 /**
  * Express's own request (or response) prototype under the app's (`app.request` inherits it), and

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { packageSpec } from './capture/module-index';
 
 /**
  * Package files the local workers load while they start (BEEHIVE_WORKER_PRELOAD, read by
@@ -21,12 +22,11 @@ export function expressPreload(appRoot: string): string[] {
   } catch {
     return [];
   }
-  const marker = `${path.sep}node_modules${path.sep}`;
   const out: string[] = [];
   for (const f of ['request.js', 'response.js', 'utils.js']) {
     const file = path.join(dir, 'lib', f);
-    const i = file.lastIndexOf(marker);
-    if (i >= 0 && fs.existsSync(file)) out.push(file.slice(i + marker.length).split(path.sep).join('/'));
+    const spec = packageSpec(file);
+    if (spec && fs.existsSync(file)) out.push(spec);
   }
   return out;
 }

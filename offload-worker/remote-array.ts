@@ -1,3 +1,4 @@
+import { isArrayIndex } from '../protocol';
 /** A FetchRange answer: elements from `start` (holes kept), or the whole array instead. */
 export type RangeReply = { whole: object } | { length: number; start: number; items: unknown[]; names?: readonly string[] };
 
@@ -104,13 +105,5 @@ export class ArrayPart {
 
 /** The canonical array index `k` names, or -1. */
 export function arrayIndex(k: string | symbol): number {
-  if (typeof k !== 'string' || k.length === 0 || k.length > 10) return -1;
-  const c = k.charCodeAt(0);
-  if (c < 48 || c > 57 || (c === 48 && k.length > 1)) return -1;
-  for (let i = 1; i < k.length; i++) {
-    const d = k.charCodeAt(i);
-    if (d < 48 || d > 57) return -1;
-  }
-  const n = Number(k);
-  return n < 4294967295 ? n : -1;
+  return typeof k === 'string' && isArrayIndex(k) ? Number(k) : -1;
 }

@@ -4,7 +4,7 @@ export { encode, type EncodeResult } from './codec/encode';
 export { decode } from './codec/decode';
 export type { EncodeHooks, DecodeHooks, FunctionEncoding, Replacement } from './codec/hooks';
 export { CodecErrors } from './codec/errors';
-export { refKindOf, typedArrayKind, ownKeys, functionOwnKeys, isPlainProto, isCodecBuiltin, builtinKind, extraKeys, refusalOf, isNativeCode, isCarriedProto, nodeSymbolName, nodeSymbolByName, classOf, type BuiltinName } from './codec/classify';
+export { refKindOf, typedArrayKind, ownKeys, functionOwnKeys, isPlainProto, isCodecBuiltin, builtinKind, extraKeys, refusalOf, isNativeCode, isCarriedProto, nodeSymbolName, nodeSymbolByName, classOf, isArrayIndex, type BuiltinName } from './codec/classify';
 export { packagePrint } from './codec/package-print';
 export { REF_KINDS, type RefKind, CODEC_VERSION } from './codec/tags';
 export * from './messages';

@@ -147,7 +147,7 @@ function indexBuiltins(): void {
 }
 
 /** A package-relative path that the worker can resolve in its own node_modules. */
-function packageSpec(filename: string): string | undefined {
+export function packageSpec(filename: string): string | undefined {
   const i = filename.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   if (i < 0) return undefined;
   return filename.slice(i + '/node_modules/'.length).split(path.sep).join('/');

@@ -1,4 +1,4 @@
-import { ChannelErrors } from '../../protocol';
+import { ChannelErrors, isArrayIndex } from '../../protocol';
 import { fingerprint, samePrint, type Fingerprint } from './fingerprint';
 
 /**
@@ -165,7 +165,7 @@ function sameRange(a: unknown[], r: { length: number; items: Map<number, unknown
     if (k === PROTO_KEY) continue; // checked above: still Array.prototype
     if (k === 'length') {
       if (a.length !== r.length) return false;
-    } else if (typeof k === 'string' && /^(?:0|[1-9]\d*)$/.test(k)) {
+    } else if (typeof k === 'string' && isArrayIndex(k)) {
       if (!sameAt(Number(k))) return false;
     } else if (whole && (typeof k === 'symbol' || !r.names.includes(k))) {
       continue; // read from the whole array: its picture covers it
