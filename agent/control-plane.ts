@@ -53,14 +53,19 @@ export class ControlPlane {
     });
     this.controller.on('error', (err) => debug('agent', `controller: ${(err as Error).message}`));
     this.controller.on('decision', (d: { signals: { elu: number; loopDelayP99Ms?: number } }) => this.agent.noteSignals(d.signals));
+    // Opt-in: a window's start stalls the loop (see AgentOptions.cpuProfile).
+    if (o.cpuProfile) this.startCpuProfiler();
+    this.selectTimer = setInterval(() => this.select(), 1000);
+    this.selectTimer.unref();
+  }
+
+  private startCpuProfiler(): void {
     try {
       this.cpu = createCpuProfiler({ windowMs: 1000, periodMs: 10_000 });
       this.cpu.start();
     } catch (err) {
       debug('agent', `CPU profiler unavailable: ${(err as Error).message}`);
     }
-    this.selectTimer = setInterval(() => this.select(), 1000);
-    this.selectTimer.unref();
   }
 
   /** Re-runs selection over the profiles; explicit BEEHIVE_ROUTES are selected as given. */
