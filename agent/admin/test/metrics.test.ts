@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
@@ -121,6 +122,27 @@ describe('Prometheus metrics', () => {
       const used = [...e.matchAll(/\b(beehive_[a-z_]+)\b/g)].map((x) => x[1]);
       expect(used.length, e).toBeGreaterThan(0);
       for (const u of used) expect(known, `${u} in ${e}`).toContain(u);
+    }
+  });
+
+  it('the Grafana dashboard\'s queries are valid PromQL (promtool check rules, with the dashboard variables filled in as Grafana does)', () => {
+    const promtool = tools.promtool();
+    const dash = JSON.parse(readFileSync(join(__dirname, '../../../infra/grafana/beehive.json'), 'utf8'));
+    const exprs: string[] = dash.panels.flatMap((p: { targets?: Array<{ expr: string }> }) => (p.targets ?? []).map((t) => t.expr));
+    // Grafana's own interval and the dashboard's multi-value variables (their "All" value is .*).
+    const fill = (e: string) => e.replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '15s').replace(/\$(method|route)\b/g, '.*');
+    const rules = (list: string[]) => ['groups:', '  - name: dashboard', '    rules:', ...list.flatMap((e, i) => [`      - record: beehive:dashboard_query_${i}`, `        expr: ${JSON.stringify(fill(e))}`])].join('\n') + '\n';
+    const dir = mkdtempSync(join(tmpdir(), 'beehive-grafana-'));
+    try {
+      writeFileSync(join(dir, 'ok.yml'), rules(exprs));
+      const ok = spawnSync(promtool, ['check', 'rules', join(dir, 'ok.yml')], { encoding: 'utf8' });
+      expect(ok.stdout + ok.stderr, ok.stdout + ok.stderr).toMatch(new RegExp(`SUCCESS: ${exprs.length} rules found`));
+      expect(ok.status).toBe(0);
+      // The check is not vacuous: a query Grafana would reject too.
+      writeFileSync(join(dir, 'bad.yml'), rules(['sum(rate(beehive_requests_total[1m])']));
+      expect(spawnSync(promtool, ['check', 'rules', join(dir, 'bad.yml')], { encoding: 'utf8' }).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
