@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { workerNodeOptions } from './node-options';
 import { defineErrors, type InvocationEvent, type InvocationResult, type Provider, type ProviderStats } from '../../protocol';
 
 export const LocalErrors = defineErrors('LOCAL', {
@@ -177,8 +178,8 @@ export class LocalProvider implements Provider {
 
   private spawn(startedFor?: Job): Slot {
     const id = `local-${++this.seq}`;
-    // Workers must not load the agent themselves: drop -r/--import of beehive from NODE_OPTIONS.
-    const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace(/(?:-r|--require|--import)[ =]\S*beehive\S*/g, '').trim();
+    // Workers must not load the agent themselves; the app's other preloads stay.
+    const nodeOptions = workerNodeOptions(process.env.NODE_OPTIONS);
     const child = fork(path.join(__dirname, '../../offload-worker/local-entry.js'), [], {
       execArgv: this.opts.execArgv ?? [],
       env: { ...process.env, ...this.opts.env, NODE_OPTIONS: nodeOptions, BEEHIVE_WORKER_ID: id, BEEHIVE_ROLE: 'worker' },
