@@ -14,9 +14,11 @@ const BLOCK_MS = Number(process.env.ELASTIC_BLOCK_MS || 20);
 const app = express();
 
 app.get('/work', (req, res) => {
+  // ?ms= for the warm-up only: requests that hold a worker long enough that every worker starts.
+  const ms = Number(req.query.ms) > 0 ? Math.min(5000, Number(req.query.ms)) : BLOCK_MS;
   // A fresh buffer per request: nothing shared to capture, and nobody ever notifies it.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BLOCK_MS);
-  res.json({ id: req.query.id ?? null, blockedMs: BLOCK_MS });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  res.json({ id: req.query.id ?? null, blockedMs: ms });
 });
 app.get('/health', (req, res) => res.json({ ok: true }));
 

@@ -8,7 +8,7 @@ function table(result) {
   const kinds = ['off', 'warm', 'cold', 'watch'].filter((k) => s[k]);
   const label = { off: 'without BeeHive', warm: 'BeeHive, warm workers', cold: 'BeeHive, cold workers', watch: 'handler held local (trace)' };
   const lines = [];
-  lines.push(`Elastic burst: ${c.blockMs} ms blocked per request (Atomics.wait), capacity ${f(s.capacityRps)} req/s, open loop ${s.rate} → ${s.burstRate} req/s (${c.load} × capacity, then ${c.factor}×) for ${c.burstS} s, SLO ${c.sloMs} ms, ${c.workers} local workers${c.nice ? `, server at nice ${c.nice}` : ''}; ${c.runs} run(s), medians.`);
+  lines.push(`Elastic burst: ${c.blockMs} ms blocked per request (Atomics.wait), capacity ${f(s.capacityRps)} req/s, open loop ${s.rate} → ${s.burstRate} req/s (${c.load} × capacity, then ${c.factor}×) for ${c.burstS} s, SLO ${c.sloMs} ms, ${c.workers} local workers${c.nice ? `, server at nice ${c.nice}` : ''}${c.rt ? `, runner and server under SCHED_RR ${c.rt} (the workers as normal tasks)` : ''}; ${c.runs} run(s), medians.`);
   lines.push(`Machine: ${m.cpus} × ${m.cpu}, node ${m.node}, load average ${m.loadavgStart.join(' ')} at the start, ${(m.loadavgEnd ?? []).join(' ')} at the end (shared machine: other processes ran beside it).`);
   lines.push('');
   lines.push(`| figure | ${kinds.map((k) => label[k]).join(' | ')} |`);
