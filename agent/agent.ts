@@ -7,7 +7,7 @@ import { originOf, resolveOptions, splitHostPort, type AgentOptions } from './co
 import { ChannelServer } from './channel/server';
 import { Invocations } from './channel/invocations';
 import { debug } from './debug';
-import { Dispatcher } from './dispatcher';
+import { bindNext, Dispatcher, makePacker, type InvocationPacker } from './offload';
 import { isExpress, patchExpress, supportedExpressMajor, SUPPORTED_EXPRESS_MAJORS } from './instrument/express';
 import { instrumentNest } from './instrument/nest';
 import { onAnyModuleLoad, onModuleLoad } from './instrument/loader';
@@ -17,9 +17,7 @@ import { createProvider } from './providers/create';
 import { DURATION_BUCKETS_S, Registry, Samples, type HandlerEntry } from './registry';
 import type { AgentControl, AgentState, ChangeSource, ControlEvent, HandlerMode, RequestCounters } from './state';
 import { productVersion } from './version';
-import { makePacker, type InvocationPacker } from './pg-pack';
 import { ControlPlane } from './control-plane';
-import { bindNext } from './replay';
 
 const EVENTS_KEPT = 200;
 
@@ -144,7 +142,7 @@ export class Agent implements AgentControl {
     this.inFlight++;
     res.once('close', this.inFlightDone);
     if (route === 'shadow') return this.dispatcher.shadowRun(entry, self, req, res, next);
-    // A callback the handler leaves for the response may call next(), as locally (agent/replay.ts).
+    // A callback the handler leaves for the response may call next(), as locally (agent/offload/5-replay.ts).
     bindNext(res, next);
     // offload() routes its own failures; this only catches a bug in it, and must not throw itself.
     void this.dispatcher.offload(entry, self, req, res, next).catch((err) => {

@@ -2,7 +2,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import { functionInfo } from './capture/function-record';
 import { originOf, packageSpec } from './capture/module-index';
-import { exemptNestLoggers } from './nest-logger';
+import { exemptNestLoggers } from './offload';
 import { isPgClient } from '../proxy';
 import { addWorkerPreload } from './worker-preload';
 

@@ -14,7 +14,7 @@ export function addWorkerPreload(specs: Iterable<string>): void {
   process.env.BEEHIVE_WORKER_PRELOAD = [...now].join(',');
 }
 
-/** Express's files a request snapshot names (agent/request-snapshot.ts), when the app has Express. */
+/** Express's files a request snapshot names (agent/offload/2-request-snapshot.ts), when the app has Express. */
 export function expressPreload(appRoot: string): string[] {
   let dir: string;
   try {

@@ -27,7 +27,7 @@ export const VAR_NEXT = 3;
 import { WITH_CALLBACKS } from '../protocol';
 export { WITH_CALLBACKS };
 
-/** Methods whose function arguments run on the server after the replay (agent/replay.ts makes them). */
+/** Methods whose function arguments run on the server after the replay (agent/offload/5-replay.ts makes them). */
 const CALLBACK_METHODS = new Set(['render', 'sendFile', 'download', 'on', 'once', 'prependListener', 'prependOnceListener']);
 
 /** Names the rebuilt factory of a code record owns (offload-worker/rebuild.ts): its scope is the server's, not the handler's. */

@@ -5,7 +5,7 @@ import { WorkerErrors } from './errors';
 
 /**
  * The worker half of a Nest controller method call (`style: 'call'`): which function runs, what its
- * return value becomes, and the work it leaves behind. The server half is agent/nest-call.ts.
+ * return value becomes, and the work it leaves behind. The server half is agent/offload/2-nest-call.ts.
  */
 
 export interface NestCallInfo {

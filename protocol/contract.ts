@@ -1,7 +1,7 @@
 /**
  * The agent–worker contract beyond the codec: what a worker sends back. A worker's dirty set is a
  * list of changes, one per server object (by its id), each a list of operations that name the value
- * the worker saw before its write, so that the server can validate before it applies (agent/apply).
+ * the worker saw before its write, so that the server can validate before it applies (agent/offload/4-apply).
  */
 export type Op =
   | ['set', string | symbol, unknown, unknown, boolean]
@@ -62,6 +62,6 @@ export interface PropChanges {
 
 /**
  * A recorded response call whose function arguments are callbacks the server makes again from its own
- * code: `[WITH_CALLBACKS, method, [argument indexes], ...args]` (offload-worker/callbacks.ts, agent/replay.ts).
+ * code: `[WITH_CALLBACKS, method, [argument indexes], ...args]` (offload-worker/callbacks.ts, agent/offload/5-replay.ts).
  */
 export const WITH_CALLBACKS = 'withCallbacks';

@@ -1,6 +1,6 @@
 /**
  * A request's session as it travels (express-session's or cookie-session's): the server ships a
- * snapshot (agent/session-snapshot.ts), the worker hands the handler a session built from it
+ * snapshot (agent/offload/2-session-snapshot.ts), the worker hands the handler a session built from it
  * (offload-worker/session-shims.ts) and sends back the steps the server then carries out in order
  * on the real session at the commit point.
  */

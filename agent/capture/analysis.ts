@@ -320,7 +320,7 @@ function freeVariables(node: acorn.Node, parsed: ParsedScript, superClass?: acor
   return [...vars.values()];
 }
 
-/** A function nested in another, as the server makes it again from its own code (agent/callbacks.ts). */
+/** A function nested in another, as the server makes it again from its own code (agent/offload/5-callbacks.ts). */
 export interface NestedFunction {
   /** Its free variables: bound inside the outer function (its parameters and locals), or outside it. */
   free: Array<{ name: string; inside: boolean }>;

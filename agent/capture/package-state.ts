@@ -244,7 +244,7 @@ function specOf(file: string): string {
 /**
  * Package objects whose own changes a worker does not need (Nest's `Logger` class: the app's log
  * configuration lives in its statics, and Logger calls made on a worker are replayed on the server's
- * Logger, agent/nest-logger.ts). What they reach is still compared.
+ * Logger, agent/offload/5-nest-logger.ts). What they reach is still compared.
  */
 const driftExempt = new WeakSet<object>();
 export function exemptFromPackageDrift(o: object): void {

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Lease } from '../../gc';
 import { ChannelErrors } from '../../protocol';
-import { applyChangeSets } from '../apply';
+import { applyChangeSets } from '../offload';
 import { conflictOn, Contention, ReadSet } from '../contention';
 import { LockManager } from '../locks';
 

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, MsgType, type Frame } from '../../protocol';
 import { markStructural, serverEncodeHooks } from '../capture/closure';
 import type { ExportTable } from '../../gc';
-import { checkChanges } from '../apply';
+import { checkChanges } from '../offload';
 import { serverDecodeHooks } from './decode-hooks';
 import { debug } from '../debug';
 import type { InvocationRecord, Invocations } from './invocations';

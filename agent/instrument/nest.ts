@@ -1,4 +1,4 @@
-import { setNestMethod } from '../nest-call';
+import { setNestMethod } from '../offload';
 import { warmNestController } from '../nest-warm';
 import { HandlerEntry, type Registry } from '../registry';
 

@@ -75,7 +75,7 @@ const REFUSED: Record<string, RegExp> = {
 
 /**
  * Handlers whose runs end in an error (a throw, next() with a server error): never committed from a
- * worker, run again here and compared (agent/verify.ts); the local runs agree, so none diverged.
+ * worker, run again here and compared (agent/offload/6-verify.ts); the local runs agree, so none diverged.
  */
 const VERIFIED = new Set(['GET /throw', 'GET /async-throw']);
 

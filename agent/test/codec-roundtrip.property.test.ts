@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type DecodeHooks, type EncodeHooks } from '../../protocol';
 import { ClosureSpace } from '../../offload-worker/closure-space';
-import { applyChanges } from '../apply';
+import { applyChanges } from '../offload/4-apply';
 
 /**
  * Random object graphs built from every faithful kind the codec carries without code (plain objects,

@@ -18,7 +18,7 @@ describe.skipIf(!present)("Express's acceptance suite, without and with the agen
       const onlyWithAgent = r.agent.failures.filter((f) => !plainFailed.has(f.title));
       const share = r.offloaded / Math.max(1, r.offloaded + r.local);
       // Runs that ended in an error are never committed from a worker: they run again here to be
-      // verified (agent/verify.ts). On Express 4, examples written for Express 5's route syntax end
+      // verified (agent/offload/6-verify.ts). On Express 4, examples written for Express 5's route syntax end
       // in errors, without the agent too.
       const verified = r.stats.handlers.reduce((n: number, h: { reexecuted?: number; diverged?: number }) => n + (h.reexecuted ?? 0) - (h.diverged ?? 0), 0);
       const shareOfClean = r.offloaded / Math.max(1, r.offloaded + r.local - verified);

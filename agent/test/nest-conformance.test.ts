@@ -190,7 +190,7 @@ for (const target of ['ES2022', 'ES2021'] as NestTarget[]) {
         const localRuns = h?.local ?? 0;
         const failures = (h?.failures ?? 0) + (h?.conflicts ?? 0);
         const reason: string | undefined = h?.reason;
-        // 'verified': every worker run ended in an error, which is never trusted (agent/verify.ts): each
+        // 'verified': every worker run ended in an error, which is never trusted (agent/offload/6-verify.ts): each
         // was discarded and its call re-run here, with the same outcome (else the handler is held).
         const reexecuted = h?.reexecuted ?? 0;
         const verdict: Row['verdict'] = !h

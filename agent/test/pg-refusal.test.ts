@@ -1,7 +1,7 @@
 import { Client, Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { AgentOptions } from '../config';
-import { makePacker } from '../pg-pack';
+import { makePacker } from '../offload/2-pg-pack';
 
 /** Without a proxy configured, a handler reaching a pg client or pool stays on the server, with the reason. */
 describe('pg objects without a proxy', () => {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayResponse } from '../replay';
+import { replayResponse } from '../offload/5-replay';
 
 /**
  * A worker says where a callback sits in the server's code; it never sends code. Forged or

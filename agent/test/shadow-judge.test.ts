@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffPaths, judgeShadow } from '../shadow';
+import { diffPaths, judgeShadow } from '../offload/6-shadow';
 
 describe('shadow comparison', () => {
   it('finds the paths that differ', () => {

@@ -1,7 +1,7 @@
-import { ChannelErrors } from '../protocol';
-import { nestedFunctionAt } from './capture/analysis';
-import { encodeFunction, functionInfo } from './capture/function-record';
-import { scriptSource } from './capture/inspector';
+import { ChannelErrors } from '../../protocol';
+import { nestedFunctionAt } from '../capture/analysis';
+import { encodeFunction, functionInfo } from '../capture/function-record';
+import { scriptSource } from '../capture/inspector';
 
 /**
  * The callbacks an offloaded handler left for the response (offload-worker/callbacks.ts), made again

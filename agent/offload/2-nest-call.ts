@@ -3,16 +3,16 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { types } from 'node:util';
 import type { Request, Response } from 'express';
-import { markStructural } from './capture/closure';
-import type { HandlerEntry } from './registry';
-import { methodReach, unreachedFields } from './nest-reach';
-import { functionInfo } from './capture/function-record';
-import { readScopes } from './capture/inspector';
-import { originOf } from './capture/module-index';
-import { debug } from './debug';
-import { CaptureErrors } from './capture/errors';
-import { replayResponse } from './replay';
-import { snapshotRequest, snapshotResponse } from './request-snapshot';
+import { markStructural } from '../capture/closure';
+import type { HandlerEntry } from '../registry';
+import { methodReach, unreachedFields } from './2-nest-reach';
+import { functionInfo } from '../capture/function-record';
+import { readScopes } from '../capture/inspector';
+import { originOf } from '../capture/module-index';
+import { debug } from '../debug';
+import { CaptureErrors } from '../capture/errors';
+import { replayResponse } from './5-replay';
+import { snapshotRequest, snapshotResponse } from './2-request-snapshot';
 
 /**
  * The server half of offloading a Nest controller method (the worker half is

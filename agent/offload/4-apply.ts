@@ -1,6 +1,6 @@
 import { types } from 'node:util';
-import { ChannelErrors, type Change, type Op } from '../protocol';
-import { conflictOn } from './contention';
+import { ChannelErrors, type Change, type Op } from '../../protocol';
+import { conflictOn } from '../contention';
 
 /**
  * Applies a worker's dirty set to the real objects, all or nothing (DESIGN.md §3 step 7).

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Response } from 'express';
-import { REPLAYABLE } from './replay';
+import { REPLAYABLE } from './5-replay';
 
 /**
  * Shadow execution (DESIGN.md §4, paper §3.4, Diffy's noise rule): the request runs locally for real

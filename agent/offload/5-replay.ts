@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { Request, Response } from 'express';
-import { ChannelErrors } from '../protocol';
-import type { Outcome } from '../offload-worker';
-import { applySession } from './session-snapshot';
-import { makeCallbacks, type CallbackScope } from './callbacks';
-import { WITH_CALLBACKS } from '../protocol';
+import { ChannelErrors } from '../../protocol';
+import type { Outcome } from '../../offload-worker';
+import { applySession } from './2-session-snapshot';
+import { makeCallbacks, type CallbackScope } from './5-callbacks';
+import { WITH_CALLBACKS } from '../../protocol';
 
 /** The response methods a worker's recording may call on the real response: nothing else. */
 export const REPLAYABLE = [
@@ -13,7 +13,7 @@ export const REPLAYABLE = [
 ];
 const ALLOWED = new Set(REPLAYABLE);
 
-/** Methods whose callbacks (or listeners) a worker leaves for the server: made here (agent/callbacks.ts). */
+/** Methods whose callbacks (or listeners) a worker leaves for the server: made here (agent/offload/5-callbacks.ts). */
 const WITH_CALLBACK = new Set(['render', 'sendFile', 'download', 'on', 'once', 'prependListener', 'prependOnceListener']);
 const LISTENERS = new Set(['on', 'once', 'prependListener', 'prependOnceListener']);
 

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ChannelErrors, type SessionDiff, type SessionSnapshot, type SessionStep } from '../protocol';
+import { ChannelErrors, type SessionDiff, type SessionSnapshot, type SessionStep } from '../../protocol';
 
 type Sess = Record<string, unknown> & { cookie?: Record<string, unknown> };
 

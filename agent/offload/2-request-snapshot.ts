@@ -1,9 +1,9 @@
 import Module from 'node:module';
 import path from 'node:path';
 import type { Request, Response } from 'express';
-import { markLazy, markStructural } from './capture/closure';
-import { packageSpec } from './capture/module-index';
-import { snapshotSession } from './session-snapshot';
+import { markLazy, markStructural } from '../capture/closure';
+import { packageSpec } from '../capture/module-index';
+import { snapshotSession } from './2-session-snapshot';
 
 /** Own fields of Node's IncomingMessage and of Express's routing that are transport, not request data. */
 const REQ_SKIP = new Set([

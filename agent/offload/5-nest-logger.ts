@@ -1,7 +1,7 @@
 import Module from 'node:module';
 import path from 'node:path';
-import { exemptFromPackageDrift } from './capture/package-state';
-import { debug } from './debug';
+import { exemptFromPackageDrift } from '../capture/package-state';
+import { debug } from '../debug';
 
 const METHODS = new Set(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Response } from 'express';
-import type { Outcome } from '../offload-worker';
-import type { HandlerEntry } from './registry';
-import { recordResponse } from './shadow';
+import type { Outcome } from '../../offload-worker';
+import type { HandlerEntry } from '../registry';
+import { recordResponse } from './6-shadow';
 
 /**
  * Errors are verified, never trusted (README, "Consistency"): an offloaded run that ends in an error

@@ -1,8 +1,8 @@
-import { createControlClient, isPgClient, isPgPool, packPg, type PackContext, type PgRecord } from '../proxy';
-import type { AgentOptions } from './config';
-import type { Packer } from './capture/closure';
-import { CaptureErrors } from './capture/errors';
-import { debug } from './debug';
+import { createControlClient, isPgClient, isPgPool, packPg, type PackContext, type PgRecord } from '../../proxy';
+import type { AgentOptions } from '../config';
+import type { Packer } from '../capture/closure';
+import { CaptureErrors } from '../capture/errors';
+import { debug } from '../debug';
 
 /** A control failure as a coded error (the dispatcher then runs the request locally). */
 function coded(err: unknown, what: string): Error {

@@ -1,22 +1,22 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ChannelErrors, decode, INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Provider } from '../protocol';
-import type { ExportTable } from '../gc';
-import type { Outcome } from '../offload-worker';
-import type { AgentOptions } from './config';
-import { invokeError } from './providers/errors';
-import { captureClosure, markStructural } from './capture/closure';
-import type { InvocationPacker } from './pg-pack';
-import { serverDecodeHooks } from './channel/decode-hooks';
-import type { Invocations } from './channel/invocations';
-import { debug, debugEnabled } from './debug';
-import type { HandlerEntry } from './registry';
-import { replayOutcome } from './replay';
-import { compareCall, endedInError, runAndCompare, type RunEnd } from './verify';
-import { judgeShadow, recordResponse } from './shadow';
-import { replayNestLogs } from './nest-logger';
-import { explainNestRefusal, markWorkerRefusal, nestAllowsMemberWrites, nestRoot, nestShadowView, nestValue, type NestCall } from './nest-call';
-import { snapshotRequest, snapshotResponse } from './request-snapshot';
-import { conflictReason } from './contention';
+import { ChannelErrors, decode, INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Provider } from '../../protocol';
+import type { ExportTable } from '../../gc';
+import type { Outcome } from '../../offload-worker';
+import type { AgentOptions } from '../config';
+import { invokeError } from '../providers/errors';
+import { captureClosure, markStructural } from '../capture/closure';
+import type { InvocationPacker } from './2-pg-pack';
+import { serverDecodeHooks } from '../channel/decode-hooks';
+import type { Invocations } from '../channel/invocations';
+import { debug, debugEnabled } from '../debug';
+import type { HandlerEntry } from '../registry';
+import { replayOutcome } from './5-replay';
+import { compareCall, endedInError, runAndCompare, type RunEnd } from './6-verify';
+import { judgeShadow, recordResponse } from './6-shadow';
+import { replayNestLogs } from './5-nest-logger';
+import { explainNestRefusal, markWorkerRefusal, nestAllowsMemberWrites, nestRoot, nestShadowView, nestValue, type NestCall } from './2-nest-call';
+import { snapshotRequest, snapshotResponse } from './2-request-snapshot';
+import { conflictReason } from '../contention';
 
 export interface DispatchContext {
   options: AgentOptions;
@@ -297,7 +297,7 @@ export class Dispatcher {
   }
 
   /**
-   * Invokes and commits; an outcome ending in an error is discarded instead (agent/verify.ts runs it
+   * Invokes and commits; an outcome ending in an error is discarded instead (agent/offload/6-verify.ts runs it
    * here). A conflicting commit is invoked again while `retryOnWorker` allows; any other failure,
    * or a conflict past the retries, is thrown for the caller's local re-run.
    */
