@@ -55,8 +55,8 @@ function parse(file: string): string[] {
 
 const topOf = (rel: string): string => (rel.includes('/') ? rel.split('/')[0] : '(root)');
 
-/** `from -> target` for every import of a file into another top-level folder, target without extension. */
-function crossings(): Array<{ from: string; target: string; spec: string }> {
+/** `from -> target` for every relative import of the product's sources, target without extension. */
+function imports(): Array<{ from: string; target: string; spec: string }> {
   const files = [path.join(ROOT, 'index.ts'), ...FOLDERS.flatMap((d) => sources(path.join(ROOT, d)))];
   const out: Array<{ from: string; target: string; spec: string }> = [];
   for (const file of files) {
@@ -64,11 +64,26 @@ function crossings(): Array<{ from: string; target: string; spec: string }> {
     for (const spec of specifiers(file)) {
       if (!spec.startsWith('.')) continue;
       const target = path.relative(ROOT, path.resolve(path.dirname(file), spec)).split(path.sep).join('/').replace(/\.(js|ts|mjs|cjs)$/, '');
-      if (topOf(target) !== topOf(from) || topOf(from) === '(root)') out.push({ from, target, spec });
+      out.push({ from, target, spec });
     }
   }
   return out;
 }
+
+/** The imports of a file into another top-level folder. */
+const crossings = () => imports().filter(({ from, target }) => topOf(target) !== topOf(from) || topOf(from) === '(root)');
+
+/**
+ * Folders inside a top-level folder that have a facade of their own: the rest of the tree reaches
+ * them only through their `index.ts`, as it does the top-level folders.
+ */
+const INNER_FACADES = ['agent/offload'];
+
+/** The server half of the offload: its steps in lifecycle order (DESIGN.md §3), each file's number its step. */
+const OFFLOAD = 'agent/offload';
+const OFFLOAD_STEPS = ['decide', 'capture', 'invoke', 'commit', 'replay', 'fail safe'];
+/** Its files that belong to no one step: the facade, the walk through the steps, and the types they share. */
+const OFFLOAD_UNNUMBERED = ['index.ts', 'dispatcher.ts', 'context.ts'];
 
 /** A folder's facade: the folder itself, or its index. */
 const isFacade = (target: string): boolean => /^[a-z-]+(\/index)?$/.test(target) && FOLDERS.includes(target.split('/')[0]);
@@ -108,6 +123,31 @@ describe('the structure of the tree', () => {
     expect(all.length).toBeGreaterThan(30);
     const bypasses = all.filter((c) => !isFacade(c.target) && !(`${c.from} -> ${c.target}` in PENDING)).map((c) => `${c.from} imports ${c.spec}`);
     expect(bypasses).toEqual([]);
+  });
+
+  it('folders with a facade of their own inside a top-level folder are reached only through it', () => {
+    const bypasses = imports()
+      .filter(({ from, target }) => INNER_FACADES.some((d) => target.startsWith(`${d}/`) && !from.startsWith(`${d}/`) && target !== `${d}/index`))
+      .map((c) => `${c.from} imports ${c.spec}`);
+    expect(bypasses).toEqual([]);
+    // The check sees the facade's own importers, so it is not vacuous.
+    expect(imports().filter(({ target }) => target === OFFLOAD || target === `${OFFLOAD}/index`).length).toBeGreaterThan(2);
+  });
+
+  it(`${OFFLOAD}/ holds its files in lifecycle order, and docs/architecture.md walks them in that order`, () => {
+    const files = fs.readdirSync(path.join(ROOT, OFFLOAD)).filter((f) => f.endsWith('.ts'));
+    const numbered = files.filter((f) => !OFFLOAD_UNNUMBERED.includes(f));
+    const unplaced = numbered.filter((f) => !/^[1-9]-[a-z][a-z-]*\.ts$/.test(f) || Number(f[0]) > OFFLOAD_STEPS.length);
+    expect(unplaced, `each file is named N-what.ts, N its step (${OFFLOAD_STEPS.map((s, i) => `${i + 1} ${s}`).join(', ')})`).toEqual([]);
+    // Every step has its file.
+    for (let i = 1; i <= OFFLOAD_STEPS.length; i++) expect(numbered.some((f) => f.startsWith(`${i}-`)), OFFLOAD_STEPS[i - 1]).toBe(true);
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const named = [...doc.matchAll(/`agent\/offload\/([1-9])-[\w-]+\.ts`/g)].map((m) => Number(m[1]));
+    for (const f of numbered) expect(doc.includes(`\`${OFFLOAD}/${f}\``), `docs/architecture.md names ${OFFLOAD}/${f}`).toBe(true);
+    // The walk meets the steps in order: the first mention of each numbered file never goes back a step.
+    const firsts = [...new Set([...doc.matchAll(/`agent\/offload\/([1-9]-[\w-]+\.ts)`/g)].map((m) => m[1]))].map((f) => Number(f[0]));
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    expect(named.length).toBeGreaterThanOrEqual(numbered.length);
   });
 
   it('the pending list holds only bypasses that still exist', () => {
