@@ -3,7 +3,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import type { Provider } from '../protocol';
 import { ExportTable } from '../gc';
-import { originOf, resolveOptions, splitHostPort, type AgentOptions } from './config';
+import { ConfigErrors, originOf, resolveOptions, splitHostPort, type AgentOptions } from './config';
 import { ChannelServer } from './channel/server';
 import { Invocations } from './channel/invocations';
 import { debug } from './debug';
@@ -277,7 +277,7 @@ export class Agent implements AgentControl {
   }
 
   setRatio(ratio: number, source?: ChangeSource): void {
-    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new RangeError('ratio must be a number from 0 to 1');
+    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw ConfigErrors.RATIO();
     const from = this.ratioNow;
     this.ratioNow = ratio;
     if (ratio !== from) this.logEvent({ what: 'ratio', value: ratio, from, by: source?.by ?? 'code', ...(source?.remote ? { remote: source.remote } : {}) });

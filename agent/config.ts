@@ -12,11 +12,12 @@ import type { AgentMode, Platform } from './state';
 import { defineErrors } from '../protocol';
 
 export const ConfigErrors = defineErrors('CONFIG', {
-  INVALID: 'invalid configuration',
-  UNKNOWN: 'unknown configuration key',
-  MISSING: 'incomplete configuration',
-  PEER_MISSING: 'a package the chosen platform needs is not installed',
-  ALREADY_STARTED: 'the agent is already running',
+  INVALID: ['BEEHIVE_ERR_CONFIG_INVALID', 'invalid configuration'],
+  UNKNOWN: ['BEEHIVE_ERR_CONFIG_UNKNOWN', 'unknown configuration key'],
+  MISSING: ['BEEHIVE_ERR_CONFIG_MISSING', 'incomplete configuration'],
+  PEER_MISSING: ['BEEHIVE_ERR_CONFIG_PEER_MISSING', 'a package the chosen platform needs is not installed'],
+  ALREADY_STARTED: ['BEEHIVE_ERR_CONFIG_ALREADY_STARTED', 'the agent is already running'],
+  RATIO: ['BEEHIVE_ERR_CONFIG_RATIO', 'ratio must be a number from 0 to 1', RangeError],
 });
 
 export interface AgentOptions {

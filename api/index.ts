@@ -12,6 +12,7 @@
  * app required.
  */
 import type { Agent, AgentOptions, AgentState } from '../agent';
+import { ApiErrors } from './errors';
 
 export type { AgentOptions, AgentState, HandlerStats, AgentControl } from '../agent';
 export { BeehiveError } from '../protocol';
@@ -54,7 +55,7 @@ export function configure(options: Partial<AgentOptions> = {}): Agent {
   const inv = invocation();
   if (inv) throw inv.refuse('beehive.configure() starts the server agent, which exists only on the server');
   const s = server();
-  if (!s) throw new TypeError('beehive.configure(): the server agent is not installed with this copy of beehive');
+  if (!s) throw ApiErrors.NO_AGENT();
   return s.start(options);
 }
 
@@ -66,8 +67,8 @@ export function configure(options: Partial<AgentOptions> = {}): Agent {
  * shared with the workers. docs/guarantees.md says what it promises under faults.
  */
 export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new TypeError('lock key must be a string of 1 to 256 characters');
-  if (typeof fn !== 'function') throw new TypeError('lock needs a function');
+  if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw ApiErrors.LOCK_KEY();
+  if (typeof fn !== 'function') throw ApiErrors.LOCK_FN();
   const inv = invocation();
   if (inv) return inv.lock(key, fn);
   const s = server();
@@ -81,7 +82,7 @@ export function lock<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
  * Meant for the worker's own scratch files and diagnostics; on the server it simply calls `fn`.
  */
 export function unguarded<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new TypeError('unguarded needs a function');
+  if (typeof fn !== 'function') throw ApiErrors.UNGUARDED_FN();
   const run = (globalThis as Record<symbol, (<U>(f: () => U) => U) | undefined>)[Symbol.for('beehive.world.unguarded')];
   return run ? run(fn) : fn();
 }

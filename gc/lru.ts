@@ -1,8 +1,10 @@
+import { GcErrors } from './errors';
+
 /** A bounded map evicting the least recently used entry: the worker's code cache and closure space. */
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+    if (!Number.isInteger(limit) || limit < 1) throw GcErrors.LIMIT();
   }
   get(k: K): V | undefined {
     const v = this.map.get(k);

@@ -2,6 +2,8 @@
  * A function's code record, the header of a Function node in the closure stream. Produced by the
  * agent's capture (agent/capture) and rebuilt here.
  */
+import { WorkerErrors } from './errors';
+
 export interface CodeRecord {
   /** Source text as Function.prototype.toString gives it (with a class heritage replaced, see `sup`). */
   src: string;
@@ -26,15 +28,15 @@ export function parseCodeRecord(header: string): CodeRecord {
   try {
     rec = JSON.parse(header);
   } catch {
-    throw new TypeError('code record is not JSON');
+    throw WorkerErrors.CODE_RECORD('not JSON');
   }
   const r = rec as CodeRecord;
   if (!r || typeof r.src !== 'string' || !['expr', 'method', 'getter', 'setter'].includes(r.kind)) {
-    throw new TypeError('code record lacks src or kind');
+    throw WorkerErrors.CODE_RECORD('no src or kind');
   }
-  if (r.sup !== undefined && (typeof r.sup !== 'string' || !IDENT.test(r.sup))) throw new TypeError('bad heritage name');
+  if (r.sup !== undefined && (typeof r.sup !== 'string' || !IDENT.test(r.sup))) throw WorkerErrors.CODE_RECORD('bad heritage name');
   if (r.names !== undefined && (!Array.isArray(r.names) || r.names.some((n) => typeof n !== 'string' || !IDENT.test(n) || RESERVED.has(n)))) {
-    throw new TypeError('bad captured variable names');
+    throw WorkerErrors.CODE_RECORD('bad captured variable names');
   }
   return r;
 }

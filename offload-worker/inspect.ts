@@ -1,4 +1,5 @@
 import inspector from 'node:inspector';
+import { WorkerErrors } from './errors';
 
 /**
  * The worker's own in-process inspector session, opened only when a handler leaves a callback for
@@ -19,7 +20,7 @@ function post<T>(method: string, params?: object): T {
     out = res as T;
     done = true;
   });
-  if (!done) throw new Error(`inspector: ${method} did not answer synchronously`);
+  if (!done) throw WorkerErrors.INSPECTOR(method);
   if (error) throw error;
   return out!;
 }

@@ -5,12 +5,13 @@
 import type { InvocationEvent } from '../protocol';
 import { preloadPackages } from './preload';
 import { handleInvocation } from './runtime';
+import { WorkerErrors } from './errors';
 
 const workerId = process.env.BEEHIVE_WORKER_ID ?? String(process.pid);
 let invocations = 0;
 
 export function serveIpc(): void {
-  if (!process.send) throw new Error('beehive worker: no IPC channel (start it from the agent, or use --listen)');
+  if (!process.send) throw WorkerErrors.NO_IPC();
   process.on('message', (msg: { type?: string; id?: number; event?: InvocationEvent }) => {
     if (!msg || msg.type !== 'invoke' || typeof msg.id !== 'number') return;
     const cold = invocations++ === 0;

@@ -58,9 +58,9 @@ export function applyPackageSetup(setup: unknown, load: (spec: string) => unknow
       else if (typeof ev.call === 'string' && Array.isArray(ev.path) && Array.isArray(ev.args)) {
         const root = load(ev.call);
         const fn = at(root, ev.path);
-        if (typeof fn !== 'function') throw new Error(`${ev.call} ${ev.path.join('.')} is not a function here`);
+        if (typeof fn !== 'function') throw WorkerErrors.PACKAGE_STEP(`${ev.call} ${ev.path.join('.')} is not a function here`);
         Reflect.apply(fn, ev.self ? at(root, ev.self) : undefined, ev.args);
-      } else throw new Error('malformed step');
+      } else throw WorkerErrors.PACKAGE_STEP('malformed step');
     } catch (err) {
       if ((err as { code?: string }).code === WorkerErrors.UNSUPPORTED.code) throw err;
       broken(`replaying the package configuration step ${keyOf(ev)} failed: ${(err as Error).message}`);

@@ -99,7 +99,7 @@ function compile(rec: CodeRecord): Factory {
     const key = Reflect.ownKeys(holder)[0];
     const d = Object.getOwnPropertyDescriptor(holder, key)!;
     const fn = rec.kind === 'getter' ? d.get : rec.kind === 'setter' ? d.set : d.value;
-    if (typeof fn !== 'function') throw new TypeError(`member ${String(key)} is not a function`);
+    if (typeof fn !== 'function') throw WorkerErrors.REBUILD(`member ${String(key)} is not a function`);
     return [fn, set];
   };
 }

@@ -10,8 +10,8 @@ export type Unpacker = (record: unknown) => unknown;
 const unpackers = new Map<string, Unpacker>();
 
 export function registerUnpacker(name: string, fn: Unpacker): void {
-  if (typeof name !== 'string' || !name) throw new TypeError('unpacker name must be a non-empty string');
-  if (typeof fn !== 'function') throw new TypeError('unpacker must be a function');
+  if (typeof name !== 'string' || !name) throw WorkerErrors.UNPACKER('the name must be a non-empty string');
+  if (typeof fn !== 'function') throw WorkerErrors.UNPACKER('the unpacker must be a function');
   unpackers.set(name, fn);
 }
 

@@ -47,21 +47,22 @@ export interface Frame {
 }
 
 export const ChannelErrors = defineErrors('CHANNEL', {
-  MALFORMED: 'malformed channel frame',
-  VERSION: 'unsupported channel protocol version',
-  UNKNOWN_TYPE: 'unknown channel message type',
-  TOO_LARGE: 'channel frame too large',
-  AUTH: 'invocation capability refused',
-  FORBIDDEN: 'object not reachable from this invocation',
-  NOT_FOUND: 'no such object',
-  MODULE: 'module fallback refused',
-  CLOSED: 'channel closed',
-  TIMEOUT: 'channel request timed out',
-  CONFLICT: 'commit conflicts with newer server state',
-  LOCK: 'lock operation refused',
-  DEADLOCK: 'lock refused: waiting would deadlock',
-  ENDED: 'the invocation has already been committed or closed',
-  REMOTE: 'server-side call failed',
+  MALFORMED: ['BEEHIVE_ERR_CHANNEL_MALFORMED', 'malformed channel frame'],
+  VERSION: ['BEEHIVE_ERR_CHANNEL_VERSION', 'unsupported channel protocol version'],
+  UNKNOWN_TYPE: ['BEEHIVE_ERR_CHANNEL_UNKNOWN_TYPE', 'unknown channel message type'],
+  TOO_LARGE: ['BEEHIVE_ERR_CHANNEL_TOO_LARGE', 'channel frame too large'],
+  AUTH: ['BEEHIVE_ERR_CHANNEL_AUTH', 'invocation capability refused'],
+  FORBIDDEN: ['BEEHIVE_ERR_CHANNEL_FORBIDDEN', 'object not reachable from this invocation'],
+  NOT_FOUND: ['BEEHIVE_ERR_CHANNEL_NOT_FOUND', 'no such object'],
+  MODULE: ['BEEHIVE_ERR_CHANNEL_MODULE', 'module fallback refused'],
+  CLOSED: ['BEEHIVE_ERR_CHANNEL_CLOSED', 'channel closed'],
+  TIMEOUT: ['BEEHIVE_ERR_CHANNEL_TIMEOUT', 'channel request timed out'],
+  CONFLICT: ['BEEHIVE_ERR_CHANNEL_CONFLICT', 'commit conflicts with newer server state'],
+  LOCK: ['BEEHIVE_ERR_CHANNEL_LOCK', 'lock operation refused'],
+  DEADLOCK: ['BEEHIVE_ERR_CHANNEL_DEADLOCK', 'lock refused: waiting would deadlock'],
+  ENDED: ['BEEHIVE_ERR_CHANNEL_ENDED', 'the invocation has already been committed or closed'],
+  REMOTE: ['BEEHIVE_ERR_CHANNEL_REMOTE', 'server-side call failed'],
+  OPTIONS: ['BEEHIVE_ERR_CHANNEL_OPTIONS', 'invalid channel server option', RangeError],
 });
 
 export function encodeFrame(type: MsgType, id: number, header: Record<string, unknown>, body?: Uint8Array): Buffer {

@@ -39,7 +39,7 @@ export type PgRecord = PgClientRecord | PgPoolRecord;
 
 /** A record that is not one of the above: the proxy's code (docs/errors/proxy.md), whichever side reads it. */
 export const PgRecordErrors = defineErrors('PROXY', {
-  BAD_RECORD: 'bad packed pg record',
+  BAD_RECORD: ['BEEHIVE_ERR_PROXY_BAD_RECORD', 'bad packed pg record'],
 });
 
 /** The record, checked: a version, host, port and user, and a known unpacker. */

@@ -82,8 +82,8 @@ const INNER_FACADES = ['agent/offload'];
 /** The server half of the offload: its steps in lifecycle order (DESIGN.md §3), each file's number its step. */
 const OFFLOAD = 'agent/offload';
 const OFFLOAD_STEPS = ['decide', 'capture', 'invoke', 'commit', 'replay', 'fail safe'];
-/** Its files that belong to no one step: the facade, the walk through the steps, and the types they share. */
-const OFFLOAD_UNNUMBERED = ['index.ts', 'dispatcher.ts', 'context.ts'];
+/** Its files that belong to no one step: the facade, the walk through the steps, the types and the error codes they share. */
+const OFFLOAD_UNNUMBERED = ['index.ts', 'dispatcher.ts', 'context.ts', 'errors.ts'];
 
 /** A folder's facade: the folder itself, or its index. */
 const isFacade = (target: string): boolean => /^[a-z-]+(\/index)?$/.test(target) && FOLDERS.includes(target.split('/')[0]);

@@ -2,6 +2,7 @@ import * as acorn from 'acorn';
 import * as eslintScope from 'eslint-scope';
 import type { Program } from 'estree';
 import { classMemberOf, isStaticSelfAlias } from './tsc-emit';
+import { CaptureErrors } from './errors';
 
 /**
  * Static analysis of a function as it sits in its script (DESIGN.md §3 step 4): its free variables,
@@ -153,7 +154,7 @@ function standalone(fn: Function, text: string): FunctionAnalysis {
       return a;
     }
   }
-  throw new SyntaxError(`cannot parse the source of ${fn.name || 'a function'}`);
+  throw CaptureErrors.PARSE(fn.name || 'anonymous');
 }
 
 function fromNode(node: acorn.Node, parsed: ParsedScript, text: string, isStandalone: boolean, wrappedAsMember = false): FunctionAnalysis {

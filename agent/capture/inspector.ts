@@ -1,4 +1,5 @@
 import inspector from 'node:inspector';
+import { CaptureErrors } from './errors';
 
 /**
  * An in-process inspector session. For `Runtime.*` and `Debugger.enable` the callbacks run
@@ -17,7 +18,7 @@ function post<T>(method: string, params?: object): T {
     out = res as T;
     done = true;
   });
-  if (!done) throw new Error(`inspector: ${method} did not answer synchronously`);
+  if (!done) throw CaptureErrors.INSPECTOR(method);
   if (error) throw error;
   return out!;
 }
@@ -164,7 +165,7 @@ export function readPrivates(obj: object): Array<[string, unknown]> | undefined 
 export function writePrivates(obj: object, entries: Array<[string, unknown]>): void {
   const g = globalThis as Record<string, unknown>;
   for (const [name, value] of entries) {
-    if (!/^#[A-Za-z_$][\w$]*$/.test(name)) throw new TypeError(`bad private name ${name}`);
+    if (!/^#[A-Za-z_$][\w$]*$/.test(name)) throw CaptureErrors.PRIVATE_NAME(name);
     g[`${kSlot}_o`] = obj;
     g[`${kSlot}_v`] = value;
     try {
@@ -172,7 +173,7 @@ export function writePrivates(obj: object, entries: Array<[string, unknown]>): v
         expression: `globalThis.${kSlot}_o.${name} = globalThis.${kSlot}_v`,
         replMode: true,
       });
-      if (r.exceptionDetails) throw new Error(`cannot write ${name}: ${r.exceptionDetails.text}`);
+      if (r.exceptionDetails) throw CaptureErrors.PRIVATE_WRITE(`${name}: ${r.exceptionDetails.text}`);
     } finally {
       delete g[`${kSlot}_o`];
       delete g[`${kSlot}_v`];

@@ -64,9 +64,9 @@ export class ChannelServer {
 
   constructor(private readonly o: ChannelServerOptions) {
     this.authTimeoutMs = o.authTimeoutMs ?? 10_000;
-    if (!(this.authTimeoutMs > 0)) throw new RangeError('authTimeoutMs must be a positive number');
+    if (!(this.authTimeoutMs > 0)) throw ChannelErrors.OPTIONS('authTimeoutMs must be a positive number');
     this.maxUnauthenticated = o.maxUnauthenticated ?? 256;
-    if (!Number.isInteger(this.maxUnauthenticated) || this.maxUnauthenticated < 1) throw new RangeError('maxUnauthenticated must be a positive integer');
+    if (!Number.isInteger(this.maxUnauthenticated) || this.maxUnauthenticated < 1) throw ChannelErrors.OPTIONS('maxUnauthenticated must be a positive integer');
     const common = { maxHeaderSize: MAX_UPGRADE_HEADER_BYTES, headersTimeout: this.authTimeoutMs, requestTimeout: this.authTimeoutMs };
     this.server = o.tls
       ? https.createServer({ ...common, key: o.tls.key, cert: o.tls.cert, handshakeTimeout: this.authTimeoutMs })

@@ -1,4 +1,5 @@
 import { createControlClient, isPgClient, isPgPool, packPg, type PackContext, type PgRecord } from '../../proxy';
+import { BeehiveError } from '../../protocol';
 import type { AgentOptions } from '../config';
 import type { Packer } from '../capture/closure';
 import { CaptureErrors } from '../capture/errors';
@@ -7,9 +8,7 @@ import { debug } from '../debug';
 /** A control failure as a coded error (the dispatcher then runs the request locally). */
 function coded(err: unknown, what: string): Error {
   const e = err as { code?: string; message?: string };
-  const out = new Error(`${what}: ${e?.message ?? String(err)}`) as Error & { code: string };
-  out.code = typeof e?.code === 'string' ? e.code : 'BEEHIVE_ERR_PROXY_CONTROL_UNAVAILABLE';
-  return out;
+  return new BeehiveError(typeof e?.code === 'string' ? e.code : 'BEEHIVE_ERR_PROXY_CONTROL_UNAVAILABLE', `${what}: ${e?.message ?? String(err)}`);
 }
 
 /** The packer of one invocation, and what its hand-offs need at the end. */

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { ChannelErrors, decode, INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Provider } from '../../protocol';
-import type { Outcome } from '../../offload-worker';
+import { BeehiveError, ChannelErrors, decode, INVOCATION_VERSION, type InvocationEvent, type InvocationResult, type Provider } from '../../protocol';
+import { WorkerErrors, type Outcome } from '../../offload-worker';
 import { serverDecodeHooks } from '../channel/decode-hooks';
 import { debug, debugEnabled } from '../debug';
 import { invokeError } from '../providers/errors';
@@ -8,6 +8,7 @@ import type { HandlerEntry } from '../registry';
 import type { DispatchContext, Invoked } from './context';
 import { captureRoot, expressRoot, openInvocation, type Opened } from './2-capture';
 import { endings } from './4-commit';
+import { OffloadErrors } from './errors';
 
 /**
  * Step 3, invoke (DESIGN.md §3 step 5): the provider runs the closure on a worker, which calls back
@@ -74,10 +75,11 @@ async function invokeWorker(ctx: DispatchContext, entry: HandlerEntry, inv: Open
   if (!result.ok || typeof result.outcome !== 'string') {
     // A deadlock's victim fails on its worker (its fetch was refused): it is a conflict, run again.
     if (record.doomed && ChannelErrors.CONFLICT.is(record.doomed)) throw record.doomed;
-    throw Object.assign(new Error(result.error?.message ?? 'worker failed'), { code: result.error?.code ?? 'BEEHIVE_ERR_WORKER_UNSUPPORTED' });
+    // The worker's own coded error, as it reported it.
+    throw new BeehiveError(result.error?.code ?? WorkerErrors.UNSUPPORTED.code, result.error?.message ?? 'worker failed');
   }
   const outcome = decode(Buffer.from(result.outcome, 'base64'), serverDecodeHooks(lease)) as Outcome;
-  if (!outcome || typeof outcome !== 'object' || !Array.isArray(outcome.calls)) throw new Error('malformed outcome');
+  if (!outcome || typeof outcome !== 'object' || !Array.isArray(outcome.calls)) throw OffloadErrors.OUTCOME('no recorded response calls');
   if (debugEnabled('timing')) debug('timing', `${entry.id}: capture ${(ti - tc).toFixed(2)} ms, invoke ${(tr - ti).toFixed(2)} ms (worker ${JSON.stringify(result.timings)}), decode ${(now() - tr).toFixed(2)} ms`);
   return outcome;
 }

@@ -5,6 +5,7 @@
  */
 import { attributeProfile, type Attribution, type CpuProfile } from './cpu-attribution';
 import { connectSession, locateFunction, locationKey, type Post } from './inspector-session';
+import { ProfilerErrors } from './errors';
 
 export interface CpuProfilerOptions {
   /** Sampling interval in µs. Default 1000. */
@@ -38,18 +39,18 @@ export interface CpuProfiler {
 const kDefaults = { samplingIntervalUs: 1000, windowMs: 1000, periodMs: 10_000 };
 
 export function validateCpuProfilerOptions(options: CpuProfilerOptions): Required<Omit<CpuProfilerOptions, 'onWindow'>> & CpuProfilerOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw ProfilerErrors.OPTION_TYPE('options must be an object');
   const o = { ...kDefaults, ...options };
   const int = (name: 'samplingIntervalUs' | 'windowMs' | 'periodMs', min: number, max: number): void => {
     const message = `options.${name} must be an integer from ${min} to ${max}`;
-    if (!Number.isInteger(o[name])) throw new TypeError(message);
-    if (o[name] < min || o[name] > max) throw new RangeError(message);
+    if (!Number.isInteger(o[name])) throw ProfilerErrors.OPTION_TYPE(message);
+    if (o[name] < min || o[name] > max) throw ProfilerErrors.OPTION_RANGE(message);
   };
   int('samplingIntervalUs', 50, 1_000_000);
   int('windowMs', 10, 3_600_000);
   int('periodMs', 10, 3_600_000);
-  if (o.windowMs > o.periodMs) throw new RangeError('options.windowMs must not exceed options.periodMs');
-  if (o.onWindow !== undefined && typeof o.onWindow !== 'function') throw new TypeError('options.onWindow must be a function');
+  if (o.windowMs > o.periodMs) throw ProfilerErrors.OPTION_RANGE('options.windowMs must not exceed options.periodMs');
+  if (o.onWindow !== undefined && typeof o.onWindow !== 'function') throw ProfilerErrors.OPTION_TYPE('options.onWindow must be a function');
   return o;
 }
 
@@ -103,7 +104,7 @@ export function createCpuProfiler(options: CpuProfilerOptions = {}): CpuProfiler
 
   return {
     track(id, fn) {
-      if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+      if (typeof fn !== 'function') throw ProfilerErrors.ARGUMENT('fn must be a function');
       untrack(id);
       const loc = locateFunction(post, fn);
       if (!loc) return false;

@@ -3,6 +3,7 @@
  * before `post` returns, so the profiler needs no promises and no event-loop turn.
  */
 import { Session } from 'node:inspector';
+import { ProfilerErrors } from './errors';
 
 export type Post = <T = Record<string, unknown>>(method: string, params?: Record<string, unknown>) => T;
 
@@ -18,7 +19,7 @@ export function connectSession(): { post: Post; close(): void } {
       result = res;
       replied = true;
     });
-    if (!replied) throw new Error(`inspector ${method} did not reply synchronously`);
+    if (!replied) throw ProfilerErrors.INSPECTOR(method);
     if (error) throw error;
     return result as T;
   };

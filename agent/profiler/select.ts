@@ -3,6 +3,8 @@
  * large share of the server's time and whose mean run is long enough (about 1 ms) to be worth a
  * remote invocation. Handlers with a `reason` (not offloadable) are never picked. Pure.
  */
+import { ProfilerErrors } from './errors';
+
 export interface SelectionCandidate {
   id: string;
   count: number;
@@ -43,19 +45,19 @@ export interface Selection {
 }
 
 export function validateSelectionOptions(options: SelectionOptions): Required<SelectionOptions> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw ProfilerErrors.OPTION_TYPE('options must be an object');
   const minShare = options.minShare ?? 0.1;
   const o = { minShare, keepShare: minShare / 2, minMeanMs: 1, minCount: 5, maxSelected: Infinity, serverTimeMs: NaN, ...stripUndefined(options) };
   const inRange = (name: keyof SelectionOptions, min: number, max: number, integer = false): void => {
     const v = o[name];
     const what = integer ? 'an integer' : 'a number';
     const message = `options.${name} must be ${what} from ${min} to ${max}`;
-    if (typeof v !== 'number' || Number.isNaN(v) || (integer && v !== Infinity && !Number.isInteger(v))) throw new TypeError(message);
-    if (v < min || v > max) throw new RangeError(message);
+    if (typeof v !== 'number' || Number.isNaN(v) || (integer && v !== Infinity && !Number.isInteger(v))) throw ProfilerErrors.OPTION_TYPE(message);
+    if (v < min || v > max) throw ProfilerErrors.OPTION_RANGE(message);
   };
   inRange('minShare', 0, 1);
   inRange('keepShare', 0, 1);
-  if (o.keepShare > o.minShare) throw new RangeError('options.keepShare must not exceed options.minShare');
+  if (o.keepShare > o.minShare) throw ProfilerErrors.OPTION_RANGE('options.keepShare must not exceed options.minShare');
   inRange('minMeanMs', 0, 60_000);
   inRange('minCount', 1, 1e9, true);
   inRange('maxSelected', 0, Infinity, true);

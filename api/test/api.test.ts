@@ -38,9 +38,13 @@ describe('require("beehive")', () => {
   it('checks its arguments', () => {
     const r = node(['-e', `
       const b = require('./dist/index.js');
-      const msg = (f) => { try { f(); return 'no error'; } catch (e) { return e.constructor.name + ': ' + e.message; } };
+      const msg = (f) => { try { f(); return 'no error'; } catch (e) { return [e.constructor.name, e instanceof TypeError, e instanceof b.BeehiveError, e.code, e.message].join(' '); } };
       console.log(JSON.stringify([msg(() => b.lock('', () => 1)), msg(() => b.lock('k')), msg(() => b.unguarded(1))]));`]);
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(['TypeError: lock key must be a string of 1 to 256 characters', 'TypeError: lock needs a function', 'TypeError: unguarded needs a function']);
+    expect(JSON.parse(r.stdout)).toEqual([
+      'TypeError true true BEEHIVE_ERR_API_LOCK_KEY lock key must be a string of 1 to 256 characters',
+      'TypeError true true BEEHIVE_ERR_API_LOCK_FN lock needs a function',
+      'TypeError true true BEEHIVE_ERR_API_UNGUARDED_FN unguarded needs a function',
+    ]);
   });
 });

@@ -47,7 +47,7 @@ describe('beehive CLI dispatcher', () => {
       [['proxy', '--bogus'], /^beehive proxy: Unknown option '--bogus'/],
       [['package', 'lambda', '--app', path.join(__dirname, 'no-such-app')], /^beehive package: --app .*no-such-app is not an app folder: it has no package\.json/],
       [['package', 'azure'], /^beehive package: unknown platform 'azure'/],
-      [['emulate', 'lambda'], /^beehive emulate: --function NAME=ARTIFACT is required/],
+      [['emulate', 'lambda'], /^beehive emulate: BEEHIVE_ERR_EMULATOR_USAGE: bad emulator arguments: --function NAME=ARTIFACT is required/],
     ];
     for (const [args, re] of cases) {
       const r = run(...args);

@@ -7,6 +7,7 @@ import { parseListen } from './common/http';
 import { startLambdaEmulator } from './lambda/server';
 import { reportLine } from './lambda/wire';
 import { startOpenWhiskEmulator } from './openwhisk/server';
+import { EmulatorErrors } from '../errors';
 
 export interface EmulateConfig {
   platform: 'lambda' | 'openwhisk';
@@ -23,18 +24,18 @@ function num(v: string | undefined, flag: string, integer: boolean): number | un
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+    throw EmulatorErrors.USAGE(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
   }
   return n;
 }
 
 export function parseEmulateFlags(positionals: string[], flags: Flags): EmulateConfig {
-  if (positionals.length !== 1) throw new Error('expected one platform: lambda or openwhisk');
+  if (positionals.length !== 1) throw EmulatorErrors.USAGE('expected one platform: lambda or openwhisk');
   const platform = positionals[0];
-  if (platform !== 'lambda' && platform !== 'openwhisk') throw new Error(`unknown platform '${platform}' (expected lambda or openwhisk)`);
+  if (platform !== 'lambda' && platform !== 'openwhisk') throw EmulatorErrors.USAGE(`unknown platform '${platform}' (expected lambda or openwhisk)`);
   const listen = parseListen(flags.listen ?? '127.0.0.1:0');
-  if (!listen) throw new Error(`--listen must be HOST:PORT, got '${flags.listen}'`);
-  if (!flags.function?.length) throw new Error('--function NAME=ARTIFACT is required');
+  if (!listen) throw EmulatorErrors.USAGE(`--listen must be HOST:PORT, got '${flags.listen}'`);
+  if (!flags.function?.length) throw EmulatorErrors.USAGE('--function NAME=ARTIFACT is required');
   const common = {
     memoryMB: num(flags.memory, 'memory', true),
     timeoutS: num(flags.timeout, 'timeout', false),
@@ -42,9 +43,9 @@ export function parseEmulateFlags(positionals: string[], flags: Flags): EmulateC
     idleTimeoutS: num(flags['idle-timeout'], 'idle-timeout', false),
     handler: flags.handler,
   };
-  if (common.memoryMB !== undefined && common.memoryMB < 64) throw new Error('--memory must be at least 64 (MB)');
-  if (flags.auth !== undefined && platform !== 'openwhisk') throw new Error('--auth is for openwhisk');
-  if (flags.auth !== undefined && !/^[^:]+:.+$/.test(flags.auth)) throw new Error('--auth must be UUID:KEY');
+  if (common.memoryMB !== undefined && common.memoryMB < 64) throw EmulatorErrors.USAGE('--memory must be at least 64 (MB)');
+  if (flags.auth !== undefined && platform !== 'openwhisk') throw EmulatorErrors.USAGE('--auth is for openwhisk');
+  if (flags.auth !== undefined && !/^[^:]+:.+$/.test(flags.auth)) throw EmulatorErrors.USAGE('--auth must be UUID:KEY');
   const functions = flags.function.map((f) => ({ ...parseFunctionFlag(f), ...common }));
   return { platform, ...listen, functions, auth: flags.auth, blockingWindowS: num(flags['blocking-window'], 'blocking-window', false) };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { ChannelErrors, decodeFrame, encodeFrame, MsgType, type Frame } from '../../protocol';
+import { BeehiveError, ChannelErrors, decodeFrame, encodeFrame, MsgType, type Frame } from '../../protocol';
 
 export interface Reply {
   header: Record<string, unknown>;
@@ -80,9 +80,8 @@ export class ChannelClient {
     const f: Frame = decodeFrame(m.data);
     if (f.type === MsgType.Error) {
       const code = typeof f.header.code === 'string' ? f.header.code : ChannelErrors.REMOTE.code;
-      const err = new Error(String(f.header.message ?? 'server error')) as Error & { code: string };
-      err.code = code;
-      throw err;
+      // The server's coded error, as it sent it.
+      throw new BeehiveError(code, String(f.header.message ?? 'server error'));
     }
     return { header: f.header, body: f.body };
   }

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { createCpuProfiler, type Attribution } from '../index';
 
+/** A coded option error: its code, the built-in it is, and its message. */
+const optionError = (code: string, Base: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, message: string) =>
+  expect.objectContaining({ code, name: Base.name, message });
+
 // Handlers of an app: one does real CPU work through a helper, one is trivial.
 function digestMany(rounds: number): string {
   let h = 'seed';
@@ -66,11 +70,11 @@ describe('CPU profiler', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createCpuProfiler({ samplingIntervalUs: 10 })).toThrow(new RangeError('options.samplingIntervalUs must be an integer from 50 to 1000000'));
-    expect(() => createCpuProfiler({ windowMs: 0.5 })).toThrow(new TypeError('options.windowMs must be an integer from 10 to 3600000'));
-    expect(() => createCpuProfiler({ periodMs: 5 })).toThrow(new RangeError('options.periodMs must be an integer from 10 to 3600000'));
-    expect(() => createCpuProfiler({ windowMs: 500, periodMs: 100 })).toThrow(new RangeError('options.windowMs must not exceed options.periodMs'));
-    expect(() => createCpuProfiler({ onWindow: 1 as never })).toThrow(new TypeError('options.onWindow must be a function'));
-    expect(() => createCpuProfiler(null as never)).toThrow(new TypeError('options must be an object'));
+    expect(() => createCpuProfiler({ samplingIntervalUs: 10 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.samplingIntervalUs must be an integer from 50 to 1000000'));
+    expect(() => createCpuProfiler({ windowMs: 0.5 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options.windowMs must be an integer from 10 to 3600000'));
+    expect(() => createCpuProfiler({ periodMs: 5 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.periodMs must be an integer from 10 to 3600000'));
+    expect(() => createCpuProfiler({ windowMs: 500, periodMs: 100 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.windowMs must not exceed options.periodMs'));
+    expect(() => createCpuProfiler({ onWindow: 1 as never })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options.onWindow must be a function'));
+    expect(() => createCpuProfiler(null as never)).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options must be an object'));
   });
 });

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { selectHandlers, type SelectionCandidate } from '../index';
 
+/** A coded option error: its code, the built-in it is, and its message. */
+const optionError = (code: string, Base: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, message: string) =>
+  expect.objectContaining({ code, name: Base.name, message });
+
 const c = (id: string, count: number, meanMs: number, extra: Partial<SelectionCandidate> = {}): SelectionCandidate =>
   ({ id, count, meanMs, totalMs: count * meanMs, ...extra });
 
@@ -65,13 +69,13 @@ describe('root-handler selection', () => {
   });
 
   it('validates its options', () => {
-    expect(() => selectHandlers([], { minShare: 2 })).toThrow(new RangeError('options.minShare must be a number from 0 to 1'));
-    expect(() => selectHandlers([], { minShare: 'x' as never })).toThrow(new TypeError('options.minShare must be a number from 0 to 1'));
-    expect(() => selectHandlers([], { minShare: 0.1, keepShare: 0.2 })).toThrow(new RangeError('options.keepShare must not exceed options.minShare'));
-    expect(() => selectHandlers([], { minMeanMs: -1 })).toThrow(new RangeError('options.minMeanMs must be a number from 0 to 60000'));
-    expect(() => selectHandlers([], { minCount: 1.5 })).toThrow(new TypeError('options.minCount must be an integer from 1 to 1000000000'));
-    expect(() => selectHandlers([], { maxSelected: -1 })).toThrow(new RangeError('options.maxSelected must be an integer from 0 to Infinity'));
-    expect(() => selectHandlers([], { serverTimeMs: NaN })).toThrow(new TypeError('options.serverTimeMs must be a number from 0 to Infinity'));
-    expect(() => selectHandlers([], null as never)).toThrow(new TypeError('options must be an object'));
+    expect(() => selectHandlers([], { minShare: 2 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.minShare must be a number from 0 to 1'));
+    expect(() => selectHandlers([], { minShare: 'x' as never })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options.minShare must be a number from 0 to 1'));
+    expect(() => selectHandlers([], { minShare: 0.1, keepShare: 0.2 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.keepShare must not exceed options.minShare'));
+    expect(() => selectHandlers([], { minMeanMs: -1 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.minMeanMs must be a number from 0 to 60000'));
+    expect(() => selectHandlers([], { minCount: 1.5 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options.minCount must be an integer from 1 to 1000000000'));
+    expect(() => selectHandlers([], { maxSelected: -1 })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_RANGE', RangeError, 'option out of range: options.maxSelected must be an integer from 0 to Infinity'));
+    expect(() => selectHandlers([], { serverTimeMs: NaN })).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options.serverTimeMs must be a number from 0 to Infinity'));
+    expect(() => selectHandlers([], null as never)).toThrow(optionError('BEEHIVE_ERR_PROFILER_OPTION_TYPE', TypeError, 'invalid option: options must be an object'));
   });
 });

@@ -54,14 +54,14 @@ export function unzip(zipFile: string, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const made = new Set<string>();
     yauzl.open(zipFile, { lazyEntries: true, autoClose: true }, (err, zip) => {
-      if (err || !zip) return reject(err ?? new Error('cannot open zip'));
+      if (err || !zip) return reject(err ?? EmulatorErrors.ARTIFACT('cannot open zip'));
       zip.on('error', reject);
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
         const target = path.resolve(dest, entry.fileName);
         if (target !== dest && !target.startsWith(dest + path.sep)) {
           zip.close();
-          return reject(new Error(`entry ${entry.fileName} escapes the artifact folder`));
+          return reject(EmulatorErrors.ARTIFACT(`entry ${entry.fileName} escapes the artifact folder`));
         }
         if (entry.fileName.endsWith('/')) {
           fs.mkdirSync(target, { recursive: true });
@@ -70,7 +70,7 @@ export function unzip(zipFile: string, dest: string): Promise<void> {
         const dir = path.dirname(target);
         if (!made.has(dir)) fs.mkdirSync(dir, { recursive: true }), made.add(dir);
         zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e ?? new Error('cannot read entry'));
+          if (e || !stream) return reject(e ?? EmulatorErrors.ARTIFACT('cannot read entry'));
           // Buffered and written at once: a write stream per file costs more than the inflate.
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PackageErrors } from '../../errors';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -14,5 +15,5 @@ export function compiledFile(fromDir: string, file: string): string {
   const rel = path.relative(repoRoot, fromDir);
   const dist = path.join(repoRoot, 'dist', rel, file);
   if (fs.existsSync(dist)) return dist;
-  throw new Error(`${file} is not built: run npm run build (looked in ${here} and ${dist})`);
+  throw PackageErrors.RUNTIME_NOT_BUILT(`${file} (looked in ${here} and ${dist})`);
 }
