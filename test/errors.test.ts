@@ -48,7 +48,7 @@ const PENDING: Record<string, number> = {
   'agent/controller/controller.ts': 9,
   'agent/controller/decide.ts': 6,
   'agent/providers/faas-options.ts': 9,
-  'agent/providers/local.ts': 2,
+  'agent/providers/local.ts': 3,
   'agent/providers/cost.ts': 2,
   'agent/providers/openwhisk.ts': 1,
   'agent/contention/temperature.ts': 2,
