@@ -411,7 +411,8 @@ const PRICE_VARIABLES: Record<string, string> = { perGbSecond: 'BEEHIVE_PRICE_GB
  * configuration error of the variable the user set.
  */
 export function providerConfigError(platform: 'lambda' | 'openwhisk', err: unknown): Error {
-  const message = String((err as Error)?.message ?? err).replace(/\boptions\.(?:prices\.)?([A-Za-z]+)/g, (whole, key: string) => PROVIDER_VARIABLES[platform][key] ?? PRICE_VARIABLES[key] ?? whole);
+  // The provider's own prefix ("option out of range: ") gives way to the configuration's.
+  const message = String((err as Error)?.message ?? err).replace(/^(?:invalid option|option out of range): /, '').replace(/\boptions\.(?:prices\.)?([A-Za-z]+)/g, (whole, key: string) => PROVIDER_VARIABLES[platform][key] ?? PRICE_VARIABLES[key] ?? whole);
   return ConfigErrors.INVALID(message, { cause: err });
 }
 

@@ -38,22 +38,6 @@ const DELIBERATE: Array<{ file: string; text: string; why: string }> = [
   { file: 'infra/emulators/common/pool.ts', text: 'init did not finish in', why: "Lambda's Runtime.InitTimeout, reported by errorType" },
 ];
 
-/**
- * Files that other work is changing at present; their plain errors become coded ones when it lands.
- * The count may only go down, and an entry goes when its file has none left.
- */
-const PENDING: Record<string, number> = {
-  'agent/admin/options.ts': 12,
-  'agent/admin/series.ts': 6,
-  'agent/controller/controller.ts': 9,
-  'agent/controller/decide.ts': 6,
-  'agent/providers/faas-options.ts': 9,
-  'agent/providers/local.ts': 3,
-  'agent/providers/cost.ts': 2,
-  'agent/providers/openwhisk.ts': 1,
-  'agent/contention/temperature.ts': 2,
-};
-
 function sources(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const f = path.join(dir, e.name);
@@ -93,16 +77,8 @@ describe('errors carry stable codes', () => {
   });
 
   it('no source throws a plain Error, TypeError or RangeError: each comes from a registry', () => {
-    const plain = found.filter((e) => !isDeliberate(e) && !(e.file in PENDING)).map((e) => `${e.file}:${e.line}: ${e.text.slice(0, 100)}`);
+    const plain = found.filter((e) => !isDeliberate(e)).map((e) => `${e.file}:${e.line}: ${e.text.slice(0, 100)}`);
     expect(plain).toEqual([]);
-  });
-
-  it('the pending files have no more plain errors than listed, and each still has one', () => {
-    for (const [file, n] of Object.entries(PENDING)) {
-      const left = found.filter((e) => e.file === file && !isDeliberate(e)).length;
-      expect(left, file).toBeGreaterThan(0);
-      expect(left, file).toBeLessThanOrEqual(n);
-    }
   });
 
   /** A file's code, without its comments' lines (protocol/errors.ts shows a registry in one). */
@@ -117,7 +93,7 @@ describe('errors carry stable codes', () => {
     // The older form (a bare message, the code assembled at run time) is left only in files other work is changing.
     const tables = (f: string) => [...code(path.join(ROOT, f)).matchAll(/defineErrors\([^{]*\{([\s\S]*?)\n\}\)/g)].map((m) => m[1]);
     const assembled = registries.map(rel).filter((f) => tables(f).some((t) => /^\s+[A-Z][A-Z0-9_]*: ['"`]/m.test(t)));
-    expect(assembled.filter((f) => !['agent/admin/errors.ts', 'agent/providers/errors.ts', 'agent/providers/local.ts'].includes(f))).toEqual([]);
+    expect(assembled).toEqual([]);
   });
 
   it('every code is documented under docs/errors/, once', () => {

@@ -5,6 +5,7 @@
 import type { AgentControl } from '../state';
 import type { SeriesOptions, SeriesSampler } from './series';
 import { isLoopbackAddress } from './http-util';
+import { AdminOptionErrors } from './option-errors';
 
 export interface AdminOptions {
   /** The running agent. */
@@ -50,35 +51,35 @@ export const kAdminDefaults = {
 
 function intIn(value: unknown, name: string, min: number, max: number): number {
   const message = `options.${name} must be an integer from ${min} to ${max}`;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(message);
-  if (value < min || value > max) throw new RangeError(message);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw AdminOptionErrors.OPTION_TYPE(message);
+  if (value < min || value > max) throw AdminOptionErrors.OPTION_RANGE(message);
   return value;
 }
 
 function bool(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean`);
+  if (typeof value !== 'boolean') throw AdminOptionErrors.OPTION_TYPE(`options.${name} must be a boolean`);
   return value;
 }
 
 export function validateAdminOptions(options: AdminOptions): ResolvedAdminOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw AdminOptionErrors.OPTION_TYPE('options must be an object');
   const o = { ...kAdminDefaults, ...stripUndefined(options) };
   const c = o.control as Partial<AgentControl> | undefined;
   if (!c || typeof c.getState !== 'function' || typeof c.setRatio !== 'function' || typeof c.setHandlerMode !== 'function') {
-    throw new TypeError('options.control must be an object with getState, setRatio and setHandlerMode functions');
+    throw AdminOptionErrors.OPTION_TYPE('options.control must be an object with getState, setRatio and setHandlerMode functions');
   }
-  if (typeof o.host !== 'string' || o.host === '') throw new TypeError('options.host must be a non-empty string');
+  if (typeof o.host !== 'string' || o.host === '') throw AdminOptionErrors.OPTION_TYPE('options.host must be a non-empty string');
   intIn(o.port, 'port', 0, 65535);
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) {
-    throw new TypeError('options.token must be a non-empty string');
+    throw AdminOptionErrors.OPTION_TYPE('options.token must be a non-empty string');
   }
-  if (typeof o.token === 'string' && /\s/.test(o.token)) throw new RangeError('options.token must not contain whitespace');
+  if (typeof o.token === 'string' && /\s/.test(o.token)) throw AdminOptionErrors.OPTION_RANGE('options.token must not contain whitespace');
   bool(o.allowUnauthenticatedChanges, 'allowUnauthenticatedChanges');
   if (o.allowUnauthenticatedChanges && !isLoopbackAddress(o.host)) {
-    throw new RangeError('options.allowUnauthenticatedChanges requires a loopback host');
+    throw AdminOptionErrors.OPTION_RANGE('options.allowUnauthenticatedChanges requires a loopback host');
   }
   if (o.series !== false && (o.series === null || typeof o.series !== 'object')) {
-    throw new TypeError('options.series must be a series sampler, an options object or false');
+    throw AdminOptionErrors.OPTION_TYPE('options.series must be a series sampler, an options object or false');
   }
   bool(o.defaultMetrics, 'defaultMetrics');
   intIn(o.bodyLimit, 'bodyLimit', 64, 1_048_576);
@@ -92,8 +93,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** Parses `BEEHIVE_ADMIN` (`host:port`, `[::1]:port` or `:port`). */
 export function parseAdminAddress(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value.trim());
-  if (!m) throw new RangeError(`BEEHIVE_ADMIN must be host:port, got "${value}"`);
+  if (!m) throw AdminOptionErrors.OPTION_RANGE(`BEEHIVE_ADMIN must be host:port, got "${value}"`);
   const port = Number(m[3]);
-  if (port > 65535) throw new RangeError(`BEEHIVE_ADMIN port must be from 0 to 65535, got ${port}`);
+  if (port > 65535) throw AdminOptionErrors.OPTION_RANGE(`BEEHIVE_ADMIN port must be from 0 to 65535, got ${port}`);
   return { host: m[1] ?? (m[2] || kAdminDefaults.host), port };
 }

@@ -7,6 +7,7 @@
  * clock instead of waiting on timers.
  */
 import type { AgentControl, AgentState } from '../state';
+import { AdminOptionErrors } from './option-errors';
 
 export interface SeriesPoint {
   /** Sample time, ms since the epoch. */
@@ -68,13 +69,13 @@ function countersOf(state: AgentState, t: number): Counters {
 const rate = (now: number, before: number, seconds: number): number => Math.max(0, now - before) / seconds;
 
 export function validateSeriesOptions(options: SeriesOptions): Required<SeriesOptions> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw AdminOptionErrors.OPTION_TYPE('options must be an object');
   const o = { ...kDefaults, now: Date.now, ...options };
-  if (!Number.isInteger(o.intervalMs)) throw new TypeError('options.intervalMs must be an integer from 10 to 3600000');
-  if (o.intervalMs < 10 || o.intervalMs > 3_600_000) throw new RangeError('options.intervalMs must be an integer from 10 to 3600000');
-  if (!Number.isInteger(o.capacity)) throw new TypeError('options.capacity must be an integer from 2 to 100000');
-  if (o.capacity < 2 || o.capacity > 100_000) throw new RangeError('options.capacity must be an integer from 2 to 100000');
-  if (typeof o.now !== 'function') throw new TypeError('options.now must be a function');
+  if (!Number.isInteger(o.intervalMs)) throw AdminOptionErrors.OPTION_TYPE('options.intervalMs must be an integer from 10 to 3600000');
+  if (o.intervalMs < 10 || o.intervalMs > 3_600_000) throw AdminOptionErrors.OPTION_RANGE('options.intervalMs must be an integer from 10 to 3600000');
+  if (!Number.isInteger(o.capacity)) throw AdminOptionErrors.OPTION_TYPE('options.capacity must be an integer from 2 to 100000');
+  if (o.capacity < 2 || o.capacity > 100_000) throw AdminOptionErrors.OPTION_RANGE('options.capacity must be an integer from 2 to 100000');
+  if (typeof o.now !== 'function') throw AdminOptionErrors.OPTION_TYPE('options.now must be a function');
   return o;
 }
 

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { ContentionErrors } from './errors';
 
 export interface ContentionOptions {
   /** How fast an object cools: its heat halves every `halfLifeMs` without a new conflict or wait. Default 10 s. */
@@ -37,8 +38,8 @@ export class Contention {
     this.halfLifeMs = o.halfLifeMs ?? 10_000;
     this.hotAt = o.hotAt ?? 0.5;
     this.now = o.now ?? (() => performance.now());
-    if (!(this.halfLifeMs > 0)) throw new RangeError('halfLifeMs must be a positive number of milliseconds');
-    if (!(this.hotAt > 0)) throw new RangeError('hotAt must be a positive number');
+    if (!(this.halfLifeMs > 0)) throw ContentionErrors.OPTION_RANGE('halfLifeMs must be a positive number of milliseconds');
+    if (!(this.hotAt > 0)) throw ContentionErrors.OPTION_RANGE('hotAt must be a positive number');
   }
 
   /** Adds heat to `o` (a conflict on it, a wait for it). Objects that cannot travel as references are ignored. */

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { decide, initialDecision, validateDecisionOptions, type ControllerSignals, type Decision, type DecisionOptions } from './decide';
 import { handlerSignals, type HandlerReading } from './handler-signals';
 import { watchEventLoop } from './loop-signals';
+import { ControllerErrors } from './errors';
 
 export interface AgentReading {
   /** The global ratio in force now. */
@@ -58,17 +59,17 @@ export interface Controller extends EventEmitter {
 }
 
 export function validateControllerOptions(options: ControllerOptions): void {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  if (typeof options.read !== 'function') throw new TypeError('options.read must be a function');
-  if (typeof options.setRatio !== 'function') throw new TypeError('options.setRatio must be a function');
-  if (options.setHandlerRatios !== undefined && typeof options.setHandlerRatios !== 'function') throw new TypeError('options.setHandlerRatios must be a function');
-  if (options.prewarm !== undefined && typeof options.prewarm !== 'function') throw new TypeError('options.prewarm must be a function');
+  if (options === null || typeof options !== 'object') throw ControllerErrors.OPTION_TYPE('options must be an object');
+  if (typeof options.read !== 'function') throw ControllerErrors.OPTION_TYPE('options.read must be a function');
+  if (typeof options.setRatio !== 'function') throw ControllerErrors.OPTION_TYPE('options.setRatio must be a function');
+  if (options.setHandlerRatios !== undefined && typeof options.setHandlerRatios !== 'function') throw ControllerErrors.OPTION_TYPE('options.setHandlerRatios must be a function');
+  if (options.prewarm !== undefined && typeof options.prewarm !== 'function') throw ControllerErrors.OPTION_TYPE('options.prewarm must be a function');
   const periodMs = options.periodMs ?? 250;
-  if (!Number.isInteger(periodMs)) throw new TypeError('options.periodMs must be an integer from 10 to 60000');
-  if (periodMs < 10 || periodMs > 60_000) throw new RangeError('options.periodMs must be an integer from 10 to 60000');
+  if (!Number.isInteger(periodMs)) throw ControllerErrors.OPTION_TYPE('options.periodMs must be an integer from 10 to 60000');
+  if (periodMs < 10 || periodMs > 60_000) throw ControllerErrors.OPTION_RANGE('options.periodMs must be an integer from 10 to 60000');
   const res = options.delayResolutionMs ?? 10;
-  if (!Number.isInteger(res)) throw new TypeError('options.delayResolutionMs must be an integer from 1 to 1000');
-  if (res < 1 || res > 1000) throw new RangeError('options.delayResolutionMs must be an integer from 1 to 1000');
+  if (!Number.isInteger(res)) throw ControllerErrors.OPTION_TYPE('options.delayResolutionMs must be an integer from 1 to 1000');
+  if (res < 1 || res > 1000) throw ControllerErrors.OPTION_RANGE('options.delayResolutionMs must be an integer from 1 to 1000');
 }
 
 const sameRatios = (a: Record<string, number>, b: Record<string, number>): boolean => {

@@ -15,6 +15,7 @@
  */
 import { updateEstimates, initialEstimates, successRate, type Estimates } from './estimate';
 import { gains, holdMs, plan } from './plan';
+import { ControllerErrors } from './errors';
 
 export interface HandlerSignals {
   id: string;
@@ -301,20 +302,20 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
 }
 
 export function validateDecisionOptions(options: DecisionOptions): Required<DecisionOptions> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw ControllerErrors.OPTION_TYPE('options must be an object');
   const o = { ...kDecisionDefaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   const num = (name: keyof DecisionOptions, min: number, max: number, integer = false): void => {
     const v = o[name] as unknown;
     const message = `options.${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
-    if (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v))) throw new TypeError(message);
-    if (v < min || v > max) throw new RangeError(message);
+    if (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v))) throw ControllerErrors.OPTION_TYPE(message);
+    if (v < min || v > max) throw ControllerErrors.OPTION_RANGE(message);
   };
   num('targetElu', 0.05, 1);
   num('eluHigh', 0.05, 1);
   num('eluSaturated', 0.05, 1);
   num('releaseElu', 0.05, 1);
-  if (!(o.releaseElu <= o.eluHigh && o.eluHigh <= o.eluSaturated)) throw new RangeError('options.releaseElu, eluHigh and eluSaturated must be in that order');
-  if (o.targetElu > o.eluHigh) throw new RangeError('options.targetElu must not exceed options.eluHigh');
+  if (!(o.releaseElu <= o.eluHigh && o.eluHigh <= o.eluSaturated)) throw ControllerErrors.OPTION_RANGE('options.releaseElu, eluHigh and eluSaturated must be in that order');
+  if (o.targetElu > o.eluHigh) throw ControllerErrors.OPTION_RANGE('options.targetElu must not exceed options.eluHigh');
   num('maxLoopDelayMs', 1, 60_000);
   num('persistMs', 1, 600_000);
   num('calmPeriods', 1, 1000, true);
@@ -326,6 +327,6 @@ export function validateDecisionOptions(options: DecisionOptions): Required<Deci
   num('evidenceHalfLifeMs', 1, 3_600_000);
   num('minRatio', 0, 1);
   num('maxRatio', 0, 1);
-  if (o.minRatio > o.maxRatio) throw new RangeError('options.minRatio must not exceed options.maxRatio');
+  if (o.minRatio > o.maxRatio) throw ControllerErrors.OPTION_RANGE('options.minRatio must not exceed options.maxRatio');
   return o;
 }

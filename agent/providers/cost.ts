@@ -5,6 +5,7 @@
  * defaults are public list prices (Lambda x86, IBM Cloud Functions style OpenWhisk).
  */
 import type { InvocationBilling, CostSummary } from '../../protocol';
+import { ProviderOptionErrors } from './option-errors';
 
 export type CostPlatform = 'local' | 'lambda' | 'openwhisk';
 
@@ -40,8 +41,8 @@ export function resolvePrices(platform: CostPlatform, prices: Partial<Prices> | 
   const out = { ...DEFAULT_PRICES[platform], ...(prices ?? {}) };
   for (const key of ['perGbSecond', 'perMillionRequests'] as const) {
     const v = out[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${name}.${key} must be a finite number`);
-    if (v < 0) throw new RangeError(`${name}.${key} must be >= 0`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw ProviderOptionErrors.OPTION_TYPE(`${name}.${key} must be a finite number`);
+    if (v < 0) throw ProviderOptionErrors.OPTION_RANGE(`${name}.${key} must be >= 0`);
   }
   return out;
 }

@@ -6,17 +6,17 @@
 import { defineErrors, type BeehiveError, type InvokeFailureKind } from '../../protocol';
 
 export const PlatformErrors = defineErrors('PLATFORM', {
-  THROTTLED: 'the platform throttled the invocation (concurrency limit reached)',
-  TIMEOUT: 'the invocation did not complete in time',
-  CRASH: 'the worker instance died during the invocation',
-  NOT_FOUND: 'the function or action does not exist',
-  PAYLOAD_TOO_LARGE: 'the invocation payload or its result exceeds the platform limit',
-  MALFORMED_RESPONSE: 'the worker answered with something that is not an invocation result',
-  FUNCTION_ERROR: 'the worker function failed with an error',
-  UNAVAILABLE: 'the platform could not be reached or answered with a server error',
-  AUTH: 'the platform rejected the credentials',
-  REJECTED: 'the platform rejected the request',
-  CLOSED: 'the provider is closed',
+  THROTTLED: ['BEEHIVE_ERR_PLATFORM_THROTTLED', 'the platform throttled the invocation (concurrency limit reached)'],
+  TIMEOUT: ['BEEHIVE_ERR_PLATFORM_TIMEOUT', 'the invocation did not complete in time'],
+  CRASH: ['BEEHIVE_ERR_PLATFORM_CRASH', 'the worker instance died during the invocation'],
+  NOT_FOUND: ['BEEHIVE_ERR_PLATFORM_NOT_FOUND', 'the function or action does not exist'],
+  PAYLOAD_TOO_LARGE: ['BEEHIVE_ERR_PLATFORM_PAYLOAD_TOO_LARGE', 'the invocation payload or its result exceeds the platform limit'],
+  MALFORMED_RESPONSE: ['BEEHIVE_ERR_PLATFORM_MALFORMED_RESPONSE', 'the worker answered with something that is not an invocation result'],
+  FUNCTION_ERROR: ['BEEHIVE_ERR_PLATFORM_FUNCTION_ERROR', 'the worker function failed with an error'],
+  UNAVAILABLE: ['BEEHIVE_ERR_PLATFORM_UNAVAILABLE', 'the platform could not be reached or answered with a server error'],
+  AUTH: ['BEEHIVE_ERR_PLATFORM_AUTH', 'the platform rejected the credentials'],
+  REJECTED: ['BEEHIVE_ERR_PLATFORM_REJECTED', 'the platform rejected the request'],
+  CLOSED: ['BEEHIVE_ERR_PLATFORM_CLOSED', 'the provider is closed'],
 });
 
 export type PlatformErrorKey = keyof typeof PlatformErrors;

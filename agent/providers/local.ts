@@ -3,14 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { workerNodeOptions } from './node-options';
 import { defineErrors, type InvocationEvent, type InvocationResult, type Provider, type ProviderStats } from '../../protocol';
+import { ProviderOptionErrors } from './option-errors';
 
 export const LocalErrors = defineErrors('LOCAL', {
-  TIMEOUT: 'local worker timed out',
-  CRASH: 'local worker exited during the invocation',
-  CLOSED: 'local provider is closed',
-  MALFORMED_RESPONSE: 'local worker answered something that is not an invocation result',
-  START: 'local worker exited or was stopped before it was ready',
-  SEND: 'the invocation could not be sent to the local worker',
+  TIMEOUT: ['BEEHIVE_ERR_LOCAL_TIMEOUT', 'local worker timed out'],
+  CRASH: ['BEEHIVE_ERR_LOCAL_CRASH', 'local worker exited during the invocation'],
+  CLOSED: ['BEEHIVE_ERR_LOCAL_CLOSED', 'local provider is closed'],
+  MALFORMED_RESPONSE: ['BEEHIVE_ERR_LOCAL_MALFORMED_RESPONSE', 'local worker answered something that is not an invocation result'],
+  START: ['BEEHIVE_ERR_LOCAL_START', 'local worker exited or was stopped before it was ready'],
+  SEND: ['BEEHIVE_ERR_LOCAL_SEND', 'the invocation could not be sent to the local worker'],
 });
 
 export interface LocalProviderOptions {
@@ -84,11 +85,11 @@ export class LocalProvider implements Provider {
   private readonly counters = { invocations: 0, cold: 0, warm: 0, failures: {} as Record<string, number>, billedMs: 0 };
 
   constructor(private readonly opts: LocalProviderOptions) {
-    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('options.workers must be a positive integer');
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw ProviderOptionErrors.OPTION_RANGE('options.workers must be a positive integer');
     this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
-    if (!(this.startTimeoutMs > 0)) throw new RangeError('options.startTimeoutMs must be a positive number');
+    if (!(this.startTimeoutMs > 0)) throw ProviderOptionErrors.OPTION_RANGE('options.startTimeoutMs must be a positive number');
     this.startConcurrency = opts.startConcurrency ?? Math.max(1, os.availableParallelism());
-    if (!Number.isInteger(this.startConcurrency) || this.startConcurrency < 1) throw new RangeError('options.startConcurrency must be a positive integer');
+    if (!Number.isInteger(this.startConcurrency) || this.startConcurrency < 1) throw ProviderOptionErrors.OPTION_RANGE('options.startConcurrency must be a positive integer');
   }
 
   invoke(event: InvocationEvent, { timeoutMs }: { timeoutMs: number }): Promise<InvocationResult> {

@@ -19,6 +19,7 @@ import { boolean, envNumber, integerIn, knownKeys, nonEmptyString, optionalStrin
 import { encodeEvent, FaasStats, isResultFor, WARMUP_EVENT } from './faas-stats';
 import { classifyActivation, classifyHttpError, isActivation, isCold, memoryOf, type Activation } from './openwhisk-activation';
 import { ThrottleBackoff } from './throttle';
+import { ProviderOptionErrors } from './option-errors';
 
 export interface OpenWhiskProviderOptions {
   /** API host: `https://host[:port]`, `http://127.0.0.1:3233`; no scheme means https (required). */
@@ -51,7 +52,7 @@ function validate(input: OpenWhiskProviderOptions) {
   knownKeys(o, KNOWN);
   const opts = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as OpenWhiskProviderOptions & typeof defaults;
   const auth = nonEmptyString(opts.auth, 'auth');
-  if (!/^[^:]+:.+$/.test(auth)) throw new TypeError('options.auth must be an API key of the form uuid:key');
+  if (!/^[^:]+:.+$/.test(auth)) throw ProviderOptionErrors.OPTION_TYPE('options.auth must be an API key of the form uuid:key');
   return {
     apihost: nonEmptyString(opts.apihost, 'apihost'),
     auth,

@@ -48,11 +48,11 @@ describe('series sampler', () => {
 
   it('validates its options', () => {
     const c = createMemoryControl();
-    expect(() => createSeriesSampler(c, { intervalMs: 1.5 })).toThrow(new TypeError('options.intervalMs must be an integer from 10 to 3600000'));
-    expect(() => createSeriesSampler(c, { intervalMs: 5 })).toThrow(new RangeError('options.intervalMs must be an integer from 10 to 3600000'));
-    expect(() => createSeriesSampler(c, { capacity: 'x' as never })).toThrow(new TypeError('options.capacity must be an integer from 2 to 100000'));
-    expect(() => createSeriesSampler(c, { capacity: 1 })).toThrow(new RangeError('options.capacity must be an integer from 2 to 100000'));
-    expect(() => createSeriesSampler(c, { now: 5 as never })).toThrow(new TypeError('options.now must be a function'));
-    expect(() => createSeriesSampler(c, null as never)).toThrow(new TypeError('options must be an object'));
+    expect(() => createSeriesSampler(c, { intervalMs: 1.5 })).toThrow(Object.assign(new TypeError('invalid option: options.intervalMs must be an integer from 10 to 3600000'), { code: 'BEEHIVE_ERR_ADMIN_OPTION_TYPE' }));
+    expect(() => createSeriesSampler(c, { intervalMs: 5 })).toThrow(Object.assign(new RangeError('option out of range: options.intervalMs must be an integer from 10 to 3600000'), { code: 'BEEHIVE_ERR_ADMIN_OPTION_RANGE' }));
+    expect(() => createSeriesSampler(c, { capacity: 'x' as never })).toThrow(Object.assign(new TypeError('invalid option: options.capacity must be an integer from 2 to 100000'), { code: 'BEEHIVE_ERR_ADMIN_OPTION_TYPE' }));
+    expect(() => createSeriesSampler(c, { capacity: 1 })).toThrow(Object.assign(new RangeError('option out of range: options.capacity must be an integer from 2 to 100000'), { code: 'BEEHIVE_ERR_ADMIN_OPTION_RANGE' }));
+    expect(() => createSeriesSampler(c, { now: 5 as never })).toThrow(Object.assign(new TypeError('invalid option: options.now must be a function'), { code: 'BEEHIVE_ERR_ADMIN_OPTION_TYPE' }));
+    expect(() => createSeriesSampler(c, null as never)).toThrow(Object.assign(new TypeError('invalid option: options must be an object'), { code: 'BEEHIVE_ERR_ADMIN_OPTION_TYPE' }));
   });
 });

@@ -102,15 +102,15 @@ describe('burst controller at run time', () => {
   it('validates its options', () => {
     const ok: ControllerOptions = { read: () => ({ ratio: 0, inFlight: 0, p99Ms: 0, sloMs: 1 }), setRatio: () => {} };
     const v = (o: Partial<ControllerOptions>) => () => validateControllerOptions({ ...ok, ...o } as ControllerOptions);
-    expect(v({ read: undefined })).toThrow(new TypeError('options.read must be a function'));
-    expect(v({ setRatio: 1 as never })).toThrow(new TypeError('options.setRatio must be a function'));
-    expect(v({ prewarm: 'x' as never })).toThrow(new TypeError('options.prewarm must be a function'));
-    expect(v({ setHandlerRatios: 1 as never })).toThrow(new TypeError('options.setHandlerRatios must be a function'));
-    expect(v({ periodMs: 5 })).toThrow(new RangeError('options.periodMs must be an integer from 10 to 60000'));
-    expect(v({ periodMs: 10.5 })).toThrow(new TypeError('options.periodMs must be an integer from 10 to 60000'));
-    expect(v({ delayResolutionMs: 0 })).toThrow(new RangeError('options.delayResolutionMs must be an integer from 1 to 1000'));
-    expect(v({ delayResolutionMs: 'a' as never })).toThrow(new TypeError('options.delayResolutionMs must be an integer from 1 to 1000'));
-    expect(() => validateControllerOptions(null as never)).toThrow(new TypeError('options must be an object'));
-    expect(() => startController({ ...ok, targetElu: 3 })).toThrow(new RangeError('options.targetElu must be a number from 0.05 to 1'));
+    expect(v({ read: undefined })).toThrow(Object.assign(new TypeError('invalid option: options.read must be a function'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(v({ setRatio: 1 as never })).toThrow(Object.assign(new TypeError('invalid option: options.setRatio must be a function'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(v({ prewarm: 'x' as never })).toThrow(Object.assign(new TypeError('invalid option: options.prewarm must be a function'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(v({ setHandlerRatios: 1 as never })).toThrow(Object.assign(new TypeError('invalid option: options.setHandlerRatios must be a function'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(v({ periodMs: 5 })).toThrow(Object.assign(new RangeError('option out of range: options.periodMs must be an integer from 10 to 60000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(v({ periodMs: 10.5 })).toThrow(Object.assign(new TypeError('invalid option: options.periodMs must be an integer from 10 to 60000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(v({ delayResolutionMs: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.delayResolutionMs must be an integer from 1 to 1000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(v({ delayResolutionMs: 'a' as never })).toThrow(Object.assign(new TypeError('invalid option: options.delayResolutionMs must be an integer from 1 to 1000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(() => validateControllerOptions(null as never)).toThrow(Object.assign(new TypeError('invalid option: options must be an object'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(() => startController({ ...ok, targetElu: 3 })).toThrow(Object.assign(new RangeError('option out of range: options.targetElu must be a number from 0.05 to 1'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
   });
 });

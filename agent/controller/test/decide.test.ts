@@ -161,21 +161,21 @@ describe('burst decision, one period at a time', () => {
 
   it('validates its options', () => {
     const v = validateDecisionOptions;
-    expect(() => v({ targetElu: 0 })).toThrow(new RangeError('options.targetElu must be a number from 0.05 to 1'));
-    expect(() => v({ targetElu: '0.7' as never })).toThrow(new TypeError('options.targetElu must be a number from 0.05 to 1'));
-    expect(() => v({ eluHigh: 0.7, releaseElu: 0.8 })).toThrow(new RangeError('options.releaseElu, eluHigh and eluSaturated must be in that order'));
-    expect(() => v({ targetElu: 0.95 })).toThrow(new RangeError('options.targetElu must not exceed options.eluHigh'));
-    expect(() => v({ maxLoopDelayMs: 0 })).toThrow(new RangeError('options.maxLoopDelayMs must be a number from 1 to 60000'));
-    expect(() => v({ persistMs: 0 })).toThrow(new RangeError('options.persistMs must be a number from 1 to 600000'));
-    expect(() => v({ calmPeriods: 0 })).toThrow(new RangeError('options.calmPeriods must be an integer from 1 to 1000'));
-    expect(() => v({ calmPeriods: 1.5 })).toThrow(new TypeError('options.calmPeriods must be an integer from 1 to 1000'));
-    expect(() => v({ minGain: 2 })).toThrow(new RangeError('options.minGain must be a number from 0 to 1'));
-    expect(() => v({ offloadCostMs: -1 })).toThrow(new RangeError('options.offloadCostMs must be a number from 0 to 10000'));
-    expect(() => v({ workerUtil: 0 })).toThrow(new RangeError('options.workerUtil must be a number from 0.05 to 1'));
-    expect(() => v({ evidenceHalfLifeMs: 0 })).toThrow(new RangeError('options.evidenceHalfLifeMs must be a number from 1 to 3600000'));
-    expect(() => v({ minRatio: 2 })).toThrow(new RangeError('options.minRatio must be a number from 0 to 1'));
-    expect(() => v({ minRatio: 0.6, maxRatio: 0.5 })).toThrow(new RangeError('options.minRatio must not exceed options.maxRatio'));
-    expect(() => v(null as never)).toThrow(new TypeError('options must be an object'));
+    expect(() => v({ targetElu: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.targetElu must be a number from 0.05 to 1'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ targetElu: '0.7' as never })).toThrow(Object.assign(new TypeError('invalid option: options.targetElu must be a number from 0.05 to 1'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(() => v({ eluHigh: 0.7, releaseElu: 0.8 })).toThrow(Object.assign(new RangeError('option out of range: options.releaseElu, eluHigh and eluSaturated must be in that order'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ targetElu: 0.95 })).toThrow(Object.assign(new RangeError('option out of range: options.targetElu must not exceed options.eluHigh'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ maxLoopDelayMs: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.maxLoopDelayMs must be a number from 1 to 60000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ persistMs: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.persistMs must be a number from 1 to 600000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ calmPeriods: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.calmPeriods must be an integer from 1 to 1000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ calmPeriods: 1.5 })).toThrow(Object.assign(new TypeError('invalid option: options.calmPeriods must be an integer from 1 to 1000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
+    expect(() => v({ minGain: 2 })).toThrow(Object.assign(new RangeError('option out of range: options.minGain must be a number from 0 to 1'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ offloadCostMs: -1 })).toThrow(Object.assign(new RangeError('option out of range: options.offloadCostMs must be a number from 0 to 10000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ workerUtil: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.workerUtil must be a number from 0.05 to 1'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ evidenceHalfLifeMs: 0 })).toThrow(Object.assign(new RangeError('option out of range: options.evidenceHalfLifeMs must be a number from 1 to 3600000'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ minRatio: 2 })).toThrow(Object.assign(new RangeError('option out of range: options.minRatio must be a number from 0 to 1'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v({ minRatio: 0.6, maxRatio: 0.5 })).toThrow(Object.assign(new RangeError('option out of range: options.minRatio must not exceed options.maxRatio'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_RANGE' }));
+    expect(() => v(null as never)).toThrow(Object.assign(new TypeError('invalid option: options must be an object'), { code: 'BEEHIVE_ERR_CONTROLLER_OPTION_TYPE' }));
   });
 });
 
