@@ -12,6 +12,7 @@ import { kNoParams, type Backend, type BackendOwner, type BackendStartup, type S
 import type { ProxyContext } from '../context';
 import { FrontendCode, TxStatus } from '../wire/codes';
 import { MessageReader, type ReaderHandler } from '../wire/reader';
+import { SocketInput } from '../wire/socket-input';
 import * as be from '../wire/backend-messages';
 import * as fe from '../wire/frontend-messages';
 import { ProxyErrors, sqlstateOf } from '../errors';
@@ -53,6 +54,8 @@ interface Stashed {
 
 export class ClientSession implements BackendOwner {
   socket: Socket;
+  /** Reads the client socket (straight into a reused buffer once the session relays: goDirect). */
+  input!: SocketInput;
   readonly reader: MessageReader;
   phase = Phase.Startup;
   processId = 0;
@@ -146,7 +149,7 @@ export class ClientSession implements BackendOwner {
   /** (Re)binds socket events; TLS replaces the socket after SSLRequest. */
   bindSocket(socket: Socket): void {
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    this.input = new SocketInput(socket, (buf, n) => this.onClientData(buf, n));
     socket.on('error', (err) => debug('client %d socket error: %s', this.processId, err.message));
     socket.on('close', () => this.close());
   }
@@ -158,7 +161,8 @@ export class ClientSession implements BackendOwner {
       if (this.admin && this.phase === Phase.Ready) return onAdminMessage(this, code, buf, start, end);
       if (this.phase === Phase.Ready && (this.backend || this.takeIdle(code)) && !this.heldBy && this.stash.length === 0) forwardMessage(this, code, buf, start, end);
       else if (this.phase === Phase.Startup || this.phase === Phase.Auth) onStartupMessage(this, code, buf, start, end);
-      else this.toStash(code, buf.subarray(start, end), false);
+      // A copy: the chunk may be the connection's reused read buffer.
+      else this.toStash(code, Buffer.from(buf.subarray(start, end)), false);
     },
     fragment: (code, buf, start, end) => {
       if (this.phase === Phase.Ready && this.backend && !this.heldBy && this.stash.length === 0) this.toBackend.push(buf, start, end);
@@ -166,10 +170,10 @@ export class ClientSession implements BackendOwner {
     },
   };
 
-  private onClientData(chunk: Buffer): void {
-    this.ctx.stats.bytesFromClients += chunk.length;
+  private onClientData(chunk: Buffer, n: number): void {
+    this.ctx.stats.bytesFromClients += n;
     try {
-      this.reader.feed(chunk, this.clientHandler);
+      this.reader.feed(chunk, this.clientHandler, n);
     } catch (err) {
       this.fatal(err as Error);
       return;
@@ -187,7 +191,7 @@ export class ClientSession implements BackendOwner {
     this.stash.push({ code, buf, fragment });
     this.stashBytes += buf.length;
     // Backpressure: a client that floods while it waits for a backend stops being read.
-    if (this.stashBytes > 1 << 20) this.socket.pause();
+    if (this.stashBytes > 1 << 20) this.input.pause();
     if (this.phase === Phase.Ready && !this.backend && !this.heldBy) this.acquire();
   }
 
@@ -199,7 +203,7 @@ export class ClientSession implements BackendOwner {
       if (m.fragment) this.toBackend.push(m.buf, 0, m.buf.length);
       else forwardMessage(this, m.code, m.buf, 0, m.buf.length);
     }
-    if (this.stashBytes <= 1 << 20 && this.socket.isPaused()) this.socket.resume();
+    if (this.stashBytes <= 1 << 20 && this.input.isPaused) this.input.resume();
     if (this.stash.length > 0 && !this.backend && !this.heldBy && this.phase === Phase.Ready) this.acquire();
     this.flush();
   }
@@ -214,9 +218,9 @@ export class ClientSession implements BackendOwner {
 
   private readonly backendHandler: ReaderHandler = backendHandler(this);
 
-  onBackendData(b: Backend, chunk: Buffer): void {
+  onBackendData(b: Backend, chunk: Buffer, n: number): void {
     try {
-      b.reader.feed(chunk, this.backendHandler);
+      b.reader.feed(chunk, this.backendHandler, n);
     } catch (err) {
       debug('backend %d sent bad data: %s', b.id, (err as Error).message);
       this.ctx.stats.error('upstream_protocol');
@@ -357,8 +361,8 @@ export class ClientSession implements BackendOwner {
     const b = this.backend;
     if (b && !this.toBackend.empty) {
       if (!this.toBackend.flush(b.socket)) {
-        this.socket.pause();
-        b.socket.once('drain', () => this.phase !== Phase.Closed && this.socket.resume());
+        this.input.pause();
+        b.socket.once('drain', () => this.phase !== Phase.Closed && this.input.resume());
       }
     }
     if (!this.toClient.empty) {
@@ -368,8 +372,8 @@ export class ClientSession implements BackendOwner {
         const ok = this.toClient.flush(this.socket);
         this.ctx.stats.bytesToClients += this.toClient.bytes - before;
         if (!ok && b) {
-          b.socket.pause();
-          this.socket.once('drain', () => b.socket.resume());
+          b.input?.pause();
+          this.socket.once('drain', () => b.input?.resume());
         }
       }
     }
@@ -409,7 +413,7 @@ export class ClientSession implements BackendOwner {
     this.socket.end();
     // Closing at once with unread input would reset the connection and could destroy the error
     // before the client reads it: the socket stops being read and is destroyed a moment later.
-    this.socket.pause();
+    this.input.pause();
     this.lingering = true;
     this.close();
   }

@@ -221,9 +221,9 @@ export class GrantTx implements BackendOwner, GrantLike {
     fragment: () => {},
   };
 
-  onBackendData(b: Backend, chunk: Buffer): void {
+  onBackendData(b: Backend, chunk: Buffer, n: number): void {
     try {
-      b.reader.feed(chunk, this.handler);
+      b.reader.feed(chunk, this.handler, n);
     } catch (err) {
       debug('pool grant %s: bad data from the server: %s', this.cred.id, (err as Error).message);
       this.ctx.pool.discard(b);

@@ -4,6 +4,7 @@
  * write (a few small pieces are joined first; large ones go out corked, as one writev).
  */
 import type { Socket } from 'node:net';
+import { noteHeldWrite } from '../wire/socket-input';
 
 export class Out {
   private parts: Buffer[] = [];
@@ -58,6 +59,9 @@ export class Out {
       for (const p of parts) ok = socket.write(p);
       socket.uncork();
     }
+    // A write the kernel did not take at once keeps pointing at its bytes, which may be ranges of
+    // a connection's reused read buffer: that connection reads into a fresh one from now on.
+    if (socket.writableLength > 0) noteHeldWrite();
     return ok;
   }
 

@@ -203,5 +203,7 @@ export function finishStartup(s: ClientSession): void {
   parts.push(be.readyForQuery(status));
   s.send(Buffer.concat(parts));
   s.phase = Phase.Ready;
+  // The relay phase: reads go straight into the connection's own buffer from now on.
+  if (!s.input.goDirect()) debug('client %d: reads through the socket stream', s.processId);
   s.drainStash();
 }

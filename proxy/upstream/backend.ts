@@ -9,6 +9,7 @@ import { ProxyErrors } from '../errors';
 import { debug } from '../debug';
 import { ScramClient, md5Password } from '../auth/scram';
 import { MessageReader, type ReaderHandler } from '../wire/reader';
+import { SocketInput } from '../wire/socket-input';
 import { BackendCode, TxStatus } from '../wire/codes';
 import { decodeFields, decodeParameterStatus } from '../wire/backend-messages';
 
@@ -49,7 +50,8 @@ export interface ServerErrorFields {
 
 /** A client session attached to a backend receives its bytes and its loss. */
 export interface BackendOwner {
-  onBackendData(backend: Backend, chunk: Buffer): void;
+  /** `chunk[0, n)` was read; the chunk is reused afterwards (wire/socket-input.ts). */
+  onBackendData(backend: Backend, chunk: Buffer, n: number): void;
   onBackendClose(backend: Backend, err: Error): void;
 }
 
@@ -69,6 +71,8 @@ export class Backend {
   readonly prepared = new Set<string>();
   owner: BackendOwner | null = null;
   readonly reader: MessageReader;
+  /** Reads the server's bytes once the connection is ready (straight into a reused buffer where possible). */
+  input: SocketInput | null = null;
   closed = false;
   idleSince = Date.now();
   onClose: ((b: Backend) => void) | null = null;
@@ -169,10 +173,11 @@ export class Backend {
   }
 
   private listen(): void {
-    this.socket.on('data', (chunk: Buffer) => {
-      if (this.owner) this.owner.onBackendData(this, chunk);
-      else this.onIdleData(chunk);
+    this.input = new SocketInput(this.socket, (chunk, n) => {
+      if (this.owner) this.owner.onBackendData(this, chunk, n);
+      else this.onIdleData(chunk, n);
     });
+    this.input.goDirect();
     const lost = (err?: Error) => this.lost(err ?? ProxyErrors.UPSTREAM_LOST());
     this.socket.on('error', lost);
     this.socket.on('close', () => lost());
@@ -193,9 +198,9 @@ export class Backend {
   };
 
   /** Bytes from a pooled, unowned connection: only errors (e.g. admin shutdown) and parameter changes matter. */
-  private onIdleData(chunk: Buffer): void {
+  private onIdleData(chunk: Buffer, n: number): void {
     try {
-      this.reader.feed(chunk, this.idleHandler);
+      this.reader.feed(chunk, this.idleHandler, n);
     } catch {
       this.destroy();
     }

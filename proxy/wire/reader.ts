@@ -64,36 +64,39 @@ export class MessageReader {
    * byte is copied at most once (into the buffer of a message split across chunks), whatever the
    * chunking: a message trickling in one byte at a time costs its size, not its size squared.
    */
-  feed(chunk: Buffer, h: ReaderHandler): void {
+  feed(chunk: Buffer, h: ReaderHandler, length = chunk.length): void {
     if (this.stopped) return;
+    // `chunk[0, length)` is valid; the chunk may be a connection's reused read buffer
+    // (wire/socket-input.ts), so nothing here keeps a reference to it: what waits is copied.
     let buf = chunk;
+    let n = length;
     let off = 0;
     if (this.skip > 0) {
-      const n = Math.min(this.skip, buf.length);
-      this.skip -= n;
-      h.fragment(this.streamCode, buf, 0, n);
-      off = n;
-      if (off === buf.length) return;
+      const k = Math.min(this.skip, n);
+      this.skip -= k;
+      h.fragment(this.streamCode, buf, 0, k);
+      off = k;
+      if (off === n) return;
     }
     if (this.pend) {
       const m = this.pend;
-      const n = Math.min(m.length - this.pendFill, buf.length - off);
-      buf.copy(m, this.pendFill, off, off + n);
-      this.pendFill += n;
-      off += n;
+      const k = Math.min(m.length - this.pendFill, n - off);
+      buf.copy(m, this.pendFill, off, off + k);
+      this.pendFill += k;
+      off += k;
       if (this.pendFill < m.length) return;
       this.pend = null;
       this.pendFill = 0;
       h.message(this.pendStartup ? 0 : m[0], m, 0, m.length);
-      if (off === buf.length || this.stopped) return;
+      if (off === n || this.stopped) return;
     }
     if (this.carry) {
-      // Fewer than 5 bytes: join them with just enough of the chunk to read a header.
-      buf = Buffer.concat([this.carry, off ? buf.subarray(off) : buf]);
+      // Fewer than 5 bytes: join them with the rest of the chunk to read a header.
+      buf = Buffer.concat([this.carry, buf.subarray(off, n)]);
       off = 0;
+      n = buf.length;
       this.carry = null;
     }
-    const n = buf.length;
     while (!this.stopped) {
       const startup = this.startup;
       const hdr = startup ? 4 : 5;
@@ -130,6 +133,6 @@ export class MessageReader {
       h.message(code, buf, off, end);
       off = end;
     }
-    if (off < n && !this.stopped) this.carry = Buffer.from(buf.subarray(off));
+    if (off < n && !this.stopped) this.carry = Buffer.from(buf.subarray(off, n));
   }
 }
