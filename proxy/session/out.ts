@@ -4,7 +4,7 @@
  * write (a few small pieces are joined first; large ones go out corked, as one writev).
  */
 import type { Socket } from 'node:net';
-import { noteHeldWrite } from '../wire/socket-input';
+import { noteHeldWrite, writeTo } from '../wire/socket-input';
 
 export class Out {
   private parts: Buffer[] = [];
@@ -50,18 +50,18 @@ export class Out {
     let total = 0;
     for (const p of parts) total += p.length;
     this.bytes += total;
-    if (parts.length === 1) ok = socket.write(parts[0]);
+    if (parts.length === 1) ok = writeTo(socket, parts[0]);
     else if (total <= 16384) {
       // A few small pieces (a rewritten Bind and the Execute/Sync after it): one copy beats a corked writev.
-      ok = socket.write(Buffer.concat(parts, total));
+      ok = writeTo(socket, Buffer.concat(parts, total));
     } else {
       socket.cork();
       for (const p of parts) ok = socket.write(p);
       socket.uncork();
+      // A write the kernel did not take at once keeps pointing at its bytes, which may be ranges
+      // of a connection's reused read buffer: that connection reads into a fresh one from now on.
+      if (socket.writableLength > 0) noteHeldWrite();
     }
-    // A write the kernel did not take at once keeps pointing at its bytes, which may be ranges of
-    // a connection's reused read buffer: that connection reads into a fresh one from now on.
-    if (socket.writableLength > 0) noteHeldWrite();
     return ok;
   }
 

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startProxy, type ProxyHandle } from '../index';
-import { setDirectReads } from '../wire/socket-input';
+import { setDirectIo } from '../wire/socket-input';
 import { usePg } from './pg-server';
 import { connected, ext, msg, rawLogin } from './helpers';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await direct.connect();
 });
 afterAll(async () => {
-  setDirectReads(true);
+  setDirectIo(true);
   await direct?.end();
   await proxy?.close();
   await single?.close();
@@ -40,7 +40,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 
 for (const directReads of [true, false]) {
   describe(directReads ? 'reads into the connection buffer' : "reads through 'data' events", () => {
-    beforeAll(() => setDirectReads(directReads));
+    beforeAll(() => setDirectIo(directReads));
 
     it('a result far larger than the socket buffers, read by a client that stalls, arrives intact', async () => {
       const c = await connected(proxy, { application_name: `stall-${directReads}` });

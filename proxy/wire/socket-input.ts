@@ -17,6 +17,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { getSystemErrorName } from 'node:util';
 
 /** Called with the bytes `buf[0, n)` just read; `buf` is reused after it returns. */
 export type ChunkHandler = (buf: Buffer, n: number) => void;
@@ -24,6 +25,18 @@ export type ChunkHandler = (buf: Buffer, n: number) => void;
 interface StreamState {
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
+  WriteWrap: new () => WriteReq;
+}
+
+/** Node's request object of one handle write (what its own net module makes for each write). */
+interface WriteReq {
+  handle: unknown;
+  oncomplete: (this: WriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: Buffer | null;
+  socket?: Socket;
 }
 
 interface RawHandle {
@@ -32,6 +45,7 @@ interface RawHandle {
   readStart(): number;
   readStop(): number;
   reading: boolean;
+  writeBuffer?(req: WriteReq, buf: Buffer): number;
 }
 
 /** The size of each connection's read buffer: larger reads come in several chunks. */
@@ -49,8 +63,8 @@ function streamState(): StreamState | null {
   try {
     // The same binding Node's own net module reads; process.binding allows it (no warning by default).
     const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding('stream_wrap');
-    if (b.streamBaseState instanceof Int32Array && typeof b.kReadBytesOrError === 'number') {
-      state = { streamBaseState: b.streamBaseState, kReadBytesOrError: b.kReadBytesOrError };
+    if (b.streamBaseState instanceof Int32Array && typeof b.kReadBytesOrError === 'number' && typeof b.kLastWriteWasAsync === 'number' && typeof b.WriteWrap === 'function') {
+      state = { streamBaseState: b.streamBaseState, kReadBytesOrError: b.kReadBytesOrError, kLastWriteWasAsync: b.kLastWriteWasAsync, WriteWrap: b.WriteWrap as StreamState['WriteWrap'] };
     }
   } catch {
     state = null;
@@ -58,8 +72,11 @@ function streamState(): StreamState | null {
   return state;
 }
 
-/** Turns the handle path off (tests run the 'data' path with it) or back on; affects sockets bound afterwards. */
-export function setDirectReads(on: boolean): void {
+/**
+ * Turns the handle path off (tests run the stream path with it) or back on: reads of connections
+ * that go direct afterwards, and every write from then on.
+ */
+export function setDirectIo(on: boolean): void {
   enabled = on;
 }
 
@@ -173,4 +190,70 @@ export class SocketInput {
       h.readStart();
     }
   }
+}
+
+/** Handle writes of a socket not completed yet. */
+const kPendingWrites = Symbol('beehive.pendingWrites');
+type WithPending = Socket & { [kPendingWrites]?: number };
+
+function onDirectWriteDone(this: WriteReq, status: number): void {
+  const socket = this.socket as WithPending;
+  this.buffer = null;
+  const left = (socket[kPendingWrites] = (socket[kPendingWrites] ?? 1) - 1);
+  if (status < 0) {
+    if (!socket.destroyed) socket.destroy(writeError(status));
+  } else if (left === 0 && !socket.destroyed) socket.emit('drain');
+}
+
+function writeError(status: number): Error {
+  let name = String(status);
+  try {
+    name = getSystemErrorName(status);
+  } catch {
+    // not a system error number
+  }
+  return Object.assign(new Error(`write ${name}`), { code: name, errno: status, syscall: 'write' });
+}
+
+/**
+ * Writes `buf` to the socket; false when the caller should wait for 'drain' (the kernel did not
+ * take it all). Straight to the handle, as Node's own socket write ends up doing, but without the
+ * Writable stream's bookkeeping and its deferred callback per write — where the stream holds
+ * nothing queued (order is kept: the handle queues writes in order) and the socket is a plain
+ * TCP or pipe socket. Otherwise through `socket.write`. A write that did not complete at once keeps
+ * `buf` until it does: noteHeldWrite() then moves reads of reused buffers elsewhere.
+ */
+export function writeTo(socket: Socket, buf: Buffer): boolean {
+  const st = enabled ? streamState() : null;
+  const h = (socket as unknown as { _handle?: RawHandle | null })._handle;
+  if (st === null || !h || typeof h.writeBuffer !== 'function' || socket.writableLength > 0 || socket.writableEnded || socket.destroyed || socket.connecting || socket instanceof TLSSocket) {
+    const ok = socket.write(buf);
+    if (socket.writableLength > 0) noteHeldWrite();
+    return ok;
+  }
+  const req = new st.WriteWrap();
+  req.handle = h;
+  req.oncomplete = onDirectWriteDone;
+  req.async = false;
+  req.bytes = 0;
+  req.buffer = null;
+  const err = h.writeBuffer(req, buf);
+  if (err !== 0) {
+    socket.destroy(writeError(err));
+    return true;
+  }
+  if (st.streamBaseState[st.kLastWriteWasAsync] === 0) return true;
+  // The rest goes out later from `buf` itself: keep it alive, and tell the readers.
+  req.async = true;
+  req.buffer = buf;
+  req.socket = socket;
+  const s = socket as WithPending;
+  s[kPendingWrites] = (s[kPendingWrites] ?? 0) + 1;
+  noteHeldWrite();
+  return false;
+}
+
+/** Whether writes to the socket are still under way (stream or handle). */
+export function writesPending(socket: Socket): boolean {
+  return socket.writableLength > 0 || ((socket as WithPending)[kPendingWrites] ?? 0) > 0;
 }
