@@ -12,10 +12,11 @@ import { ProxyErrors } from './errors';
 const kKeys = new Set([
   'upstream', 'listen', 'poolMode', 'maxBackends', 'maxClients', 'auth', 'users', 'tls', 'control', 'handoffTtlMs',
   'acquireTimeoutMs', 'connectTimeoutMs', 'idleTimeoutMs', 'maxMessageSize', 'cleanupTimeoutMs', 'loginTimeoutMs', 'adminUsers',
+  'databases', 'serverUser',
 ]);
 
 /** What a reload can change in place; anything else waits for a restart. */
-export const kReloadable = ['maxBackends', 'maxClients', 'auth', 'users', 'adminUsers', 'acquireTimeoutMs', 'connectTimeoutMs', 'idleTimeoutMs', 'cleanupTimeoutMs', 'loginTimeoutMs', 'maxMessageSize'] as const;
+export const kReloadable = ['maxBackends', 'maxClients', 'auth', 'users', 'adminUsers', 'acquireTimeoutMs', 'connectTimeoutMs', 'idleTimeoutMs', 'cleanupTimeoutMs', 'loginTimeoutMs', 'maxMessageSize', 'databases', 'serverUser'] as const;
 
 /** Reads and checks the file: CONFIG_UNREADABLE or CONFIG_INVALID (naming the file and what is wrong). */
 export function readConfigFile(file: string): ProxyOptions {

@@ -7,6 +7,7 @@ import type { UpstreamConfig } from './upstream/backend';
 
 export type PoolMode = 'transaction' | 'session';
 export type ClientAuth = 'scram-sha-256' | 'trust';
+export type ServerUser = 'client' | 'upstream';
 
 export interface ProxyOptions {
   /** The PostgreSQL server: `postgres://user:pass@host:port/db` or its parts. Required. */
@@ -50,6 +51,18 @@ export interface ProxyOptions {
    */
   adminUsers?: string[];
   /**
+   * The server databases clients may name (one pool per database and user, as PgBouncer keeps);
+   * `'*'` lets a client name any (the server then refuses one it lacks with its own error).
+   * Default: the upstream's database only. Others get FATAL 3D000.
+   */
+  databases?: string[];
+  /**
+   * Whom backends log in as: `'client'` (default) the client's own user, with the password the
+   * proxy has for it in `users` (the upstream user: the upstream password), one pool per database
+   * and user; `'upstream'` every client's backends log in as the upstream user.
+   */
+  serverUser?: ServerUser;
+  /**
    * A JSON file of these options (configFile excepted); options given here override it. RELOAD on
    * the admin console (or `reload()`) reads it again and applies what can change while running.
    */
@@ -74,6 +87,8 @@ export interface ResolvedProxyOptions {
   cleanupTimeoutMs: number;
   loginTimeoutMs: number;
   adminUsers: string[];
+  databases: string[];
+  serverUser: ServerUser;
   configFile: string | null;
 }
 
@@ -179,6 +194,12 @@ export function resolveOptions(options: ProxyOptions): ResolvedProxyOptions {
   const adminUsers = options.adminUsers ?? [upstream.user];
   if (!Array.isArray(adminUsers) || adminUsers.some((u) => typeof u !== 'string' || u === '')) throw new TypeError('options.adminUsers must be an array of user names');
   if (options.configFile !== undefined && (typeof options.configFile !== 'string' || options.configFile === '')) throw new TypeError('options.configFile must be a file path');
+  const databases = options.databases ?? [upstream.database];
+  if (!Array.isArray(databases) || databases.length === 0 || databases.some((d) => typeof d !== 'string' || d === '')) {
+    throw new TypeError("options.databases must be a non-empty array of database names (or '*')");
+  }
+  const serverUser = options.serverUser ?? 'client';
+  if (serverUser !== 'client' && serverUser !== 'upstream') throw new TypeError("options.serverUser must be 'client' or 'upstream'");
   return {
     upstream,
     listen: { host: host(listen.host, 'options.listen.host', kDefaults.listen.host), port: port(listen.port, 'options.listen.port', kDefaults.listen.port) },
@@ -197,6 +218,8 @@ export function resolveOptions(options: ProxyOptions): ResolvedProxyOptions {
     cleanupTimeoutMs: positiveInt(o, 'cleanupTimeoutMs', kDefaults.cleanupTimeoutMs, kMaxTimerMs),
     loginTimeoutMs: positiveInt(o, 'loginTimeoutMs', kDefaults.loginTimeoutMs, kMaxTimerMs),
     adminUsers: [...adminUsers],
+    databases: [...databases],
+    serverUser,
     configFile: options.configFile ?? null,
   };
 }

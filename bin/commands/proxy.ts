@@ -16,6 +16,10 @@ options:
   --max-clients N           client connections at most (default 10000)
   --auth METHOD             scram-sha-256 (default) or trust
   --user NAME=PASSWORD      a client user (repeatable; default: the upstream user)
+  --database NAME           a database clients may name (repeatable; '*' any; default: the upstream's);
+                            one pool per database and user
+  --server-user WHO         client (default: backends log in as the client's user, with its --user password)
+                            or upstream (every backend logs in as the upstream user)
   --control HOST:PORT       loopback HTTP control endpoint (needs a token)
   --control-token TOKEN     bearer token of the control endpoint (or BEEHIVE_PROXY_CONTROL_TOKEN)
   --tls-cert FILE           TLS certificate towards clients (with --tls-key)
@@ -50,6 +54,8 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     'max-clients': { type: 'string' },
     auth: { type: 'string' },
     user: { type: 'string', multiple: true },
+    database: { type: 'string', multiple: true },
+    'server-user': { type: 'string' },
     control: { type: 'string' },
     'control-token': { type: 'string' },
     'tls-cert': { type: 'string' },
@@ -70,6 +76,8 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     if (eq < 1) throw new UsageError(`--user must be NAME=PASSWORD, got '${u}'`);
     (users ??= {})[u.slice(0, eq)] = u.slice(eq + 1);
   }
+  const serverUser = values['server-user'];
+  if (serverUser !== undefined && serverUser !== 'client' && serverUser !== 'upstream') throw new UsageError(`--server-user must be client or upstream, got '${serverUser}'`);
   const options: ProxyOptions = {
     upstream: values.upstream as string,
     // With a file, a flag left out leaves the file's value (or the default) in place.
@@ -79,6 +87,8 @@ export function optionsFromFlags(argv: string[]): ProxyOptions {
     maxClients: int(values['max-clients'], '--max-clients'),
     auth,
     users,
+    databases: values.database,
+    serverUser,
     handoffTtlMs: int(values['handoff-ttl'], '--handoff-ttl'),
     loginTimeoutMs: int(values['login-timeout'], '--login-timeout'),
     ...(values.config ? { configFile: values.config } : {}),
@@ -108,6 +118,8 @@ const FLAGS: Array<[RegExp, string]> = [
   [/^maxClients$/, '--max-clients'],
   [/^auth$/, '--auth'],
   [/^users$/, '--user'],
+  [/^databases$/, '--database'],
+  [/^serverUser$/, '--server-user'],
   [/^control\.token$/, '--control-token'],
   [/^control\b/, '--control'],
   [/^tls\b/, '--tls-cert/--tls-key'],

@@ -132,11 +132,11 @@ function show(ctx: ProxyContext, what: string): Rows {
           let active = 0;
           let waiting = 0;
           for (const c of ctx.sessions.all()) {
-            if (c.admin || c.startup.params !== p.params) continue;
+            if (c.admin || c.startup.key !== p.key) continue;
             if (c.backend) active++;
             else if (c.waitingForBackend) waiting++;
           }
-          return [db, ctx.options.upstream.user, JSON.stringify(p.params), active, waiting, p.active, p.idle, p.connecting, mode, ctx.pool.isPaused];
+          return [p.database, p.user, JSON.stringify(p.params), active, waiting, p.active, p.idle, p.connecting, mode, ctx.pool.isPaused];
         }),
       };
     case 'clients':
@@ -158,10 +158,10 @@ function show(ctx: ProxyContext, what: string): Rows {
       };
     case 'servers':
       return {
-        columns: ['id', 'pid', 'state', 'parameters', 'connect_time', 'client_pid', 'prepared_statements', 'tx_status'],
+        columns: ['id', 'pid', 'database', 'user', 'state', 'parameters', 'connect_time', 'client_pid', 'prepared_statements', 'tx_status'],
         rows: [...ctx.pool.all].map((b) => {
           const owner = b.owner as { processId?: number } | null;
-          return [b.id, b.pid, b.owner ? 'active' : 'idle', JSON.stringify(b.startup.params), new Date(b.connectedAt).toISOString(), owner?.processId ?? null, b.prepared.size, String.fromCharCode(b.txStatus)];
+          return [b.id, b.pid, b.config.database, b.config.user, b.owner ? 'active' : 'idle', JSON.stringify(b.startup.params), new Date(b.connectedAt).toISOString(), owner?.processId ?? null, b.prepared.size, String.fromCharCode(b.txStatus)];
         }),
       };
     case 'stats': {
@@ -183,6 +183,8 @@ function show(ctx: ProxyContext, what: string): Rows {
         ['auth', o.auth],
         ['users', Object.keys(o.users).sort().join(',')],
         ['adminUsers', o.adminUsers.join(',')],
+        ['databases', o.databases.join(',')],
+        ['serverUser', o.serverUser],
         ['tls', o.tls !== null],
         ['control', o.control ? `${o.control.host}:${o.control.port}` : null],
         ['handoffTtlMs', o.handoffTtlMs],

@@ -15,7 +15,7 @@ import { claimHandoff } from './handoff-splice';
 import { adminStartup, kAdminDatabase } from './admin';
 import { beginShadow } from './shadow';
 import type { GrantTx } from './grant-tx';
-import { kNoParams, type BackendStartup } from '../upstream/backend';
+import { kNoParams, type BackendLogin, type BackendStartup } from '../upstream/backend';
 
 interface AuthState {
   scram: ScramServer;
@@ -122,17 +122,36 @@ const kOwnParams = new Set(['user', 'database', 'beehive_shadow', 'replication']
 
 /**
  * The parameters a client's backends are opened with: everything it sent but the user and database
- * (the upstream's), the proxy's own and protocol options (`_pq_.*`, answered by
- * NegotiateProtocolVersion), in a canonical order so that equal sets share backends.
+ * (`login`'s, or the upstream's without one), the proxy's own and protocol options (`_pq_.*`,
+ * answered by NegotiateProtocolVersion), in a canonical order so that equal sets share backends.
  */
-export function backendStartup(params: Record<string, string>): BackendStartup {
+export function backendStartup(params: Record<string, string>, login?: BackendLogin): BackendStartup {
   const names = Object.keys(params)
     .filter((k) => !kOwnParams.has(k) && !k.startsWith('_pq_.'))
     .sort();
-  if (names.length === 0) return kNoParams;
+  if (names.length === 0 && !login) return kNoParams;
   const own: Record<string, string> = {};
   for (const k of names) own[k] = params[k];
-  return { key: JSON.stringify(names.map((k) => [k, own[k]])), params: own };
+  const key = names.length === 0 ? '' : JSON.stringify(names.map((k) => [k, own[k]]));
+  if (!login) return { key, params: own };
+  // JSON arrays delimit themselves: database and user cannot run into the parameters.
+  return { key: JSON.stringify([login.database, login.user]) + key, params: own, login };
+}
+
+/**
+ * The pool a client is served from: its database (one of `databases`) and, with serverUser
+ * 'client', its own user. The upstream's database and user keep the plain parameter key.
+ */
+function loginFor(s: ClientSession, database: string): BackendLogin | undefined {
+  const o = s.ctx.options;
+  if (!o.databases.includes(database) && !o.databases.includes('*')) {
+    const served = o.databases.map((d) => `"${d}"`).join(', ');
+    throw ProxyErrors.UNKNOWN_DATABASE(`database "${database}" does not exist (this proxy serves ${served})`);
+  }
+  const user = o.serverUser === 'client' ? s.user : o.upstream.user;
+  if (database === o.upstream.database && user === o.upstream.user) return undefined;
+  // The server login's password: the upstream's for its user, else the one clients use (`users`).
+  return { database, user, password: user === o.upstream.user ? o.upstream.password : o.users[user] };
 }
 
 function authenticated(s: ClientSession): void {
@@ -154,8 +173,10 @@ function authenticated(s: ClientSession): void {
     s.send(adminStartup(s));
     return;
   }
-  if (!s.credential && database !== ctx.options.upstream.database) {
-    throw ProxyErrors.UNKNOWN_DATABASE(`database "${database}" does not exist (this proxy serves "${ctx.options.upstream.database}")`);
+  // Hand-off and grant connections are served where their session or grant is (the upstream's pool).
+  if (!s.credential) {
+    const login = loginFor(s, database);
+    if (login) s.startup = backendStartup(s.params, login);
   }
   s.loggedIn();
   s.send(be.authOk());

@@ -21,6 +21,12 @@ const writeConfig = (o: Record<string, unknown>) => fs.writeFileSync(configFile,
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beehive-proxy-config-'));
   configFile = path.join(dir, 'proxy.json');
+  // Clients log in to the server as themselves: the role the proxy's user 'app' logs in as, with
+  // the password the reload below gives it.
+  const db = new pg.Client({ connectionString: server.get().url });
+  await db.connect();
+  await db.query("CREATE ROLE app LOGIN PASSWORD 'new-pw'");
+  await db.end();
   writeConfig({ upstream: server.get().url, maxBackends: 2, users: { postgres: 'secret-pw', app: 'app-pw' }, adminUsers: ['postgres'] });
   proxy = await startProxy({ configFile, listen: { port: 0 } });
 });

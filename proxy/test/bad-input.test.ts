@@ -23,7 +23,8 @@ const ready = async () => {
 };
 
 beforeAll(async () => {
-  proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 3, auth: 'trust', maxMessageSize: 4096 });
+  // Clients named 'app' (no such role): served as the upstream user.
+  proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 3, auth: 'trust', maxMessageSize: 4096, serverUser: 'upstream' });
 });
 afterAll(async () => {
   await proxy?.close();

@@ -8,7 +8,8 @@ let proxy: ProxyHandle;
 
 beforeAll(async () => {
   // trust keeps 500 connection setups cheap; SCRAM is covered elsewhere.
-  proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 10, auth: 'trust' });
+  // Clients named 'app' (no such role): served as the upstream user.
+  proxy = await startProxy({ upstream: server.get().url, listen: { port: 0 }, maxBackends: 10, auth: 'trust', serverUser: 'upstream' });
 });
 afterAll(async () => {
   await proxy?.close();
@@ -58,7 +59,7 @@ describe('transaction pooling under load', () => {
   });
 
   it('keeps a backend per client in session mode and resets it afterwards', async () => {
-    const p = await startProxy({ upstream: server.get().url, listen: { port: 0 }, poolMode: 'session', maxBackends: 2, auth: 'trust' });
+    const p = await startProxy({ upstream: server.get().url, listen: { port: 0 }, poolMode: 'session', maxBackends: 2, auth: 'trust', serverUser: 'upstream' });
     const a = new pg.Client({ host: '127.0.0.1', port: p.address.port, user: 'app', database: 'postgres' });
     await a.connect();
     await a.query('SET work_mem = 12345');

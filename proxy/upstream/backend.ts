@@ -26,14 +26,26 @@ export interface UpstreamConfig {
 }
 
 /**
+ * The server login of a pool other than the upstream's own: the client's database and user (and
+ * the password the proxy knows for that user), as PgBouncer keeps one pool per database and user.
+ */
+export interface BackendLogin {
+  database: string;
+  user: string;
+  password?: string;
+}
+
+/**
  * The startup parameters a backend is opened with: a client's own (application_name,
  * client_encoding, DateStyle, options, ...), so that PostgreSQL applies them exactly as it would to
  * a direct connection (their values become the session's reset values, and its ParameterStatus is
- * the client's). Backends are pooled per `key`, the parameters in a canonical order.
+ * the client's), and the database and user it logs in as (absent: the upstream's). Backends are
+ * pooled per `key`: database and user, then the parameters in a canonical order.
  */
 export interface BackendStartup {
   key: string;
   params: Readonly<Record<string, string>>;
+  login?: Readonly<BackendLogin>;
 }
 
 /** Backends for clients that sent no parameters of their own (and for the proxy's own work). */
@@ -116,6 +128,7 @@ export class Backend {
         // ParameterStatus are then what a direct connection gets.
         // (pg-protocol's serializer would append client_encoding=UTF8.)
         socket.write(startupPacket({ ...startup.params, user: config.user, database: config.database }));
+        // (config is the upstream's, or the pool's own login: see BackendPool.connect.)
       });
       const onMessage = (msg: BackendMessage) => {
         const m = msg as BackendMessage & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -269,6 +282,8 @@ function startupPacket(params: Record<string, string>): Buffer {
 }
 
 function requirePassword(config: UpstreamConfig): string {
-  if (config.password == null) throw ProxyErrors.UPSTREAM_AUTH('the server asks for a password and none is configured');
+  if (config.password == null) {
+    throw ProxyErrors.UPSTREAM_AUTH(`the server asks for a password for user "${config.user}" and none is configured (options.users; serverUser 'upstream' logs in as the upstream user)`);
+  }
   return config.password;
 }

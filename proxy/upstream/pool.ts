@@ -13,6 +13,18 @@ import { debug } from '../debug';
 
 export type AcquireCallback = (err: Error | null, backend: Backend | null) => void;
 
+/** One pool (a database, user and parameter set) as SHOW POOLS lists it. */
+export interface PoolRow {
+  key: string;
+  database: string;
+  user: string;
+  params: Readonly<Record<string, string>>;
+  active: number;
+  idle: number;
+  waiting: number;
+  connecting: number;
+}
+
 interface Waiter {
   cb: AcquireCallback;
   timer: NodeJS.Timeout;
@@ -125,12 +137,16 @@ export class BackendPool {
     return this.paused;
   }
 
-  /** The pools per parameter set, for the admin console's SHOW POOLS. */
-  describe(): Array<{ params: Readonly<Record<string, string>>; active: number; idle: number; waiting: number; connecting: number }> {
-    const rows = new Map<string, { params: Readonly<Record<string, string>>; active: number; idle: number; waiting: number; connecting: number }>();
+  /** The pools per database, user and parameter set, for the admin console's SHOW POOLS. */
+  describe(): PoolRow[] {
+    const rows = new Map<string, PoolRow>();
     const row = (st: BackendStartup) => {
       let r = rows.get(st.key);
-      if (!r) rows.set(st.key, (r = { params: st.params, active: 0, idle: 0, waiting: 0, connecting: this.connecting.get(st.key) ?? 0 }));
+      if (!r) {
+        const database = st.login?.database ?? this.upstream.database;
+        const user = st.login?.user ?? this.upstream.user;
+        rows.set(st.key, (r = { key: st.key, database, user, params: st.params, active: 0, idle: 0, waiting: 0, connecting: this.connecting.get(st.key) ?? 0 }));
+      }
       return r;
     };
     row(kNoParams);
@@ -242,7 +258,9 @@ export class BackendPool {
       if (n === 0) this.connecting.delete(startup.key);
       else this.connecting.set(startup.key, n);
     };
-    Backend.connect(this.upstream, this.options.connectTimeoutMs, this.options.maxMessageSize, startup).then(
+    // A pool of another database or user logs in as that one (same server).
+    const config = startup.login ? { ...this.upstream, ...startup.login } : this.upstream;
+    Backend.connect(config, this.options.connectTimeoutMs, this.options.maxMessageSize, startup).then(
       (b) => {
         settled();
         this.adopt(b);
