@@ -107,6 +107,26 @@ describe('a pool per database and user', () => {
     expect(err?.message).toBe('database "no_such_db" does not exist');
   });
 
+  it('a login the proxy has no password for is refused at once with a coded error, other pools serving on', async () => {
+    // (A long acquire timeout: a waiter left to wait would fail the test by its own timeout.)
+    const trust = await startProxy({ upstream: server.get().url, listen: { port: 0 }, auth: 'trust', databases: ['postgres', 'second_db'], acquireTimeoutMs: 600_000 });
+    try {
+      const ok = new pg.Client({ host: trust.address.host, port: trust.address.port, user: 'postgres', database: 'postgres' });
+      await ok.connect();
+      const stranger = new pg.Client({ host: trust.address.host, port: trust.address.port, user: 'alice', database: 'second_db' });
+      const err = await stranger.connect().then(
+        () => null,
+        (e: Error & { code?: string }) => e,
+      );
+      expect(err?.code).toBe('28P01');
+      expect(err?.message).toMatch(/password for user "alice" and none is configured/);
+      expect(await who(ok)).toMatchObject({ db: 'postgres', user: 'postgres' });
+      await ok.end();
+    } finally {
+      await trust.close();
+    }
+  });
+
   it("serverUser 'upstream': every client's backends log in as the upstream user, in the client's database", async () => {
     const c = client(upstreamOnly, 'alice', 'second_db');
     await c.connect();

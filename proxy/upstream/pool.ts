@@ -270,8 +270,9 @@ export class BackendPool {
         settled();
         this.connectErrors++;
         debug('backend connect failed: %s', err.message);
-        if (err.serverError) {
-          // The server refused these startup parameters (or the login): every waiter for them gets its error now.
+        if (err.serverError || ProxyErrors.UPSTREAM_AUTH.is(err)) {
+          // The server refused these startup parameters (or the login), or the proxy has no
+          // password for that login: every waiter for them gets its error now (a retry would fail alike).
           for (const w of this.waiters.filter((x) => x.startup.key === startup.key)) this.settle(w, err, null, true);
         } else if (this.all.size === 0) {
           // Without any connection the waiters would only time out: tell them now.
