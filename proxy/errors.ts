@@ -40,6 +40,7 @@ export const ProxyErrors = defineErrors('PROXY', {
   LOGIN_TIMEOUT: 'client did not authenticate in time',
   NOT_PROXIED: 'pg client is not connected through the proxy',
   BAD_RECORD: 'bad packed pg record',
+  GRANT_LOGIN: 'pool grants serve only the upstream database and user',
 });
 
 export type ProxyErrorCode = keyof typeof ProxyErrors;

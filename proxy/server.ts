@@ -2,7 +2,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type http from 'node:http';
-import type { ProxyOptions } from './options';
+import type { ProxyOptions, ResolvedProxyOptions } from './options';
 import { changedKeys, kReloadable, resolveWithFile } from './config';
 import { BackendPool } from './upstream/pool';
 import { HandoffRegistry, type FinishRequest, type FinishResult, type HandoffRequest, type HandoffTicket, type PoolGrant, type PoolGrantRequest } from './handoff';
@@ -177,6 +177,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return promised(() => ctx.handoffs.prepareCommit('handoff', req));
     },
     preparePoolGrant(req: PoolGrantRequest = {}): PoolGrant {
+      // A grant's connections log in as the upstream user to the upstream database. Where clients may
+      // log in as others (their own users, other databases), the app's pool the grant stands for may
+      // be one of those, and the worker's queries would run elsewhere than the server's: refused,
+      // so that the offload runs on the server instead.
+      const other = otherLogins(ctx.options);
+      if (other) throw ProxyErrors.GRANT_LOGIN(other);
       const g = ctx.handoffs.grant(req ?? {});
       const c = ctx.handoffs.get(g.id)!;
       if (c.deferCommit) c.grantTx = new GrantTx(ctx, c);
@@ -242,4 +248,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       await closed;
     },
   };
+}
+
+/** Why clients may be served as another database or user than the upstream's; undefined when they cannot. */
+function otherLogins(o: ResolvedProxyOptions): string | undefined {
+  if (o.databases.some((d) => d !== o.upstream.database)) return `clients may name the databases ${o.databases.join(', ')}`;
+  if (o.serverUser !== 'client') return undefined;
+  if (o.auth === 'trust') return "with auth 'trust' and serverUser 'client', clients may log in as any user";
+  const users = Object.keys(o.users).filter((u) => u !== o.upstream.user);
+  return users.length > 0 ? `with serverUser 'client', clients may log in as ${users.join(', ')}` : undefined;
 }

@@ -134,3 +134,24 @@ describe('a pool per database and user', () => {
     await c.end();
   });
 });
+
+describe('pool grants while clients may log in as others', () => {
+  it("are refused, naming why: a grant's connections are the upstream database's and user's, the app's pool may be another's", async () => {
+    const upstream = server.get().url;
+    // Other databases, or (serverUser 'client') other users: refused.
+    for (const p of [proxy, any, upstreamOnly]) expect(() => p.preparePoolGrant({})).toThrow(expect.objectContaining({ code: 'BEEHIVE_ERR_PROXY_GRANT_LOGIN' }));
+    const usersOnly = await startProxy({ upstream, listen: { port: 0 }, maxBackends: 1, users });
+    const trust = await startProxy({ upstream, listen: { port: 0 }, maxBackends: 1, auth: 'trust' });
+    // One database and, logging in as the upstream user whatever the client's name, any users: granted.
+    const upstreamUser = await startProxy({ upstream, listen: { port: 0 }, maxBackends: 1, users, serverUser: 'upstream' });
+    const plain = await startProxy({ upstream, listen: { port: 0 }, maxBackends: 1 });
+    try {
+      expect(() => usersOnly.preparePoolGrant({})).toThrow(/clients may log in as alice/);
+      expect(() => trust.preparePoolGrant({})).toThrow(/auth 'trust'/);
+      expect(upstreamUser.preparePoolGrant({}).user).toMatch(/^grant\./);
+      expect(plain.preparePoolGrant({}).user).toMatch(/^grant\./);
+    } finally {
+      await Promise.all([usersOnly.close(), trust.close(), upstreamUser.close(), plain.close()]);
+    }
+  });
+});
