@@ -4,6 +4,7 @@
  */
 import type { SecureContextOptions } from 'node:tls';
 import type { UpstreamConfig } from './upstream/backend';
+import { ProxyOptionErrors } from './option-errors';
 
 export type PoolMode = 'transaction' | 'session';
 export type ClientAuth = 'scram-sha-256' | 'trust';
@@ -123,13 +124,13 @@ export function parseUpstreamUrl(url: string, what = 'options.upstream'): Upstre
   try {
     u = new URL(url);
   } catch {
-    throw new TypeError(`${what} must be a postgres:// URL`);
+    throw ProxyOptionErrors.OPTION_TYPE(`${what} must be a postgres:// URL`);
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new TypeError(`${what} must be a postgres:// URL`);
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw ProxyOptionErrors.OPTION_TYPE(`${what} must be a postgres:// URL`);
   const user = decodeURIComponent(u.username);
-  if (!user) throw new TypeError(`${what} must name a user`);
+  if (!user) throw ProxyOptionErrors.OPTION_TYPE(`${what} must name a user`);
   const socketDir = u.searchParams.get('host');
-  if (socketDir !== null && !socketDir.startsWith('/')) throw new TypeError(`${what}: the host parameter must be a socket directory (an absolute path)`);
+  if (socketDir !== null && !socketDir.startsWith('/')) throw ProxyOptionErrors.OPTION_TYPE(`${what}: the host parameter must be a socket directory (an absolute path)`);
   return {
     host: socketDir ?? (u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'),
     port: u.port ? Number(u.port) : 5432,
@@ -142,64 +143,64 @@ export function parseUpstreamUrl(url: string, what = 'options.upstream'): Upstre
 function positiveInt(o: Record<string, unknown>, key: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = o[key];
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`options.${key} must be a positive integer`);
-  if (v < 1) throw new RangeError(`options.${key} must be a positive integer`);
-  if (v > max) throw new RangeError(`options.${key} must be at most ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw ProxyOptionErrors.OPTION_TYPE(`options.${key} must be a positive integer`);
+  if (v < 1) throw ProxyOptionErrors.OPTION_RANGE(`options.${key} must be a positive integer`);
+  if (v > max) throw ProxyOptionErrors.OPTION_RANGE(`options.${key} must be at most ${max}`);
   return v;
 }
 
 function port(v: unknown, what: string, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer`);
-  if (v < 0 || v > 65535) throw new RangeError(`${what} must be between 0 and 65535`);
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw ProxyOptionErrors.OPTION_TYPE(`${what} must be an integer`);
+  if (v < 0 || v > 65535) throw ProxyOptionErrors.OPTION_RANGE(`${what} must be between 0 and 65535`);
   return v;
 }
 
 function host(v: unknown, what: string, dflt: string): string {
   if (v === undefined) return dflt;
-  if (typeof v !== 'string' || v === '') throw new TypeError(`${what} must be a non-empty string`);
+  if (typeof v !== 'string' || v === '') throw ProxyOptionErrors.OPTION_TYPE(`${what} must be a non-empty string`);
   return v;
 }
 
 export function resolveOptions(options: ProxyOptions): ResolvedProxyOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw ProxyOptionErrors.OPTION_TYPE('options must be an object');
   const o = options as unknown as Record<string, unknown>;
   let upstream: UpstreamConfig;
   if (typeof options.upstream === 'string') upstream = parseUpstreamUrl(options.upstream);
   else if (options.upstream && typeof options.upstream === 'object') {
     const u = options.upstream;
-    if (typeof u.user !== 'string' || !u.user) throw new TypeError('options.upstream.user must be a non-empty string');
+    if (typeof u.user !== 'string' || !u.user) throw ProxyOptionErrors.OPTION_TYPE('options.upstream.user must be a non-empty string');
     upstream = { ...u, host: host(u.host, 'options.upstream.host', '127.0.0.1'), port: port(u.port, 'options.upstream.port', 5432), database: u.database || u.user };
-  } else throw new TypeError('options.upstream must be a postgres:// URL or an object');
+  } else throw ProxyOptionErrors.OPTION_TYPE('options.upstream must be a postgres:// URL or an object');
 
   const listen = options.listen ?? {};
-  if (typeof listen !== 'object') throw new TypeError('options.listen must be an object');
+  if (typeof listen !== 'object') throw ProxyOptionErrors.OPTION_TYPE('options.listen must be an object');
   const poolMode = options.poolMode ?? kDefaults.poolMode;
-  if (poolMode !== 'transaction' && poolMode !== 'session') throw new TypeError("options.poolMode must be 'transaction' or 'session'");
+  if (poolMode !== 'transaction' && poolMode !== 'session') throw ProxyOptionErrors.OPTION_TYPE("options.poolMode must be 'transaction' or 'session'");
   const auth = options.auth ?? kDefaults.auth;
-  if (auth !== 'scram-sha-256' && auth !== 'trust') throw new TypeError("options.auth must be 'scram-sha-256' or 'trust'");
+  if (auth !== 'scram-sha-256' && auth !== 'trust') throw ProxyOptionErrors.OPTION_TYPE("options.auth must be 'scram-sha-256' or 'trust'");
   let users = options.users;
   if (users === undefined) users = upstream.password !== undefined ? { [upstream.user]: upstream.password } : {};
   else if (users === null || typeof users !== 'object' || Object.values(users).some((p) => typeof p !== 'string')) {
-    throw new TypeError('options.users must map user names to password strings');
+    throw ProxyOptionErrors.OPTION_TYPE('options.users must map user names to password strings');
   }
-  if (options.tls !== undefined && (options.tls === null || typeof options.tls !== 'object')) throw new TypeError('options.tls must be an object');
+  if (options.tls !== undefined && (options.tls === null || typeof options.tls !== 'object')) throw ProxyOptionErrors.OPTION_TYPE('options.tls must be an object');
   let control: ResolvedProxyOptions['control'] = null;
   if (options.control !== undefined) {
     const c = options.control;
-    if (c === null || typeof c !== 'object') throw new TypeError('options.control must be an object');
-    if (typeof c.token !== 'string' || c.token.length < 16) throw new TypeError('options.control.token must be a string of at least 16 characters');
+    if (c === null || typeof c !== 'object') throw ProxyOptionErrors.OPTION_TYPE('options.control must be an object');
+    if (typeof c.token !== 'string' || c.token.length < 16) throw ProxyOptionErrors.OPTION_TYPE('options.control.token must be a string of at least 16 characters');
     control = { host: host(c.host, 'options.control.host', '127.0.0.1'), port: port(c.port, 'options.control.port', 0), token: c.token };
   }
   const adminUsers = options.adminUsers ?? [upstream.user];
-  if (!Array.isArray(adminUsers) || adminUsers.some((u) => typeof u !== 'string' || u === '')) throw new TypeError('options.adminUsers must be an array of user names');
-  if (options.configFile !== undefined && (typeof options.configFile !== 'string' || options.configFile === '')) throw new TypeError('options.configFile must be a file path');
+  if (!Array.isArray(adminUsers) || adminUsers.some((u) => typeof u !== 'string' || u === '')) throw ProxyOptionErrors.OPTION_TYPE('options.adminUsers must be an array of user names');
+  if (options.configFile !== undefined && (typeof options.configFile !== 'string' || options.configFile === '')) throw ProxyOptionErrors.OPTION_TYPE('options.configFile must be a file path');
   const databases = options.databases ?? [upstream.database];
   if (!Array.isArray(databases) || databases.length === 0 || databases.some((d) => typeof d !== 'string' || d === '')) {
-    throw new TypeError("options.databases must be a non-empty array of database names (or '*')");
+    throw ProxyOptionErrors.OPTION_TYPE("options.databases must be a non-empty array of database names (or '*')");
   }
   const serverUser = options.serverUser ?? 'client';
-  if (serverUser !== 'client' && serverUser !== 'upstream') throw new TypeError("options.serverUser must be 'client' or 'upstream'");
+  if (serverUser !== 'client' && serverUser !== 'upstream') throw ProxyOptionErrors.OPTION_TYPE("options.serverUser must be 'client' or 'upstream'");
   return {
     upstream,
     listen: { host: host(listen.host, 'options.listen.host', kDefaults.listen.host), port: port(listen.port, 'options.listen.port', kDefaults.listen.port) },

@@ -17,6 +17,7 @@ import { startControl } from './control-http';
 import { ProxyErrors } from './errors';
 import { debug } from './debug';
 import { errorResponse } from './wire/backend-messages';
+import { ProxyOptionErrors } from './option-errors';
 
 /** A client session as the proxy identifies it: the BackendKeyData it sent the client. */
 export interface SessionKey {
@@ -233,7 +234,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     async close(opts?: { drainMs?: number }) {
       if (ctx.closing) return;
       const drainMs = opts?.drainMs ?? 0;
-      if (!Number.isInteger(drainMs) || drainMs < 0 || drainMs > 2_147_483_647) throw new RangeError('close: drainMs must be an integer from 0 to 2147483647');
+      if (!Number.isInteger(drainMs) || drainMs < 0 || drainMs > 2_147_483_647) throw ProxyOptionErrors.OPTION_RANGE('close: drainMs must be an integer from 0 to 2147483647');
       ctx.closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       if (drainMs > 0) await drain(drainMs);

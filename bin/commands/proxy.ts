@@ -128,7 +128,8 @@ const FLAGS: Array<[RegExp, string]> = [
 
 /** Rewrites `options.maxBackends must ...` as `--max-backends must ...`: the user typed flags. */
 export function flagMessage(message: string): string {
-  return message.replace(/\boptions\.([A-Za-z.]+)/g, (whole, key: string) => FLAGS.find(([re]) => re.test(key))?.[1] ?? whole);
+  // The registry's prefix ("invalid option: ") gives way to the usage error's own.
+  return message.replace(/^(?:invalid option|option out of range): /, '').replace(/\boptions\.([A-Za-z.]+)/g, (whole, key: string) => FLAGS.find(([re]) => re.test(key))?.[1] ?? whole);
 }
 
 export const command: Command = {
