@@ -58,18 +58,15 @@ export type ErrorFactory = ((message?: string, options?: { cause?: unknown }) =>
   is(err: unknown): boolean;
 };
 
-/**
- * One error of a registry: its full code, its message, and optionally the built-in it extends. (A
- * bare message is the older form, the code assembled from the area and the key.)
- */
-export type ErrorSpec<A extends string, K extends string> = string | readonly [code: `BEEHIVE_ERR_${A}_${K}`, message: string, base?: ErrorBase];
+/** One error of a registry: its full code, its message, and optionally the built-in it extends. */
+export type ErrorSpec<A extends string, K extends string> = readonly [code: `BEEHIVE_ERR_${A}_${K}`, message: string, base?: ErrorBase];
 
 /** Builds a registry of coded error factories: `E.CHANNEL_AUTH('bad token')`. */
 export function defineErrors<A extends string, K extends string>(area: A, table: { [P in K]: ErrorSpec<A, P> }): Record<K, ErrorFactory> {
   const out = {} as Record<K, ErrorFactory>;
   for (const key of Object.keys(table) as K[]) {
     const spec = table[key] as ErrorSpec<A, K>;
-    const [code, fallback, base] = typeof spec === 'string' ? [`BEEHIVE_ERR_${area}_${key}`, spec] : spec;
+    const [code, fallback, base] = spec;
     const Make = (base && BASES.get(base)) || BeehiveError;
     const make = ((message?: string, options?: { cause?: unknown }) => new Make(code, message ? `${fallback}: ${message}` : fallback, options)) as ErrorFactory;
     Object.defineProperty(make, 'code', { value: code });

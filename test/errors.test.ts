@@ -88,7 +88,7 @@ describe('errors carry stable codes', () => {
   it('every registry spells its codes out where it defines them (a code in a log greps to its definition)', () => {
     expect(registries.length).toBeGreaterThan(8);
     expect(defined.length).toBeGreaterThan(60);
-    // The older form (a bare message, the code assembled at run time) is left only in files other work is changing.
+    // The older form (a bare message, the code assembled at run time) is gone; its regex stays as the check.
     const tables = (f: string) => [...code(path.join(ROOT, f)).matchAll(/defineErrors\([^{]*\{([\s\S]*?)\n\}\)/g)].map((m) => m[1]);
     const assembled = registries.map(rel).filter((f) => tables(f).some((t) => /^\s+[A-Z][A-Z0-9_]*: ['"`]/m.test(t)));
     expect(assembled).toEqual([]);

@@ -174,7 +174,8 @@ function writeLine(v: { writes?: Array<{ offset: number }> }, script: { source: 
   return `${file}:${fnLine + 1 + newlines(text, off)}`;
 }
 
-function offsetOf(source: string, line: number, column: number): number {
+/** The offset of a 0-based line and column in `source` (its end for a line past it). */
+export function offsetOf(source: string, line: number, column: number): number {
   let off = 0;
   for (let l = 0; l < line; l++) {
     const nl = source.indexOf('\n', off);

@@ -1,6 +1,6 @@
 import { ChannelErrors } from '../../protocol';
 import { nestedFunctionAt } from '../capture/analysis';
-import { encodeFunction, functionInfo } from '../capture/function-record';
+import { encodeFunction, functionInfo, offsetOf } from '../capture/function-record';
 import { scriptSource } from '../capture/inspector';
 
 /**
@@ -135,12 +135,6 @@ function factory(names: string[], located: Located[]): (values: unknown[]) => Fu
 function requireNext(scope: CallbackScope): unknown {
   if (!scope.next) throw ChannelErrors.MALFORMED('next() is not known for this request');
   return scope.next;
-}
-
-function offsetOf(src: string, line: number, column: number): number {
-  let off = 0;
-  for (let l = 0; l < line; l++) off = src.indexOf('\n', off) + 1;
-  return off + column;
 }
 
 function nearest(src: string, text: string, near: number): number {
