@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { builtinKind, extraKeys, functionOwnKeys, ownKeys, type BuiltinName, type Change, type Op } from '../protocol';
+import { builtinKind, extraKeys, functionOwnKeys, isLruCache, ownKeys, sameLruDump, type BuiltinName, type Change, type LruDump, type LruLike, type Op } from '../protocol';
 
 export type { Change, Op } from '../protocol';
 
@@ -25,6 +25,7 @@ type Inner =
   | { k: 'href'; href: string }
   | { k: 're'; lastIndex: number }
   | { k: 'query'; query: string }
+  | { k: 'lru'; dump: LruDump }
   | { k: 'none' };
 
 export class ClosureSpace {
@@ -73,8 +74,8 @@ export class ClosureSpace {
 function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
   if (types.isProxy(o)) return { k: 'none' };
   const b = builtinKind(o);
-  const inner = innerSnapshot(o, b?.kind, known);
-  const all = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  const inner: Snapshot = isLruCache(o) ? lruSnapshot(o as LruLike) : innerSnapshot(o, b?.kind, known);
+  const all = trackedKeys(o, b);
   const isArr = Array.isArray(o);
   const keys: Array<string | symbol> = [];
   const vals: unknown[] = [];
@@ -91,6 +92,40 @@ function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
   inner.vals = vals;
   inner.length = isArr ? (o as unknown[]).length : undefined;
   return inner;
+}
+
+/**
+ * The entries an LRUCache copy was loaded with, exactly as the server dumped them: its first
+ * snapshot, so that the server compares its cache with its own clock readings (a copy's dump()
+ * rounds each start time again: up to 1 ms apart, see protocol/codec/lru.ts).
+ */
+const lruLoaded = new WeakMap<object, LruDump>();
+export function noteLruLoaded(cache: object, entries: LruDump): void {
+  lruLoaded.set(cache, entries);
+}
+function lruSnapshot(c: LruLike): Snapshot {
+  const loaded = lruLoaded.get(c);
+  lruLoaded.delete(c);
+  return { k: 'lru', dump: loaded ?? c.dump() };
+}
+
+/** Entries the handler left as they were keep the server's start times, not this copy's re-rounded ones. */
+function keepClocks(now: LruDump, before: LruDump): LruDump {
+  const was = new Map(before.map((p) => [p[0], p[1]]));
+  return now.map(([k, e]) => {
+    const b = was.get(k);
+    return b && sameLruDump([[k, e]], [[k, b]]) ? [k, { ...e, start: b.start }] : [k, e];
+  });
+}
+
+/** The own properties diffed as data: beside a built-in's state, its extra keys. */
+function trackedKeys(o: object, b: ReturnType<typeof builtinKind>): Array<string | symbol> {
+  if (b) return extraKeys(o, b);
+  if (typeof o === 'function') return functionOwnKeys(o);
+  const keys = ownKeys(o);
+  // An LRUCache makes its getRemainingTTL closure when it first tracks a TTL: the server's cache
+  // makes its own when it loads the entries.
+  return isLruCache(o) ? keys.filter((k) => k !== 'getRemainingTTL') : keys;
 }
 
 function innerSnapshot(o: object, kind: BuiltinName | undefined, known: WeakMap<object, number>): Snapshot {
@@ -136,8 +171,7 @@ function diffOne(o: object, s: Snapshot): Op[] {
 function sameProps(o: object, keys: Array<string | symbol>, vals: unknown[], length: number | undefined): boolean {
   const isArr = Array.isArray(o);
   if (isArr && (o as unknown[]).length !== length) return false;
-  const b = builtinKind(o);
-  const now = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  const now = trackedKeys(o, builtinKind(o));
   let j = 0;
   for (let i = 0; i < now.length; i++) {
     const k = now[i];
@@ -194,6 +228,11 @@ function diffInner(o: object, s: Snapshot): Op[] {
         return s.values.has(v) ? ['sre', v] : ['sadd', v];
       }, (v) => ops.push(['sadd', v]), (v) => !s.values.has(v));
     }
+    case 'lru': {
+      const now = (o as LruLike).dump();
+      if (!sameLruDump(now, s.dump)) ops.push(['lru', keepClocks(now, s.dump), s.dump]);
+      return ops;
+    }
     case 'date': {
       const t = (o as Date).getTime();
       if (!Object.is(t, s.time)) ops.push(['time', t, s.time]);
@@ -208,8 +247,7 @@ function diffInner(o: object, s: Snapshot): Op[] {
 }
 
 function diffProps(o: object, props: Map<string | symbol, unknown>, length: number | undefined, ops: Op[]): void {
-  const b = builtinKind(o);
-  const keys = b ? extraKeys(o, b) : typeof o === 'function' ? functionOwnKeys(o) : ownKeys(o);
+  const keys = trackedKeys(o, builtinKind(o));
   const seen = new Set<string | symbol>();
   const isArr = Array.isArray(o);
   if (isArr && (o as unknown[]).length < (length ?? 0)) ops.push(['len', (o as unknown[]).length, length!]);

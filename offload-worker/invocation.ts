@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decode, encode, MsgType, nodeSymbolByName, nodeSymbolName, refKindOf, type InvocationEvent, type RefKind } from '../protocol';
+import { copyLruDump, decode, encode, isLruDump, MsgType, nodeSymbolByName, nodeSymbolName, refKindOf, registerLruClass, type InvocationEvent, type LruLike, type LruRecord, type RefKind } from '../protocol';
 import type { ChannelClient } from './channel/client';
-import { ClosureSpace, type Change } from './closure-space';
+import { ClosureSpace, noteLruLoaded, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
 import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo, type RangeReply } from './remote-ref';
@@ -286,6 +286,18 @@ export class Invocation {
         v = desc?.[d.acc];
         if (typeof v !== 'function') throw WorkerErrors.UNSUPPORTED(`member ${String(d.key)} missing from its rebuilt class`);
         break;
+      }
+      case 'lru': {
+        // lru-cache's LRUCache, rebuilt from its public state on the worker's copy of the package;
+        // tracked like any object the server shipped (closure-space.ts diffs its entries).
+        const d = data as LruRecord;
+        if (typeof d?.cls !== 'function' || !isLruDump(d.entries) || d.options === null || typeof d.options !== 'object') throw WorkerErrors.UNSUPPORTED('malformed LRUCache record');
+        registerLruClass(d.cls);
+        const c = new (d.cls as new (o: unknown) => LruLike & Record<string, unknown>)(d.options);
+        for (const [k, val] of Object.entries(d.props ?? {})) if (!Object.is(c[k], val)) c[k] = val;
+        c.load(copyLruDump(d.entries));
+        noteLruLoaded(c, d.entries);
+        return c;
       }
       case 'cjs-module':
         // The server's module as its code reads it (`module.parent`, `module.exports`).

@@ -16,7 +16,9 @@ export type Op =
   | ['mre', unknown, unknown, unknown]
   | ['sre', unknown]
   | ['href', string, string]
-  | ['query', string, string];
+  | ['query', string, string]
+  /** An LRUCache's entries after, and as the worker saw them before (protocol/codec/lru.ts). */
+  | ['lru', unknown[], unknown[]];
 
 /** The operations on one server object. */
 export interface Change {

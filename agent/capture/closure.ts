@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
-import { encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
+import { classOf, encode, isCarriedProto, isLruCache, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
+import { lruRecordOf } from './lru';
 import { analyzeFunction, mayHavePrivateNames } from './analysis';
 import { promiseState } from './inspector';
 import { packageDrift, packageSetup, setupRecords } from './package-state';
@@ -126,13 +127,15 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     mustInline: (o) => structural.has(o) || isRefined(o),
     replace: (o) => {
       // Hot before refinement: a hot object the handler fetched before must still be locked at its touch.
-      if (asReference && o !== opts.root && !structural.has(o) && asReference(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
+      // (Not an LRUCache: its methods need its private fields, which a stand-in does not have.)
+      if (asReference && o !== opts.root && !structural.has(o) && asReference(o) && !isLruCache(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
       const r =
         ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
         packFor(o, opts) ??
         libraryFunctionRef(o, opts) ??
         replaceForWorker(o, opts);
-      if (r && 'custom' in r) standIns.add(o);
+      // An LRUCache's record is its state: pictured for the read set like any object shipped.
+      if (r && 'custom' in r && r.custom !== 'lru') standIns.add(o);
       return r;
     },
     symbolId,
@@ -219,6 +222,13 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
   if (types.isPromise(o)) return settledPromise(o);
   const proto = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
+  const lru = lruRecordOf(o, classOf(proto));
+  if (lru) {
+    // Built for this capture: inline, and not state of their own (the cache's picture covers them).
+    markStructural(lru, lru.options, lru.props, lru.entries);
+    for (const pair of lru.entries) markStructural(pair, pair[1]);
+    return { custom: 'lru', data: lru };
+  }
   const why = classRefusal(proto);
   // A Node class holds its state outside its properties; a class with private names, in them.
   if (why) throw (nodeClassVerdicts.has(proto) ? CaptureErrors.UNSUPPORTED : CaptureErrors.PRIVATE)(why);

@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { ChannelErrors, type Change, type Op } from '../../protocol';
+import { ChannelErrors, copyLruDump, isLruCache, isLruDump, sameLruDump, type Change, type LruLike, type Op } from '../../protocol';
 import { conflictOn } from '../contention';
 
 /**
@@ -137,6 +137,11 @@ function validate(obj: object, op: Op): void {
       if (!(obj instanceof URLSearchParams) || typeof op[1] !== 'string') throw ChannelErrors.MALFORMED('query on a non-URLSearchParams');
       if (String(obj) !== op[2]) conflict(obj, 'search params changed');
       return;
+    case 'lru':
+      if (!isLruCache(obj)) throw ChannelErrors.MALFORMED('lru on an object that is not an LRUCache');
+      if (!isLruDump(op[1]) || !isLruDump(op[2])) throw ChannelErrors.MALFORMED('lru entries are not [key, entry] pairs');
+      if (!sameLruDump(obj.dump(), op[2])) conflict(obj, 'cache entries changed');
+      return;
     default:
       throw ChannelErrors.MALFORMED(`unknown operation '${String(op[0])}'`);
   }
@@ -225,6 +230,14 @@ function apply(obj: object, op: Op): () => void {
       const p = obj as URLSearchParams;
       setQuery(p, op[1]);
       return () => setQuery(p, op[2]);
+    }
+    case 'lru': {
+      // The worker's entries, in its recency order with its clocks; options have no callbacks
+      // (agent/capture/lru.ts), so load() runs nothing of the app's.
+      const c = obj as LruLike;
+      const was = c.dump();
+      c.load(copyLruDump(op[1] as never));
+      return () => c.load(was);
     }
     case 'bytes': {
       const target = ArrayBuffer.isView(obj) ? new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength) : new Uint8Array(obj as ArrayBuffer);

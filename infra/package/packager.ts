@@ -12,6 +12,7 @@ import { PackageErrors } from '../errors';
 import { renderManifest } from '../openwhisk/manifest-template';
 import { placeDependencies, readManifest, type PlacedPackage } from './dependencies';
 import { listPackageFiles, workerRuntimeFiles } from './files';
+import { stripComments } from './strip-comments';
 import { writeZip, type ZipEntry } from './zip';
 
 export type Platform = 'lambda' | 'openwhisk';
@@ -86,7 +87,14 @@ export async function packageApp(opts: PackageOptions): Promise<PackageReport> {
   text('index.js', `'use strict';\n// BeeHive worker entry point (${opts.platform}): exports ${entry.export}.\nmodule.exports = require('./node_modules/beehive/dist/offload-worker/${entry.file}');\n`, '(entry)');
   text('package.json', JSON.stringify({ name: `${app.name ?? 'app'}-beehive-worker`, version: app.version ?? '0.0.0', private: true, main: 'index.js' }, null, 2) + '\n', '(entry)');
   text('node_modules/beehive/package.json', JSON.stringify({ name: 'beehive', version: beehiveManifest.version, private: true }, null, 2) + '\n', 'beehive (worker runtime)');
-  for (const f of runtime.files) add({ path: `node_modules/beehive/dist/${f.rel}`, abs: f.abs, mode: f.mode }, f.size, 'beehive (worker runtime)');
+  for (const f of runtime.files) {
+    const p = `node_modules/beehive/dist/${f.rel}`;
+    if (!f.rel.endsWith('.js')) add({ path: p, abs: f.abs, mode: f.mode }, f.size, 'beehive (worker runtime)');
+    else {
+      const data = Buffer.from(stripComments(fs.readFileSync(f.abs, 'utf8')));
+      add({ path: p, data, mode: f.mode }, data.length, 'beehive (worker runtime)');
+    }
+  }
   const nativeAddons: string[] = [];
   for (const pkg of placed) {
     for (const f of listPackageFiles(pkg.dir)) {

@@ -1,0 +1,47 @@
+/**
+ * lru-cache's LRUCache carried by its public state (protocol/codec/lru.ts): every route of a fixture
+ * app keeping caches the ways Express apps do runs with the agent off and with every handler
+ * offloaded — same responses, same cache contents and order after each case — and caches whose
+ * callbacks or timers the server would run are refused, naming the option.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCatalog, type Case } from './catalog-runner';
+import { call, startApp } from './harness';
+
+const APP = path.join(__dirname, 'fixtures/lru-app.cjs');
+
+const CASES: Case[] = [
+  ['a response cache: misses, hits, eviction of the least recent', [['GET', '/page/a'], ['GET', '/page/b'], ['GET', '/page/a'], ['GET', '/page/c'], ['GET', '/page/d'], ['GET', '/page/b'], ['GET', '/page/a']], true],
+  ['rate-limit counters with a TTL refreshed on get', [['POST', '/hit/1.2.3.4'], ['POST', '/hit/1.2.3.4'], ['POST', '/hit/5.6.7.8'], ['POST', '/hit/1.2.3.4']], true],
+  ['sizes from sizeCalculation, evicted by total size', [['POST', '/sized/a', { n: 8 }], ['POST', '/sized/b', { n: 8 }], ['POST', '/sized/c', { n: 8 }], ['POST', '/sized/a', { n: 2 }]], true],
+  ['object values changed in place after a get', [['POST', '/users/u1/visit', { tag: 'x' }], ['POST', '/users/u1/visit', {}], ['POST', '/users/u2/visit', { tag: 'y' }], ['GET', '/users/u1'], ['GET', '/users/nobody']], true],
+  ['delete', [['DELETE', '/users/u2'], ['DELETE', '/users/u2'], ['GET', '/users/u2']], true],
+  ['object keys by identity', [['POST', '/tenant/a'], ['POST', '/tenant/b'], ['POST', '/tenant/a']], true],
+  ['a per-entry TTL run out, stale reads, iteration, clear()', [
+    ['POST', '/short/one', { v: 'one', ttl: 60_000 }], ['POST', '/short/two', { v: 'two', ttl: 60_000 }], ['POST', '/short/old', { v: 'old', ttl: 5, ago: 50 }],
+    ['GET', '/short'], ['GET', '/short/old'], ['GET', '/short/one'], ['GET', '/short'], ['DELETE', '/short'], ['GET', '/short'],
+  ], true],
+  ['dispose: refused (the server would run it at load)', [['GET', '/dispose/a'], ['GET', '/dispose/b'], ['GET', '/dispose/c']], /LRUCache with dispose/],
+  ['fetchMethod: refused', [['GET', '/fetch/a']], /LRUCache with fetchMethod/],
+  ['ttlAutopurge: refused', [['GET', '/purge/a']], /ttlAutopurge/],
+];
+
+runCatalog('lru-cache: local and offloaded give the same responses and cache state', APP, CASES);
+
+describe('lru-cache under concurrency', () => {
+  it('40 concurrent increments of one cached counter: a permutation of 1..40, committed from workers', async () => {
+    const app = await startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '4' });
+    try {
+      const replies = await Promise.all(Array.from({ length: 40 }, () => call(app.url, 'POST', '/hit/9.9.9.9')));
+      const ns = replies.map((r) => (JSON.parse(r.body) as { n: number }).n).sort((a, b) => a - b);
+      expect(ns).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      const stats = await app.stop();
+      const h = stats.handlers.find((x: { route: string }) => x.route === '/hit/:ip');
+      expect(h.local + h.offloaded).toBe(40);
+      expect(h.offloaded).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * lru-cache's LRUCache (majors 10 and 11), carried by its public state instead of refused for its
+ * private fields (docs/values.md). Everything an LRUCache holds is in three places its own API
+ * exposes: its options (public fields and getters), its entries in recency order with their TTL
+ * clocks and sizes (`dump()`, which `load()` restores, start times on the portable Date.now()
+ * clock), and the derived counters. The worker builds its copy from options + dump; a changed copy
+ * comes back as one operation `['lru', after, before]` (protocol/contract.ts) that the server
+ * applies with `load(after)` only if its cache still dumps as `before`.
+ *
+ * Caches with callbacks the server would run at load (dispose, disposeAfter, onInsert) or that run
+ * work of their own (fetchMethod, memoMethod, ttlAutopurge timers), or a custom clock, stay refused.
+ */
+
+/** One dumped entry, as LRUCache#dump() writes it. */
+export interface LruEntry {
+  value: unknown;
+  ttl?: number;
+  start?: number;
+  size?: number;
+}
+export type LruDump = Array<[unknown, LruEntry]>;
+
+/** The record a cache travels as (codec Custom record 'lru'). */
+export interface LruRecord {
+  /** The LRUCache class, as a package member: the worker's own copy of the package. */
+  cls: unknown;
+  options: Record<string, unknown>;
+  /** Its own data properties (public option fields) as they are now. */
+  props: Record<string, unknown>;
+  entries: LruDump;
+}
+
+/** Classes recognised as lru-cache's LRUCache on this side (the server's capture, the worker's copies). */
+const classes = new WeakSet<object>();
+export function registerLruClass(cls: Function): void {
+  classes.add(cls);
+}
+
+/** Whether `o` is an LRUCache of a recognised class. */
+export function isLruCache(o: object): o is LruLike {
+  const proto = Object.getPrototypeOf(o);
+  if (proto === null || proto === Object.prototype) return false;
+  const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  return typeof ctor === 'function' && classes.has(ctor);
+}
+
+export interface LruLike {
+  dump(): LruDump;
+  load(entries: LruDump): void;
+}
+
+/**
+ * Two dumps hold the same entries in the same order. `start` is compared to within 1 ms: dump()
+ * floors `Date.now() - age`, and Date.now() ticks in whole milliseconds while the age is measured
+ * on performance.now(), so one unchanged entry dumps 1 ms apart from one call to the next. A TTL
+ * clock that another request reset (updateAgeOnGet, a set) moves by the entry's age, which is more.
+ */
+export function sameLruDump(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as [unknown, LruEntry];
+    const y = b[i] as [unknown, LruEntry];
+    if (!Array.isArray(x) || !Array.isArray(y) || !Object.is(x[0], y[0])) return false;
+    const e = x[1];
+    const f = y[1];
+    if (!e || !f || !Object.is(e.value, f.value) || e.ttl !== f.ttl || e.size !== f.size) return false;
+    if (e.start !== f.start && !(typeof e.start === 'number' && typeof f.start === 'number' && Math.abs(e.start - f.start) <= 1)) return false;
+  }
+  return true;
+}
+
+/** A well-formed dump from the other side: pairs of key and entry object, nothing else. */
+export function isLruDump(d: unknown): d is LruDump {
+  if (!Array.isArray(d)) return false;
+  for (const p of d) {
+    if (!Array.isArray(p) || p.length !== 2) return false;
+    const e = p[1] as LruEntry;
+    if (e === null || typeof e !== 'object' || !('value' in e)) return false;
+    for (const k of ['ttl', 'start', 'size'] as const) if (e[k] !== undefined && (typeof e[k] !== 'number' || !Number.isFinite(e[k]))) return false;
+  }
+  return true;
+}
+
+/** The entries of a dump as fresh objects (load() writes its clock into the entries it is given). */
+export function copyLruDump(d: LruDump): LruDump {
+  return d.map(([k, e]) => [k, { ...e }]);
+}
