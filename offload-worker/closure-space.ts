@@ -97,7 +97,7 @@ function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
 /**
  * The entries an LRUCache copy was loaded with, exactly as the server dumped them: its first
  * snapshot, so that the server compares its cache with its own clock readings (a copy's dump()
- * rounds each start time again: up to 1 ms apart, see protocol/codec/lru.ts).
+ * rounds each start time again, see protocol/codec/lru.ts).
  */
 const lruLoaded = new WeakMap<object, LruDump>();
 export function noteLruLoaded(cache: object, entries: LruDump): void {

@@ -1,4 +1,4 @@
-import type { RefKind } from '../protocol';
+import { isLruCache, type RefKind } from '../protocol';
 import { ArrayPart, arrayIndex, type RangeReply } from './remote-array';
 
 /** The server object behind a remote reference, fetched synchronously on first touch. */
@@ -48,8 +48,8 @@ function noteRead(info: RemoteInfo, k: string | symbol | true): void {
 
 /**
  * A Proxy of the right shape (array, function, plain object) standing for an object left on the
- * server. Every trap loads the real object first; methods of Map, Set and Date are bound to it,
- * since their internal slots do not pass through a Proxy.
+ * server. Every trap loads the real object first; methods of Map, Set, Date and an LRUCache are
+ * bound to it, since internal slots and private fields do not pass through a Proxy.
  */
 export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): object {
   const info: RemoteInfo = { id, kind };
@@ -87,10 +87,12 @@ export function makeRemoteRef(id: number, kind: RefKind, source: RemoteSource): 
         if (v !== MISS) return v;
       }
       const r = load();
-      if (r instanceof Map || r instanceof Set || r instanceof Date) noteRead(info, true);
+      // Their state is in internal slots or private fields, which do not pass through a Proxy.
+      const slots = r instanceof Map || r instanceof Set || r instanceof Date || isLruCache(r);
+      if (slots) noteRead(info, true);
       else read(r, k);
       const v = Reflect.get(r, k, r);
-      if (typeof v === 'function' && (r instanceof Map || r instanceof Set || r instanceof Date)) return v.bind(r);
+      if (typeof v === 'function' && slots) return v.bind(r);
       return v;
     },
     set: (_t, k, v) => {

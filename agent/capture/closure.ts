@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
-import { classOf, encode, isCarriedProto, isLruCache, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
+import { classOf, encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
 import { lruRecordOf } from './lru';
 import { analyzeFunction, mayHavePrivateNames } from './analysis';
 import { promiseState } from './inspector';
@@ -127,8 +127,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     mustInline: (o) => structural.has(o) || isRefined(o),
     replace: (o) => {
       // Hot before refinement: a hot object the handler fetched before must still be locked at its touch.
-      // (Not an LRUCache: its methods need its private fields, which a stand-in does not have.)
-      if (asReference && o !== opts.root && !structural.has(o) && asReference(o) && !isLruCache(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
+      if (asReference && o !== opts.root && !structural.has(o) && asReference(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
       const r =
         ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
         packFor(o, opts) ??

@@ -85,7 +85,7 @@ export function samePrint(a: Fingerprint, b: Fingerprint): boolean {
   return true;
 }
 
-/** An LRUCache's entries, its state beside its own properties: compared as dumps (start times to 1 ms). */
+/** An LRUCache's entries, its state beside its own properties: compared as dumps (start times to 2 ms). */
 class LruPicture {
   constructor(readonly dump: LruDump) {}
 }

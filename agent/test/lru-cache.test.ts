@@ -39,7 +39,10 @@ describe('lru-cache under concurrency', () => {
       const stats = await app.stop();
       const h = stats.handlers.find((x: { route: string }) => x.route === '/hit/:ip');
       expect(h.local + h.offloaded).toBe(40);
-      expect(h.offloaded).toBeGreaterThan(0);
+      // The cache turns hot after its first conflicts and is then fetched under its lock (its
+      // methods bound to the copy, whose private fields a stand-in does not have): most commit from
+      // workers. Inline only, 8 of 80 did and the rest ran again on the server.
+      expect(h.offloaded).toBeGreaterThanOrEqual(30);
     } finally {
       await app.stop();
     }
