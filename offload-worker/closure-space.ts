@@ -33,6 +33,12 @@ export class ClosureSpace {
   readonly ids = new WeakMap<object, number>();
   private readonly snaps = new Map<number, Snapshot>();
   private pending: Array<[number, object]> = [];
+  /** Objects left on the server that log their own writes (remote-weak.ts): their ops join the dirty set. */
+  private readonly deltas = new Map<number, { ops(): Op[]; sent(): void }>();
+
+  track(id: number, delta: { ops(): Op[]; sent(): void }): void {
+    this.deltas.set(id, delta);
+  }
 
   /** Identity only, no dirty tracking: unpacked connections and module values are not state. */
   registerOpaque(obj: object, id: number): void {
@@ -56,6 +62,7 @@ export class ClosureSpace {
   /** Re-snapshots everything: after a commit the server's state equals ours. */
   resnapshot(): void {
     for (const [id, obj] of this.byId) if (this.snaps.has(id)) this.snaps.set(id, snapshot(obj, this.ids));
+    this.deltas.forEach((d) => d.sent());
   }
 
   diff(): Change[] {
@@ -66,6 +73,10 @@ export class ClosureSpace {
       if (!snap) return;
       const ops = diffOne(obj, snap);
       if (ops.length) out.push({ id, ops });
+    });
+    this.deltas.forEach((d, id) => {
+      const ops = d.ops();
+      if (ops.length) out.push({ id, ops: [...ops] });
     });
     return out;
   }

@@ -7,6 +7,7 @@ import { ClosureSpace, noteLruLoaded, type Change } from './closure-space';
 import { WorkerErrors } from './errors';
 import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo, type RangeReply } from './remote-ref';
+import { makeRemotePromise, makeRemoteWeak, type WeakSource } from './remote-weak';
 
 /** Read keys reported one by one for an object; beyond, the object is reported read whole. */
 const MAX_READ_KEYS = 1024;
@@ -175,9 +176,43 @@ export class Invocation {
   private remote(id: number, kind: RefKind): object {
     const known = this.remotes.get(id) ?? this.space.byId.get(id);
     if (known) return known;
+    if (kind === 'weakmap' || kind === 'weakset' || kind === 'promise') {
+      const standIn = kind === 'promise' ? makeRemotePromise(id, (i) => this.settlement(i)) : makeRemoteWeak(id, kind, this.weakSource());
+      this.remotes.set(id, standIn);
+      return standIn;
+    }
     const proxy = makeRemoteRef(id, kind, { fetch: (i) => this.fetchSync(i), fetchRange: (i, start, count, names) => this.fetchRangeSync(i, start, count, names) });
     this.remotes.set(id, proxy);
     return proxy;
+  }
+
+  private weakSource(): WeakSource {
+    return {
+      keyId: (k) => this.space.ids.get(k) ?? remoteInfo(k)?.id,
+      entry: (id, key) => {
+        this.fallbacks++;
+        let reply;
+        try {
+          reply = this.callSync(MsgType.WeakGet, { ...this.auth(), id, key });
+        } catch (err) {
+          throw WorkerErrors.REMOTE_FETCH(`entry of weak collection ${id}: ${(err as Error).message}`, { cause: err });
+        }
+        return { has: reply.header.has === true, value: this.decode(reply.body) };
+      },
+      checkKey: (k) => {
+        if (k === this.reqTarget || k === this.resTarget) throw this.refuse("a WeakMap or WeakSet written with the request or response as its key: the server's own would not get the entry");
+      },
+      track: (id, delta) => this.space.track(id, delta),
+      refuse: (reason) => this.refuse(reason),
+    };
+  }
+
+  /** A server promise's settlement, when it comes. */
+  private async settlement(id: number): Promise<{ ok: boolean; v: unknown }> {
+    const reply = await this.call(MsgType.Await, { ...this.auth(), id });
+    const r = this.decode(reply.body) as { ok?: unknown; v?: unknown } | null;
+    if (!r || typeof r.ok !== 'boolean') throw WorkerErrors.REMOTE_FETCH(`malformed settlement of promise ${id}`);
+    return { ok: r.ok, v: r.v };
   }
 
   /** The synchronous fallback: the main thread blocks while the helper thread fetches. */

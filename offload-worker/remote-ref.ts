@@ -33,6 +33,11 @@ export function remoteInfo(o: object): RemoteInfo | undefined {
   return remotes.get(o);
 }
 
+/** A stand-in of another shape (remote-weak.ts): encoded back as its reference, never fetched. */
+export function registerRemote(o: object, id: number, kind: RefKind): void {
+  remotes.set(o, { id, kind });
+}
+
 function noteRead(info: RemoteInfo, k: string | symbol | true): void {
   if (info.reads === true) return;
   // A symbol key may be one the worker made (a library's private tag): not nameable on the way

@@ -18,7 +18,11 @@ export type Op =
   | ['href', string, string]
   | ['query', string, string]
   /** An LRUCache's entries after, and as the worker saw them before (protocol/codec/lru.ts). */
-  | ['lru', unknown[], unknown[]];
+  | ['lru', unknown[], unknown[]]
+  /** A WeakMap's entry set, or a WeakSet's value added (value undefined), for the key object. */
+  | ['wset', object, unknown]
+  /** A WeakMap's or WeakSet's entry deleted. */
+  | ['wdel', object];
 
 /** The operations on one server object. */
 export interface Change {

@@ -33,11 +33,19 @@ export const enum MsgType {
    * will not serve in ranges: hot, not a plain array, accessors in the range).
    */
   FetchRange = 9,
+  /**
+   * {inv, id, key}: one entry of the WeakMap or WeakSet behind a remote reference, for the object
+   * leased as `key`; reply header {has}, body: the value (a WeakSet's: undefined). The server
+   * checks at the commit point that the entry is still what it answered.
+   */
+  WeakGet = 10,
+  /** {inv, id}: the settlement of the pending promise behind a remote reference, when it comes; body: {ok, v}. */
+  Await = 11,
   Ok = 64,
   Error = 65,
 }
 
-const KNOWN = new Set([2, 3, 4, 5, 6, 8, 9, 64, 65]);
+const KNOWN = new Set([2, 3, 4, 5, 6, 8, 9, 10, 11, 64, 65]);
 
 export interface Frame {
   type: MsgType;

@@ -218,7 +218,10 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
     return { custom: 'pack', data: rec };
   }
   if (typeof o === 'function') return functionRecord(o, opts);
-  if (types.isPromise(o)) return settledPromise(o);
+  // Entries no copy can list, a settlement still to come: left on the server, the worker's reads
+  // of them answered there (and checked at the commit), its writes applied at the commit.
+  if (types.isWeakMap(o) || types.isWeakSet(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
+  if (types.isPromise(o)) return settledPromise(o) ?? pendingPromiseRef(o, opts);
   const proto = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
   const lru = lruRecordOf(o, classOf(proto));
@@ -414,11 +417,21 @@ function noteHandlerHome(fn: Function, self: unknown): void {
   }
 }
 
-/** A settled promise travels as its outcome; a pending one is refused by the codec. */
+/** A settled promise travels as its outcome; a pending one as a reference the worker awaits. */
 function settledPromise(p: Promise<unknown>): Replacement | undefined {
   const s = promiseState(p);
   if (s.state === 'pending') return undefined;
   return { custom: 'promise', data: { ok: s.state === 'fulfilled', v: s.value } };
+}
+
+/**
+ * A pending promise stays here; the worker asks for its settlement. Run here, the handler would
+ * have awaited it at once: a rejection in the time the worker takes to ask must not be an
+ * unhandled one that ends the process.
+ */
+function pendingPromiseRef(p: Promise<unknown>, opts: CaptureOptions): Replacement {
+  p.then(undefined, () => {});
+  return { ref: opts.lease.grant(p), kind: 'promise' };
 }
 
 /**

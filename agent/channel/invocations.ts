@@ -33,6 +33,8 @@ export interface InvocationRecord {
   allowMemberWrites?: (cls: object, members: string[]) => boolean;
   /** Pack records still being prepared when the closure was captured. */
   packs: Array<Promise<{ unpacker: string }>>;
+  /** Called once when the invocation ends (a worker's wait on a server promise stops there). */
+  onEnd?: Array<() => void>;
 }
 
 /** How many ended invocations are remembered, to refuse their late messages with ENDED. */
@@ -141,6 +143,7 @@ export class Invocations {
     r.closure = undefined;
     r.packs.length = 0;
     r.reads.clear();
+    for (const f of r.onEnd?.splice(0) ?? []) f();
     return r;
   }
 

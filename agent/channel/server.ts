@@ -3,6 +3,7 @@ import https from 'node:https';
 import Module from 'node:module';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { types } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, MsgType, type Frame } from '../../protocol';
 import { markStructural, serverEncodeHooks } from '../capture/closure';
@@ -216,6 +217,36 @@ export class ChannelServer {
         if (!inv.shadow) inv.reads.noteRange(arr, start, end, RANGE_NAMES);
         debug('channel', `${inv.handlerId}: range fetch of array ${id} [${start}, ${end}) of ${arr.length}`);
         return this.reply(ws, f.id, bytes, { length: arr.length, start, names: f.header.names === true ? RANGE_NAMES : undefined });
+      }
+      case MsgType.WeakGet: {
+        const id = headerInt(f, 'id');
+        const keyId = headerInt(f, 'key');
+        const weak = inv.lease.get(id);
+        if (!weak) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        const isMap = types.isWeakMap(weak);
+        if (!isMap && !types.isWeakSet(weak)) throw ChannelErrors.MALFORMED(`object ${id} is not a WeakMap or WeakSet`);
+        const key = inv.lease.get(keyId);
+        if (!key) throw ChannelErrors.FORBIDDEN(`object ${keyId}`);
+        inv.fetched++;
+        const w = weak as WeakMap<object, unknown>;
+        const has = w.has(key);
+        const value = isMap ? w.get(key) : undefined;
+        // A read like any other: the entry must still be what the worker was told at the commit point.
+        if (!inv.shadow) inv.reads.noteCheck(() => (w.has(key) !== has || (isMap && !Object.is(w.get(key), value)) ? `the ${isMap ? 'WeakMap' : 'WeakSet'} entry of an object` : undefined));
+        return this.reply(ws, f.id, this.encodeFor(inv, value), { has });
+      }
+      case MsgType.Await: {
+        const id = headerInt(f, 'id');
+        const p = inv.lease.get(id);
+        if (!p || !types.isPromise(p)) throw ChannelErrors.FORBIDDEN(`promise ${id}`);
+        // Answered when it settles, or refused once the invocation has ended (a promise that never
+        // settles holds nothing beyond the invocation's end).
+        const ended = new Promise<'ended'>((r) => (inv.onEnd ??= []).push(() => r('ended')));
+        const outcome = await Promise.race([p.then((v) => ({ ok: true, v }), (v: unknown) => ({ ok: false, v })), ended]);
+        if (outcome === 'ended' || !this.o.invocations.isLive(inv.id)) throw ChannelErrors.ENDED(`invocation ${inv.id}`);
+        const record = { ok: outcome.ok, v: outcome.v };
+        markStructural(record);
+        return this.reply(ws, f.id, this.encodeFor(inv, record));
       }
       case MsgType.Closure: {
         if (!inv.closure) throw ChannelErrors.NOT_FOUND('no closure parked for this invocation');

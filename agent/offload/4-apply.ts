@@ -137,6 +137,13 @@ function validate(obj: object, op: Op): void {
       if (!(obj instanceof URLSearchParams) || typeof op[1] !== 'string') throw ChannelErrors.MALFORMED('query on a non-URLSearchParams');
       if (String(obj) !== op[2]) conflict(obj, 'search params changed');
       return;
+    case 'wset':
+    case 'wdel':
+      if (!types.isWeakMap(obj) && !types.isWeakSet(obj)) throw ChannelErrors.MALFORMED(`${op[0]} on an object that is not a WeakMap or WeakSet`);
+      if (op[1] === null || (typeof op[1] !== 'object' && typeof op[1] !== 'function')) throw ChannelErrors.MALFORMED(`${op[0]} with a key that is not an object`);
+      if (op[0] === 'wset' && types.isWeakSet(obj) && op[2] !== undefined) throw ChannelErrors.MALFORMED('a WeakSet value with a value');
+      // Writes are blind: what the worker read of the entry first is checked with its reads.
+      return;
     case 'lru':
       if (!isLruCache(obj)) throw ChannelErrors.MALFORMED('lru on an object that is not an LRUCache');
       if (!isLruDump(op[1]) || !isLruDump(op[2])) throw ChannelErrors.MALFORMED('lru entries are not [key, entry] pairs');
@@ -230,6 +237,22 @@ function apply(obj: object, op: Op): () => void {
       const p = obj as URLSearchParams;
       setQuery(p, op[1]);
       return () => setQuery(p, op[2]);
+    }
+    case 'wset':
+    case 'wdel': {
+      const w = obj as WeakMap<object, unknown> & WeakSet<object>;
+      const isMap = types.isWeakMap(obj);
+      const k = op[1];
+      const had = w.has(k);
+      const was = isMap ? w.get(k) : undefined;
+      if (op[0] === 'wdel') w.delete(k);
+      else if (isMap) w.set(k, op[2]);
+      else w.add(k);
+      return () => {
+        if (!had) w.delete(k);
+        else if (isMap) w.set(k, was);
+        else w.add(k);
+      };
     }
     case 'lru': {
       // The worker's entries, in its recency order with its clocks; options have no callbacks

@@ -134,6 +134,56 @@ describe('channel server: authentication, authorisation and bad input', () => {
     ws.close();
   });
 
+  it('answers one weak-collection entry and a promise settlement, refuses hostile asks with coded errors', async () => {
+    const own = openInvocation('GET /weak');
+    const record = invocations.authorize(own.id, own.cap)!;
+    const lease = record.lease;
+    const key = { k: 1 };
+    const other = { k: 2 };
+    const wm = new WeakMap<object, unknown>([[key, { v: 'value' }]]);
+    const ws1 = new WeakSet<object>([key]);
+    const wmId = lease.grant(wm);
+    const wsId = lease.grant(ws1);
+    const keyId = lease.grant(key);
+    const otherId = lease.grant(other);
+    const plainId = lease.grant({ not: 'weak' });
+    let settle!: (v: unknown) => void;
+    const pending = new Promise((r) => (settle = r));
+    const promiseId = lease.grant(pending);
+    const ws = await client(own);
+    const weak = (h: Record<string, unknown>) => request(ws, encodeFrame(MsgType.WeakGet, 13, { inv: own.id, cap: own.cap, ...h }));
+    const hit = await weak({ id: wmId, key: keyId });
+    expect(hit.type).toBe(MsgType.Ok);
+    expect(hit.header.has).toBe(true);
+    expect(decode(hit.body, { onObject: () => {} })).toEqual({ v: 'value' });
+    const miss = await weak({ id: wmId, key: otherId });
+    expect(miss.header.has).toBe(false);
+    expect((await weak({ id: wsId, key: keyId })).header.has).toBe(true);
+    // What it answered is a read: another request's change to that entry fails the commit.
+    expect(record.reads.changed()).toBeUndefined();
+    wm.set(other, 'meanwhile');
+    expect(() => record.reads.validate(() => 'x')).toThrow(expect.objectContaining({ code: ChannelErrors.CONFLICT.code }));
+    expect((await weak({ id: plainId, key: keyId })).header.code).toBe(ChannelErrors.MALFORMED.code);
+    expect((await weak({ id: wmId, key: exportsTable.idOf(secret) })).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect((await weak({ id: exportsTable.idOf(secret), key: keyId })).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    for (const bad of [{ id: wmId }, { id: wmId, key: 'x' }, { id: wmId, key: -1 }, { key: keyId }]) {
+      expect((await weak(bad)).header.code, JSON.stringify(bad)).toBe(ChannelErrors.MALFORMED.code);
+    }
+    // A promise: answered when it settles; a non-promise refused.
+    const asked = request(ws, encodeFrame(MsgType.Await, 14, { inv: own.id, cap: own.cap, id: promiseId }));
+    settle({ done: true });
+    const answer = await asked;
+    expect(answer.type).toBe(MsgType.Ok);
+    expect(decode(answer.body, { onObject: () => {} })).toEqual({ ok: true, v: { done: true } });
+    expect((await request(ws, encodeFrame(MsgType.Await, 15, { inv: own.id, cap: own.cap, id: plainId }))).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    // One that never settles is refused once its invocation ends, not kept waiting.
+    const never = lease.grant(new Promise(() => {}));
+    const waiting = request(ws, encodeFrame(MsgType.Await, 16, { inv: own.id, cap: own.cap, id: never }));
+    invocations.close(own.id);
+    expect((await waiting).header.code).toBe(ChannelErrors.ENDED.code);
+    ws.close();
+  });
+
   it('refuses module fallback outside the app folder', async () => {
     const ws = await client();
     const f = await request(ws, encodeFrame(MsgType.Module, 8, { inv: inv.id, cap: inv.cap, from: __filename, spec: '/etc/passwd' }));

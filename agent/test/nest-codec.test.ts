@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { call, startApp } from './harness';
@@ -6,7 +5,7 @@ import { call, startApp } from './harness';
 const APP = path.join(__dirname, 'fixtures/nest-codec-app.cjs');
 
 describe('NestJS controller methods whose values need the closed-world codec', () => {
-  it('super in a method, an arrow field using this, a symbol-keyed field and 0n are offloaded; WeakMap privacy is refused with its reason', async () => {
+  it('super in a method, an arrow field using this, a symbol-keyed field, 0n and WeakMap privacy are offloaded', async () => {
     const script: Array<[string, string]> = [
       ['GET', '/units/list'],
       ['GET', '/units/format/2.34'],
@@ -33,11 +32,9 @@ describe('NestJS controller methods whose values need the closed-world codec', (
       expect({ id, reason: by[id].reason, local: by[id].local, failures: by[id].failures }).toEqual({ id, reason: undefined, local: 0, failures: 0 });
       expect(by[id].offloaded, id).toBeGreaterThan(0);
     }
-    expect(by['POST /units/deposit/:n'].reason).toMatch(/WeakMap/);
-    // The refusal names the captured variable, the method and its line, and why it stays here.
-    const line = fs.readFileSync(APP, 'utf8').split('\n').findIndex((l) => /^\s*deposit\(n\) \{/.test(l)) + 1;
-    expect(by['POST /units/deposit/:n'].reason).toContain(`the captured variable 'balances' of deposit, ${APP}:${line}`);
-    expect(by['POST /units/deposit/:n'].reason).toMatch(/could not be written back; it runs on the server/);
-    expect(by['POST /units/deposit/:n'].offloaded).toBe(0);
+    // Privacy through a module-level WeakMap: the map stays on the server, the worker's reads of
+    // its entries are answered there and its writes applied at the commit (offload-worker/remote-weak.ts).
+    expect({ reason: by['POST /units/deposit/:n'].reason, local: by['POST /units/deposit/:n'].local }).toEqual({ reason: undefined, local: 0 });
+    expect(by['POST /units/deposit/:n'].offloaded).toBe(2);
   });
 });

@@ -20,6 +20,10 @@ export function typedArrayKind(v: object): string | undefined {
 export function refKindOf(v: object): RefKind {
   if (typeof v === 'function') return /^class[\s{]/.test(Function.prototype.toString.call(v)) ? 'class' : 'function';
   if (Array.isArray(v)) return 'array';
+  // Left on the server whatever happens: what the worker does with them runs there (offload-worker/remote-weak.ts).
+  if (types.isWeakMap(v)) return 'weakmap';
+  if (types.isWeakSet(v)) return 'weakset';
+  if (types.isPromise(v)) return 'promise';
   if (types.isMap(v)) return 'map';
   if (types.isSet(v)) return 'set';
   if (types.isDate(v)) return 'date';
