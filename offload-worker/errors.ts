@@ -15,4 +15,5 @@ export const WorkerErrors = defineErrors('WORKER', {
   UNPACKER: ['BEEHIVE_ERR_WORKER_UNPACKER', 'invalid unpacker registration', TypeError],
   CODE_RECORD: ['BEEHIVE_ERR_WORKER_CODE_RECORD', 'malformed code record'],
   PACKAGE_STEP: ['BEEHIVE_ERR_WORKER_PACKAGE_STEP', 'a package configuration step cannot be replayed'],
+  STALE: ['BEEHIVE_ERR_WORKER_STALE', 'server state the handler read changed before it finished'],
 });

@@ -8,6 +8,7 @@ import { WorkerErrors } from './errors';
 import { fillFunction, rebuildFunction, releaseFunction } from './rebuild';
 import { makeRemoteRef, remoteInfo, type RangeReply } from './remote-ref';
 import { makeRemotePromise, makeRemoteWeak, type WeakSource } from './remote-weak';
+import { makeRemoteLru, type LruSource } from './remote-lru';
 
 /** Read keys reported one by one for an object; beyond, the object is reported read whole. */
 const MAX_READ_KEYS = 1024;
@@ -176,8 +177,9 @@ export class Invocation {
   private remote(id: number, kind: RefKind): object {
     const known = this.remotes.get(id) ?? this.space.byId.get(id);
     if (known) return known;
-    if (kind === 'weakmap' || kind === 'weakset' || kind === 'promise') {
-      const standIn = kind === 'promise' ? makeRemotePromise(id, (i) => this.settlement(i)) : makeRemoteWeak(id, kind, this.weakSource());
+    if (kind === 'weakmap' || kind === 'weakset' || kind === 'promise' || kind === 'lru') {
+      const standIn =
+        kind === 'promise' ? makeRemotePromise(id, (i) => this.settlement(i)) : kind === 'lru' ? makeRemoteLru(id, this.lruSource()) : makeRemoteWeak(id, kind, this.weakSource());
       this.remotes.set(id, standIn);
       return standIn;
     }
@@ -204,6 +206,30 @@ export class Invocation {
       },
       track: (id, delta) => this.space.track(id, delta),
       refuse: (reason) => this.refuse(reason),
+    };
+  }
+
+  private lruSource(): LruSource {
+    return {
+      keyId: (k) => this.space.ids.get(k) ?? remoteInfo(k)?.id,
+      read: (id, method, key) => {
+        this.fallbacks++;
+        let reply;
+        try {
+          reply = this.callSync(MsgType.LruRead, { ...this.auth(), id, method, ...key });
+        } catch (err) {
+          throw WorkerErrors.REMOTE_FETCH(`${method}() of cache ${id}: ${(err as Error).message}`, { cause: err });
+        }
+        return this.decode(reply.body);
+      },
+      whole: (id) => this.fetchSync(id),
+      track: (id, delta) => this.space.track(id, delta),
+      refuse: (reason) => this.refuse(reason),
+      fail: (reason) => {
+        const err = WorkerErrors.STALE(reason);
+        this.failure ??= err;
+        return err;
+      },
     };
   }
 

@@ -22,7 +22,9 @@ export type Op =
   /** A WeakMap's entry set, or a WeakSet's value added (value undefined), for the key object. */
   | ['wset', object, unknown]
   /** A WeakMap's or WeakSet's entry deleted. */
-  | ['wdel', object];
+  | ['wdel', object]
+  /** A call on an LRUCache left on the server, and what it returned on the worker (replayed at the commit). */
+  | ['lcall', 'get' | 'peek' | 'has' | 'set' | 'delete', unknown[], unknown];
 
 /** The operations on one server object. */
 export interface Change {

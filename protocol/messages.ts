@@ -41,11 +41,18 @@ export const enum MsgType {
   WeakGet = 10,
   /** {inv, id}: the settlement of the pending promise behind a remote reference, when it comes; body: {ok, v}. */
   Await = 11,
+  /**
+   * {inv, id, method, key | keyId}: what `get`, `peek`, `has` or `delete` of the LRUCache behind a
+   * remote reference returns now, computed without changing the cache; body: the value (a boolean
+   * for has and delete). The worker logs the call; the server replays it at the commit point and
+   * refuses the commit if it then returns something else.
+   */
+  LruRead = 12,
   Ok = 64,
   Error = 65,
 }
 
-const KNOWN = new Set([2, 3, 4, 5, 6, 8, 9, 10, 11, 64, 65]);
+const KNOWN = new Set([2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 64, 65]);
 
 export interface Frame {
   type: MsgType;

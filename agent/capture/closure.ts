@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
-import { classOf, encode, isCarriedProto, isNativeCode, nodeSymbolName, refKindOf, refusalOf } from '../../protocol';
+import { classOf, encode, isCarriedProto, isNativeCode, LRU_INLINE_ENTRIES, nodeSymbolName, refKindOf, refusalOf, type RefKind } from '../../protocol';
 import { lruRecordOf } from './lru';
 import { analyzeFunction, mayHavePrivateNames } from './analysis';
 import { promiseState } from './inspector';
@@ -127,7 +127,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     mustInline: (o) => structural.has(o) || isRefined(o),
     replace: (o) => {
       // Hot before refinement: a hot object the handler fetched before must still be locked at its touch.
-      if (asReference && o !== opts.root && !structural.has(o) && asReference(o)) return { ref: opts.lease.grant(o), kind: refKindOf(o) };
+      if (asReference && o !== opts.root && !structural.has(o) && asReference(o)) return { ref: opts.lease.grant(o), kind: hotKindOf(o) };
       const r =
         ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
         packFor(o, opts) ??
@@ -140,6 +140,15 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
     symbolId,
     symbolName: nodeSymbolName,
   };
+}
+
+/**
+ * A hot object's reference: fetched whole under its lock at first touch. A small LRUCache too (its
+ * copy's methods bound to it); a large one is served a key at a time (its reads then take the lock).
+ */
+function hotKindOf(o: object): RefKind {
+  const kind = refKindOf(o);
+  return kind === 'lru' && (o as { size: number }).size <= LRU_INLINE_ENTRIES ? 'instance' : kind;
 }
 
 function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
@@ -224,7 +233,8 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
   if (types.isPromise(o)) return settledPromise(o) ?? pendingPromiseRef(o, opts);
   const proto = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
-  const lru = lruRecordOf(o, classOf(proto));
+  const lru = lruRecordOf(o, classOf(proto), o !== opts.root);
+  if (lru === 'remote') return { ref: opts.lease.grant(o), kind: 'lru' };
   if (lru) {
     // Built for this capture: inline, and not state of their own (the cache's picture covers them).
     markStructural(lru, lru.options, lru.props, lru.entries);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerLruClass, type LruLike, type LruRecord } from '../../protocol';
+import { LRU_INLINE_ENTRIES, registerLruClass, type LruLike, type LruRecord } from '../../protocol';
 import { CaptureErrors } from './errors';
 import { functionLocation } from './inspector';
 import { originOf } from './module-index';
@@ -55,9 +55,11 @@ const ACTIVE = ['dispose', 'disposeAfter', 'onInsert', 'fetchMethod', 'memoMetho
  * The record an LRUCache travels as, undefined when `o` is not one, or the refusal (thrown) when it is
  * one whose behaviour its public state does not carry.
  */
-export function lruRecordOf(o: object, cls: Function | undefined): LruRecord | undefined {
+export function lruRecordOf(o: object, cls: Function | undefined, mayStay = false): LruRecord | 'remote' | undefined {
   if (!cls || !isLruClass(cls)) return undefined;
   const c = o as LruLike & Record<string, unknown>;
+  // A large cache stays here, served a key at a time (unless this is its own fetch, whole).
+  if (mayStay && (c.size as number) > LRU_INLINE_ENTRIES) return 'remote';
   for (const k of ACTIVE) {
     if (c[k] !== undefined) throw CaptureErrors.UNSUPPORTED(`an LRUCache with ${k}: the server would run it when it applies the worker's entries`);
   }

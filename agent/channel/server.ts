@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { types } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, MsgType, type Frame } from '../../protocol';
+import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, isLruCache, lruAnswer, MsgType, type Frame } from '../../protocol';
 import { markStructural, serverEncodeHooks } from '../capture/closure';
 import type { ExportTable } from '../../gc';
 import { checkChanges } from '../offload';
@@ -234,6 +234,27 @@ export class ChannelServer {
         // A read like any other: the entry must still be what the worker was told at the commit point.
         if (!inv.shadow) inv.reads.noteCheck(() => (w.has(key) !== has || (isMap && !Object.is(w.get(key), value)) ? `the ${isMap ? 'WeakMap' : 'WeakSet'} entry of an object` : undefined));
         return this.reply(ws, f.id, this.encodeFor(inv, value), { has });
+      }
+      case MsgType.LruRead: {
+        const id = headerInt(f, 'id');
+        const cache = inv.lease.get(id);
+        if (!cache) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        if (!isLruCache(cache)) throw ChannelErrors.MALFORMED(`object ${id} is not an LRUCache`);
+        const method = headerString(f, 'method', 16);
+        if (method !== 'get' && method !== 'peek' && method !== 'has' && method !== 'delete') throw ChannelErrors.MALFORMED(`LruRead of '${method}'`);
+        let key: unknown;
+        if (f.header.keyId !== undefined) {
+          key = inv.lease.get(headerInt(f, 'keyId'));
+          if (!key) throw ChannelErrors.FORBIDDEN(`object ${String(f.header.keyId)}`);
+        } else {
+          key = f.header.key;
+          if (!('key' in f.header) || (key !== null && typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'boolean')) throw ChannelErrors.MALFORMED('LruRead key must be a string, number, boolean, null or a leased object');
+        }
+        inv.fetched++;
+        // A hot cache is locked at the first read, as a hot object is at its fetch: the calls then
+        // replay at the commit as they ran, without others' commits in between.
+        if (this.o.invocations.contention.isHot(cache)) await this.lockHot(inv, cache);
+        return this.reply(ws, f.id, this.encodeFor(inv, lruAnswer(cache, method, key)));
       }
       case MsgType.Await: {
         const id = headerInt(f, 'id');

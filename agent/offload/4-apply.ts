@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { ChannelErrors, copyLruDump, isLruCache, isLruDump, sameLruDump, type Change, type LruLike, type Op } from '../../protocol';
+import { ChannelErrors, copyLruDump, isLruCache, isLruDump, LRU_KEY_CALLS, sameLruDump, type Change, type LruLike, type Op } from '../../protocol';
 import { conflictOn } from '../contention';
 
 /**
@@ -144,6 +144,11 @@ function validate(obj: object, op: Op): void {
       if (op[0] === 'wset' && types.isWeakSet(obj) && op[2] !== undefined) throw ChannelErrors.MALFORMED('a WeakSet value with a value');
       // Writes are blind: what the worker read of the entry first is checked with its reads.
       return;
+    case 'lcall':
+      if (!isLruCache(obj)) throw ChannelErrors.MALFORMED('lcall on an object that is not an LRUCache');
+      if (!(LRU_KEY_CALLS as readonly string[]).includes(op[1]) || !Array.isArray(op[2]) || op[2].length < 1 || op[2].length > 3) throw ChannelErrors.MALFORMED('lcall of another method, or with other arguments');
+      // Checked as it is replayed: the call must return now what it returned on the worker.
+      return;
     case 'lru':
       if (!isLruCache(obj)) throw ChannelErrors.MALFORMED('lru on an object that is not an LRUCache');
       if (!isLruDump(op[1]) || !isLruDump(op[2])) throw ChannelErrors.MALFORMED('lru entries are not [key, entry] pairs');
@@ -253,6 +258,21 @@ function apply(obj: object, op: Op): () => void {
         else if (isMap) w.set(k, was);
         else w.add(k);
       };
+    }
+    case 'lcall': {
+      // A call the worker made on a cache that stayed here, replayed in order: the commit holds only
+      // if each returns what the worker was told (another request's change, a TTL run out or an
+      // eviction by the worker's own sets makes it return something else: a conflict, undone).
+      const c = obj as LruLike;
+      const was = c.dump();
+      const [, method, args, returned] = op;
+      const fn = (Object.getPrototypeOf(c) as Record<string, (...a: unknown[]) => unknown>)[method];
+      const r = Reflect.apply(fn, c, args);
+      if (method !== 'set' && !Object.is(r, returned)) {
+        c.load(was);
+        conflict(obj, `cache ${method}() returned another value at the commit`);
+      }
+      return () => c.load(was);
     }
     case 'lru': {
       // The worker's entries, in its recency order with its clocks; options have no callbacks

@@ -169,6 +169,26 @@ describe('channel server: authentication, authorisation and bad input', () => {
     for (const bad of [{ id: wmId }, { id: wmId, key: 'x' }, { id: wmId, key: -1 }, { key: keyId }]) {
       expect((await weak(bad)).header.code, JSON.stringify(bad)).toBe(ChannelErrors.MALFORMED.code);
     }
+    // A large LRUCache left on the server: one key's answer, computed without changing the cache.
+    const { LRUCache } = await import('lru-cache');
+    const { registerLruClass } = await import('../../protocol');
+    registerLruClass(LRUCache);
+    const cache = new LRUCache<unknown, unknown>({ max: 10 });
+    cache.set('a', { v: 1 });
+    cache.set(key, 'by object');
+    cache.set('b', 2);
+    const cacheId = lease.grant(cache);
+    const lru = (h: Record<string, unknown>) => request(ws, encodeFrame(MsgType.LruRead, 17, { inv: own.id, cap: own.cap, id: cacheId, ...h }));
+    expect(decode((await lru({ method: 'get', key: 'a' })).body, { onObject: () => {} })).toEqual({ v: 1 });
+    expect(decode((await lru({ method: 'get', keyId })).body, { onObject: () => {} })).toBe('by object');
+    expect(decode((await lru({ method: 'has', key: 'zz' })).body, { onObject: () => {} })).toBe(false);
+    expect(decode((await lru({ method: 'delete', key: 'b' })).body, { onObject: () => {} })).toBe(true);
+    expect([...cache.keys()]).toEqual(['b', key, 'a']); // nothing moved, nothing deleted
+    for (const bad of [{ method: 'clear', key: 'a' }, { method: 'get' }, { method: 'get', key: { o: 1 } }, { method: 'get', key: [1] }, { method: 'get', keyId: 'x' }]) {
+      expect((await lru(bad)).header.code, JSON.stringify(bad)).toBe(ChannelErrors.MALFORMED.code);
+    }
+    expect((await lru({ method: 'get', keyId: exportsTable.idOf(secret) })).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    expect((await request(ws, encodeFrame(MsgType.LruRead, 18, { inv: own.id, cap: own.cap, id: wmId, method: 'get', key: 'a' }))).header.code).toBe(ChannelErrors.MALFORMED.code);
     // A promise: answered when it settles; a non-promise refused.
     const asked = request(ws, encodeFrame(MsgType.Await, 14, { inv: own.id, cap: own.cap, id: promiseId }));
     settle({ done: true });

@@ -76,6 +76,25 @@ describe("an LRUCache's changes applied as one operation", () => {
     expect(server.size).toBe(0);
   });
 
+  it("a large cache's logged calls replay at the commit, and one that answers otherwise there is a conflict that leaves the cache as it was", () => {
+    const server = new LRUCache<string, unknown>({ max: 3 });
+    for (const k of ['a', 'b', 'c']) server.set(k, k.toUpperCase());
+    const ok: Change[] = [{ id: 1, ops: [['lcall', 'get', ['a'], 'A'], ['lcall', 'set', ['d', 'D'], undefined], ['lcall', 'has', ['b'], false], ['lcall', 'delete', ['c'], true]] }];
+    applyChanges(ok, () => server);
+    // get(a) made a the most recent, set(d) evicted b, delete(c) left a and d.
+    expect(order(server)).toEqual([['d', 'D'], ['a', 'A']]);
+    const before = order(server);
+    // The worker was told get(a) is 'A' but another request has since set it: conflict, nothing applied.
+    server.set('a', 'A2');
+    const stale: Change[] = [{ id: 1, ops: [['lcall', 'set', ['e', 'E'], undefined], ['lcall', 'get', ['a'], 'A']] }];
+    expect(() => applyChanges(stale, () => server)).toThrow(expect.objectContaining({ code: 'BEEHIVE_ERR_CHANNEL_CONFLICT' }));
+    expect(order(server)).toEqual([['a', 'A2'], ...before.filter(([k]) => k !== 'a')]);
+    for (const bad of [['lcall', 'clear', ['a'], undefined], ['lcall', 'get', 'a', undefined], ['lcall', 'get', [], undefined], ['lcall', 'set', [1, 2, 3, 4], undefined]]) {
+      expect(() => applyChanges([{ id: 1, ops: [bad as never] }], () => server), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'BEEHIVE_ERR_CHANNEL_MALFORMED' }));
+    }
+    expect(() => applyChanges([{ id: 1, ops: [['lcall', 'get', ['a'], 'A']] }], () => new Map())).toThrow(expect.objectContaining({ code: 'BEEHIVE_ERR_CHANNEL_MALFORMED' }));
+  });
+
   it('a later write that throws undoes the cache as well', () => {
     const options = { max: 4 };
     const server = new LRUCache<string, unknown>(options);

@@ -22,12 +22,39 @@ const CASES: Case[] = [
     ['POST', '/short/one', { v: 'one', ttl: 60_000 }], ['POST', '/short/two', { v: 'two', ttl: 60_000 }], ['POST', '/short/old', { v: 'old', ttl: 5, ago: 50 }],
     ['GET', '/short'], ['GET', '/short/old'], ['GET', '/short/one'], ['GET', '/short'], ['DELETE', '/short'], ['GET', '/short'],
   ], true],
+  ['a large cache left on the server: get, set on a miss, peek, has, objects changed in place', [['GET', '/big/k5'], ['GET', '/big/k5'], ['GET', '/big/new1'], ['GET', '/big/k0'], ['GET', '/big/new1']], true],
+  ['a large cache: delete, then size and iteration (the cache fetched whole)', [['DELETE', '/big/k7'], ['DELETE', '/big/nope'], ['GET', '/big']], true],
+  ['a large cache keyed by objects', [['GET', '/obj/3'], ['GET', '/obj/99']], true],
   ['dispose: refused (the server would run it at load)', [['GET', '/dispose/a'], ['GET', '/dispose/b'], ['GET', '/dispose/c']], /LRUCache with dispose/],
   ['fetchMethod: refused', [['GET', '/fetch/a']], /LRUCache with fetchMethod/],
   ['ttlAutopurge: refused', [['GET', '/purge/a']], /ttlAutopurge/],
 ];
 
 runCatalog('lru-cache: local and offloaded give the same responses and cache state', APP, CASES);
+
+describe('a large cache on the server whose replay differs', () => {
+  it("a set that evicts the entry the handler reads next: the worker's answer cannot stand, the server's own is given", async () => {
+    const [local, remote] = await Promise.all([startApp(APP, { BEEHIVE_MODE: 'off' }), startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1' })]);
+    try {
+      for (const [k, oldest] of [['n1', 'f0'], ['n2', 'f1'], ['n3', 'f50']]) {
+        const a = await call(local.url, 'POST', `/full/${k}`, { oldest });
+        const b = await call(remote.url, 'POST', `/full/${k}`, { oldest });
+        expect(b).toEqual(a);
+      }
+      expect((await call(remote.url, 'GET', '/__state')).body).toEqual((await call(local.url, 'GET', '/__state')).body);
+      const stats = await remote.stop();
+      const h = stats.handlers.find((x: { route: string }) => x.route === '/full/:k');
+      // The handler's `size` brings the cache whole; its calls made again on the copy: reading the
+      // entry its own set evicted answers otherwise there (it was told the entry was there), so
+      // that request runs on the server; reading one that stays commits from the worker.
+      expect({ offloaded: h.offloaded, local: h.local, reason: h.reason }).toEqual({ offloaded: 1, local: 2, reason: undefined });
+      expect(h.failures).toBe(2);
+    } finally {
+      await local.stop();
+      await remote.stop();
+    }
+  });
+});
 
 describe('lru-cache under concurrency', () => {
   it('40 concurrent increments of one cached counter: a permutation of 1..40, committed from workers', async () => {
@@ -43,6 +70,22 @@ describe('lru-cache under concurrency', () => {
       // methods bound to the copy, whose private fields a stand-in does not have): most commit from
       // workers. Inline only, 8 of 80 did and the rest ran again on the server.
       expect(h.offloaded).toBeGreaterThanOrEqual(30);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('40 concurrent misses and hits on a large cache left on the server: nothing lost', async () => {
+    const app = await startApp(APP, { BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '4' });
+    try {
+      const replies = await Promise.all(Array.from({ length: 40 }, () => call(app.url, 'GET', '/big/shared')));
+      const reads = replies.map((r) => JSON.parse(r.body).v.reads as number).sort((a, b) => a - b);
+      expect(reads).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(replies.filter((r) => JSON.parse(r.body).hit === false)).toHaveLength(1);
+      const stats = await app.stop();
+      const h = stats.handlers.find((x: { route: string }) => x.route === '/big/:k');
+      expect(h.local + h.offloaded).toBe(40);
+      expect(h.offloaded).toBeGreaterThanOrEqual(20);
     } finally {
       await app.stop();
     }

@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import { CodecErrors } from './errors';
 import { INTL_KINDS, type RefKind } from './tags';
+import { isLruCache } from './lru';
 
 /** Built-in prototypes whose instances the codec carries as plain data. */
 export function isPlainProto(proto: unknown): boolean {
@@ -24,6 +25,7 @@ export function refKindOf(v: object): RefKind {
   if (types.isWeakMap(v)) return 'weakmap';
   if (types.isWeakSet(v)) return 'weakset';
   if (types.isPromise(v)) return 'promise';
+  if (isLruCache(v)) return 'lru';
   if (types.isMap(v)) return 'map';
   if (types.isSet(v)) return 'set';
   if (types.isDate(v)) return 'date';

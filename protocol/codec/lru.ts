@@ -11,6 +11,35 @@
  * work of their own (fetchMethod, memoMethod, ttlAutopurge timers), or a custom clock, stay refused.
  */
 
+/**
+ * A cache with more entries than this stays on the server (a reference): its calls are answered
+ * there one key at a time and replayed at the commit (offload-worker/remote-lru.ts), instead of its
+ * whole dump travelling in every closure.
+ */
+export const LRU_INLINE_ENTRIES = 64;
+
+/** The calls a cache left on the server serves one key at a time; anything else brings it whole. */
+export const LRU_KEY_CALLS = ['get', 'peek', 'has', 'set', 'delete'] as const;
+export type LruKeyCall = (typeof LRU_KEY_CALLS)[number];
+
+/**
+ * What `method(key)` returns on `c` now, without changing it: `get` answers what get would
+ * (peek with the cache's allowStale), `has` whether a fresh entry is there, `delete` whether any is.
+ */
+export function lruAnswer(c: LruLike, method: 'get' | 'peek' | 'has' | 'delete', key: unknown): unknown {
+  const cache = c as unknown as { peek(k: unknown, o?: { allowStale?: boolean }): unknown; allowStale?: boolean };
+  switch (method) {
+    case 'get':
+      return cache.peek(key, { allowStale: !!cache.allowStale });
+    case 'peek':
+      return cache.peek(key);
+    case 'has':
+      return cache.peek(key, { allowStale: false }) !== undefined;
+    case 'delete':
+      return cache.peek(key, { allowStale: true }) !== undefined;
+  }
+}
+
 /** One dumped entry, as LRUCache#dump() writes it. */
 export interface LruEntry {
   value: unknown;

@@ -74,9 +74,9 @@ export const TYPED_ARRAY_KINDS = [
 export const ERROR_KINDS = ['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError'] as const;
 
 /** What a remote reference stands for, so the other side can build a Proxy of the right shape. */
-export type RefKind = 'object' | 'array' | 'map' | 'set' | 'function' | 'class' | 'instance' | 'date' | 'other' | 'weakmap' | 'weakset' | 'promise';
+export type RefKind = 'object' | 'array' | 'map' | 'set' | 'function' | 'class' | 'instance' | 'date' | 'other' | 'weakmap' | 'weakset' | 'promise' | 'lru';
 
-export const REF_KINDS: readonly RefKind[] = ['object', 'array', 'map', 'set', 'function', 'class', 'instance', 'date', 'other', 'weakmap', 'weakset', 'promise'];
+export const REF_KINDS: readonly RefKind[] = ['object', 'array', 'map', 'set', 'function', 'class', 'instance', 'date', 'other', 'weakmap', 'weakset', 'promise', 'lru'];
 
 export const CODEC_MAGIC = 0xbe;
 export const CODEC_VERSION = 2;
