@@ -274,7 +274,7 @@ export function packageInstance(o: object): { record: InstanceRecord } | { refus
   // The class is built from the worker's copy of its package, configured as the server's: that copy must match.
   const drift = packageDrift(c.spec, c.path, c.cls);
   if (drift) return { refused: drift };
-  inst.record ??= { cls: c.cls, name: `${c.pkg} ${c.name}`, args: inst.args, calls: inst.calls, print: fingerprint(inst.self), done: true };
+  inst.record ??= { cls: c.cls, name: `${c.name} of the package ${c.pkg}`, args: inst.args, calls: inst.calls, print: fingerprint(inst.self), done: true };
   return { record: inst.record };
 }
 
