@@ -1,5 +1,5 @@
 import * as acorn from 'acorn';
-import { classLike, fingerprint, limits, nesting, noteStandIn, packageDrift, packageName, reshapeHolder, same, shape, walk } from './package-state';
+import { classLike, fingerprint, isGlobalValue, limits, nesting, noteStandIn, onDirectPackageLoad, packageName, reshapeHolder, same, shape, walk } from './package-state';
 
 /**
  * Instances of package classes the app constructed (`new Marked({ gfm: true })`, then `md.use(...)`),
@@ -72,12 +72,14 @@ const instances = new WeakMap<object, Instance>();
 const classes = new WeakMap<Function, Cls>();
 
 /** Installs stand-ins on the prototypes of the replayable classes a package file the app loaded exports. */
-export function wrapClasses(file: string, spec: string, exports: unknown): void {
+onDirectPackageLoad(wrapClasses);
+function wrapClasses(file: string, spec: string, exports: unknown): void {
   if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return;
   for (const k of Object.keys(exports)) {
+    // A getter is not read: a package's lazy export would load its module now, out of the app's order.
     let f: unknown;
     try {
-      f = (exports as Record<string, unknown>)[k];
+      f = Object.getOwnPropertyDescriptor(exports, k)?.value;
     } catch {
       continue;
     }
@@ -212,7 +214,10 @@ function noteArgs(inst: Instance, args: unknown[]): void {
 
 function rebaseline(inst: Instance): void {
   const objects = new Map<object, unknown[]>();
-  walk(inst.self, (o) => void (objects.has(o) || objects.set(o, shape(o))));
+  walkShapes(inst.self, (o, _label, sh) => {
+    objects.set(o, sh);
+    return true;
+  });
   inst.objects = objects;
   inst.record = undefined;
 }
@@ -220,17 +225,39 @@ function rebaseline(inst: Instance): void {
 /** Where the instance differs from its baseline, or undefined. */
 function difference(inst: Instance): string | undefined {
   let why: string | undefined;
-  walk(inst.self, (o, label) => {
+  walkShapes(inst.self, (o, label, sh) => {
     const base = inst.objects.get(o);
     if (base === undefined) return true; // new since the baseline: its holder's record differs
-    if (!same(shape(o), base)) {
-      why = `its ${label === 'exports' ? 'own properties differ' : `${label.slice('exports.'.length)} differs`}`;
+    if (!same(sh, base)) {
+      why = label ? `its ${label.slice(1)} differs` : 'its own properties differ';
       return false;
     }
     return true;
   });
   return why;
 }
+
+/**
+ * The objects an instance reaches through own properties, as deep as a package's baseline goes,
+ * breadth first, each with its shape (computed once: a capture makes this walk every time).
+ */
+function walkShapes(root: object, visit: (o: object, label: string, sh: unknown[]) => boolean): void {
+  const seen = new Set<object>();
+  let level: Array<[unknown, string]> = [[root, '']];
+  for (let depth = 0; depth <= WALK_DEPTH && level.length; depth++) {
+    const next: Array<[unknown, string]> = [];
+    for (const [v, label] of level) {
+      if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || seen.size >= WALK_OBJECTS || isGlobalValue(v)) continue;
+      seen.add(v);
+      const sh = shape(v);
+      if (!visit(v, label, sh)) return;
+      if (depth < WALK_DEPTH) for (let i = 0; i < sh.length; i += 2) if (typeof sh[i] === 'string' || typeof sh[i] === 'symbol') next.push([sh[i + 1], `${label}.${String(sh[i])}`]);
+    }
+    level = next;
+  }
+}
+const WALK_DEPTH = 2;
+const WALK_OBJECTS = 2_000;
 
 /** Whether the call the stand-in received comes straight from the constructor of the method's class. */
 function calledByConstructor(m: Method): boolean {
@@ -271,9 +298,8 @@ export function packageInstance(o: object): { record: InstanceRecord } | { refus
   for (const [a, base] of inst.argShapes) {
     if (!same(shape(a), base)) return { refused: `${of} was given arguments that the app changed after the call, and a worker would build it from their new values` };
   }
-  // The class is built from the worker's copy of its package, configured as the server's: that copy must match.
-  const drift = packageDrift(c.spec, c.path, c.cls);
-  if (drift) return { refused: drift };
+  // The class travels as a package member: its own record checks that the package's state is one
+  // the worker's copy can be configured to (packageDrift), and carries the configuration log.
   inst.record ??= { cls: c.cls, name: `${c.name} of the package ${c.pkg}`, args: inst.args, calls: inst.calls, print: fingerprint(inst.self), done: true };
   return { record: inst.record };
 }

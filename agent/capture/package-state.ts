@@ -5,7 +5,6 @@ import { types } from 'node:util';
 import { packagePrint } from '../../protocol';
 import { readScopes } from './inspector';
 import { aroundModuleLoad } from '../instrument/loader';
-import { wrapClasses } from './package-instance';
 
 /**
  * Package state (DESIGN.md §4a). A package re-required on a worker is a pristine copy; the app may
@@ -107,6 +106,11 @@ export function installPackageStateHook(): void {
     };
   });
 }
+/** Called for each package file the app loads itself, before its state is recorded (package-instance.ts). */
+const directLoadHooks: Array<(file: string, spec: string, exports: unknown) => void> = [];
+export function onDirectPackageLoad(fn: (file: string, spec: string, exports: unknown) => void): void {
+  directLoadHooks.push(fn);
+}
 /** Whether a package file was loaded by the app itself (not by another package). */
 const directLoads = new Map<string, boolean>();
 
@@ -116,7 +120,7 @@ export function notePackageLoad(filename: string, exports: unknown): void {
   try {
     if (directLoads.get(filename)) {
       wrapFunctions(filename, exports);
-      wrapClasses(filename, specOf(filename), exports);
+      for (const fn of directLoadHooks) fn(filename, specOf(filename), exports);
     }
     record(filename, exports);
   } catch {
@@ -200,7 +204,7 @@ export function shape(o: object): unknown[] {
  * worker has its own, and their state is not the package's.
  */
 let globalValues: WeakSet<object> | undefined;
-function isGlobalValue(v: object): boolean {
+export function isGlobalValue(v: object): boolean {
   if (!globalValues) {
     globalValues = new WeakSet<object>([globalThis, process]);
     for (const k of Object.getOwnPropertyNames(globalThis)) {
