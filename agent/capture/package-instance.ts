@@ -1,5 +1,5 @@
 import * as acorn from 'acorn';
-import { classLike, fingerprint, isGlobalValue, limits, nesting, noteStandIn, onDirectPackageLoad, packageName, reshapeHolder, same, shape, walk } from './package-state';
+import { classLike, fingerprint, isGlobalValue, limits, nesting, noteStandIn, onDirectPackageLoad, packageName, reshapeHolder, same, shape, stepsChanging, walk } from './package-state';
 
 /**
  * Instances of package classes the app constructed (`new Marked({ gfm: true })`, then `md.use(...)`),
@@ -49,6 +49,8 @@ interface Instance {
   self: object;
   args: unknown[];
   calls: Call[];
+  /** The configuration steps that had changed the class's package file when it was constructed. */
+  steps: number;
   /** Each object met in the arguments when they were logged, with its own keys and values then. */
   argShapes: Map<object, unknown[]>;
   /** Each object the instance reached after its last logged step, with its own keys and values then. */
@@ -147,7 +149,7 @@ function onMethodCall(m: Method, target: Function, self: unknown, args: unknown[
     if (m.key !== m.cls.forward || Object.getPrototypeOf(self) !== (m.cls.cls as { prototype: object }).prototype || !calledByConstructor(m)) return Reflect.apply(target, self, args);
     const result = checked(target, self, args);
     try {
-      const created: Instance = { cls: m.cls, self, args: [...args], calls: [], argShapes: new Map(), objects: new Map() };
+      const created: Instance = { cls: m.cls, self, args: [...args], calls: [], steps: stepsChanging(m.cls.file), argShapes: new Map(), objects: new Map() };
       noteArgs(created, args);
       rebaseline(created);
       instances.set(self, created);
@@ -298,6 +300,8 @@ export function packageInstance(o: object): { record: InstanceRecord } | { refus
   for (const [a, base] of inst.argShapes) {
     if (!same(shape(a), base)) return { refused: `${of} was given arguments that the app changed after the call, and a worker would build it from their new values` };
   }
+  // The worker configures its copy with the whole log before it builds the instance.
+  if (stepsChanging(c.file) !== inst.steps) return { refused: `${of} was constructed before a configuration call changed its package, and a worker would construct it under the newer configuration` };
   // The class travels as a package member: its own record checks that the package's state is one
   // the worker's copy can be configured to (packageDrift), and carries the configuration log.
   inst.record ??= { cls: c.cls, name: `${c.name} of the package ${c.pkg}`, args: inst.args, calls: inst.calls, print: fingerprint(inst.self), done: true };

@@ -614,6 +614,17 @@ function dropUnreplayable(): void {
   }
 }
 
+/**
+ * How many logged steps changed a package file so far: an instance of one of its classes built
+ * after a later step would be built under a configuration its construction did not see.
+ */
+export function stepsChanging(file: string): number {
+  const e = byFile.get(file);
+  let n = 0;
+  if (e) for (const ev of log) if (ev.affects.includes(e)) n++;
+  return n;
+}
+
 /** The structural objects of a setup record, for the capture to mark as always inline. */
 export function setupRecords(s: PackageSetup): object[] {
   return [s, s.events, s.prints, ...s.events, ...s.prints, ...s.events.flatMap((e) => ('call' in e ? [e.path, e.args, ...(e.self ? [e.self] : [])] : []))];

@@ -14,6 +14,7 @@ const APP = path.join(__dirname, 'fixtures/package-instance-app.cjs');
 const CASES: Case[] = [
   ['new Marked({ gfm: true }) then md.use({ renderer }) with an app renderer writing app state', [['GET', '/md-use'], ['GET', '/md-use']], true],
   ['new Marked(options), an app object the handler also reaches', [['GET', '/md-options'], ['GET', '/md-options']], true],
+  ['an instance constructed before a configuration call changed its package', [['GET', '/md-early']], /an instance of Marked of the package marked was constructed before a configuration call changed its package/],
   ['an instance changed by a direct property write', [['GET', '/md-raw']], /an instance of Marked of the package marked was changed after it was constructed \(its own properties differ\)/],
   ['an instance whose constructor argument the app changed after', [['GET', '/md-args']], /an instance of Marked of the package marked was given arguments that the app changed after the call/],
   ['an instance the handler configures: its state is the server\'s', [['GET', '/md-write'], ['GET', '/md-write']], /changes its instance of Marked of the package marked, whose state is the server's/],
