@@ -120,24 +120,25 @@ function forwardOf(f: Function): string | undefined {
     return undefined;
   }
   if (!/^class\b/.test(src) || !/\bconstructor\s*\(\s*\.\.\./.test(src)) return undefined;
-  let node: any;
+  let node: acorn.Expression;
   try {
     node = acorn.parseExpressionAt(src, 0, { ecmaVersion: 'latest' });
   } catch {
     return undefined;
   }
   if (node.type !== 'ClassExpression' || node.superClass) return undefined;
-  const ctor = node.body.body.find((m: any) => m.type === 'MethodDefinition' && m.kind === 'constructor');
-  const params = ctor?.value.params;
-  const body = ctor?.value.body.body;
-  if (!ctor || params.length !== 1 || params[0].type !== 'RestElement' || params[0].argument.type !== 'Identifier' || body.length !== 1) return undefined;
-  const rest = params[0].argument.name;
-  const call = body[0].type === 'ExpressionStatement' ? body[0].expression : undefined;
-  const callee = call?.type === 'CallExpression' ? call.callee : undefined;
-  if (!callee || callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'ThisExpression' || callee.property.type !== 'Identifier') return undefined;
+  const ctor = node.body.body.find((m): m is acorn.MethodDefinition => m.type === 'MethodDefinition' && m.kind === 'constructor');
+  if (!ctor) return undefined;
+  const { params, body } = ctor.value;
+  const rest = params.length === 1 && params[0].type === 'RestElement' && params[0].argument.type === 'Identifier' ? params[0].argument.name : undefined;
+  const stmt = body.body.length === 1 ? body.body[0] : undefined;
+  const call = stmt?.type === 'ExpressionStatement' && stmt.expression.type === 'CallExpression' ? stmt.expression : undefined;
+  if (!rest || !call) return undefined;
+  const callee = call.callee;
+  if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'ThisExpression' || callee.property.type !== 'Identifier') return undefined;
   const a = call.arguments;
   if (a.length !== 1 || a[0].type !== 'SpreadElement' || a[0].argument.type !== 'Identifier' || a[0].argument.name !== rest) return undefined;
-  return callee.property.name as string;
+  return callee.property.name;
 }
 
 function onMethodCall(m: Method, target: Function, self: unknown, args: unknown[]): unknown {
