@@ -16,7 +16,7 @@ import { unpack } from './unpackers';
 import { makeAppView } from './http-shims';
 import { workerOriginOf } from './module-origin';
 import { packageRecordOf } from './package-origin';
-import { applyPackageSetup } from './package-setup';
+import { applyPackageSetup, buildPackageInstance, type InstanceView } from './package-setup';
 
 /**
  * Symbols the server identified (neither registered nor well-known): one local symbol per server
@@ -60,6 +60,8 @@ export class Invocation {
   readonly endpoints: Array<{ host: string; port: number }> = [];
   /** The server's environment as handlers saw it: a write to it would be lost, so it refuses. */
   readonly envViews: Array<{ env: Record<string, unknown>; was: Record<string, unknown> }> = [];
+  /** Package instances built from their construction logs: the handler must leave them as built. */
+  readonly packageInstances: InstanceView[] = [];
 
   /** The first environment variable a handler set or deleted, if any. */
   envWrite(): string | undefined {
@@ -360,6 +362,10 @@ export class Invocation {
         noteLruLoaded(c, d.entries);
         return c;
       }
+      case 'package-instance':
+        // An instance of a package class the app constructed: built here from its construction log.
+        v = buildPackageInstance(data, this.packageInstances);
+        break;
       case 'cjs-module':
         // The server's module as its code reads it (`module.parent`, `module.exports`).
         v = { ...(data as Record<string, unknown>) };

@@ -110,3 +110,74 @@ function functionsIn(args: unknown, depth = 0, out: Function[] = [], seen = new 
   for (const k of Object.keys(args)) functionsIn((args as Record<string, unknown>)[k], depth + 1, out, seen);
   return out;
 }
+
+/**
+ * An instance of a package class the app constructed, as its construction log (the server's
+ * agent/capture/package-instance.ts): built here from this worker's copy of the class — `new C(...args)`,
+ * then the logged calls in order — and compared with the server's fingerprint. A copy that does
+ * not match refuses the invocation (it runs on the server).
+ */
+export interface InstanceView {
+  inst: object;
+  name: string;
+  /** The instance's own properties and those of the objects it holds, right after it was built. */
+  shapes: Array<[object, unknown[]]>;
+}
+
+export function buildPackageInstance(data: unknown, views: InstanceView[]): object {
+  const d = data as { cls?: unknown; name?: unknown; args?: unknown; calls?: unknown; print?: unknown } | null;
+  if (!d || typeof d.cls !== 'function' || typeof d.name !== 'string' || !Array.isArray(d.args) || !Array.isArray(d.calls) || typeof d.print !== 'string') {
+    throw WorkerErrors.BAD_EVENT('malformed package instance record');
+  }
+  const cls = d.cls as new (...a: unknown[]) => object;
+  let inst: object;
+  try {
+    inst = Reflect.construct(cls, d.args);
+    for (const c of d.calls as Array<{ key?: unknown; args?: unknown }>) {
+      const fn = typeof c?.key === 'string' ? (cls.prototype as Record<string, unknown>)[c.key] : undefined;
+      if (typeof fn !== 'function' || !Array.isArray(c.args)) throw WorkerErrors.PACKAGE_STEP(`${d.name}: ${String(c?.key)} is not a method here`);
+      Reflect.apply(fn, inst, c.args);
+    }
+  } catch (err) {
+    throw WorkerErrors.UNSUPPORTED(`building the instance of ${d.name} failed here: ${(err as Error).message}`);
+  }
+  if (packagePrint(inst) !== d.print) throw WorkerErrors.UNSUPPORTED(`the instance of ${d.name} built here differs from the server's`);
+  views.push({ inst, name: d.name, shapes: nearShapes(inst) });
+  return inst;
+}
+
+/**
+ * The first instance the handler changed, named, or undefined. Its state is the server's and
+ * nothing returns a change to it, so such an invocation runs on the server instead. What the
+ * package writes deeper inside it as it works (a renderer's `parser`) is its own lazy state.
+ */
+export function packageInstanceWrite(views: InstanceView[]): string | undefined {
+  for (const v of views) {
+    const now = nearShapes(v.inst);
+    if (now.length !== v.shapes.length || now.some(([o, sh], i) => o !== v.shapes[i][0] || !sameShape(sh, v.shapes[i][1]))) return v.name;
+  }
+  return undefined;
+}
+
+function nearShapes(inst: object): Array<[object, unknown[]]> {
+  const out: Array<[object, unknown[]]> = [[inst, ownShape(inst)]];
+  const sh = out[0][1];
+  for (let i = 1; i < sh.length; i += 2) {
+    const v = sh[i];
+    if (v !== null && typeof v === 'object') out.push([v, ownShape(v)]);
+  }
+  return out;
+}
+
+function ownShape(o: object): unknown[] {
+  const out: unknown[] = [];
+  for (const k of Reflect.ownKeys(o)) {
+    const p = Object.getOwnPropertyDescriptor(o, k);
+    if (p) out.push(k, 'value' in p ? p.value : p.get);
+  }
+  return out;
+}
+
+function sameShape(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+}

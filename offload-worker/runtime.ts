@@ -8,6 +8,7 @@ import { installWorld, nextTurn, WorldGuard, withWorld, type Effect } from './wo
 import { nestHandler, PostReturnWork, settleNestValue, type NestCallInfo } from './nest-call';
 import { startLogRecording, stopLogRecording } from './nest-logger';
 import { describeCallbacks } from './callbacks';
+import { packageInstanceWrite } from './package-setup';
 
 /** What the agent ships: see agent/capture. */
 export interface ClosureRoot {
@@ -182,6 +183,8 @@ async function runWith(root: ClosureRoot, inv: Invocation, world: WorldGuard, ti
   if (!world.refusal) await world.settle(deadline);
   const envKey = inv.envWrite();
   if (envKey !== undefined) world.refuse(`writes process.env.${envKey}: the environment is the server's`);
+  const changedInstance = packageInstanceWrite(inv.packageInstances);
+  if (changedInstance !== undefined) world.refuse(`changes its instance of ${changedInstance}, whose state is the server's`);
   if (world.refusal) throw world.refusal;
   // Callbacks left for the response are described as they stand now, when the handler is done.
   const calls = describeCallbacks(rec.calls, { inv, req, res: rec.res, next: nextFn, refuse: (r) => world.refuse(r) });

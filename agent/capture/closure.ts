@@ -9,6 +9,7 @@ import { lruRecordOf } from './lru';
 import { analyzeFunction, mayHavePrivateNames } from './analysis';
 import { promiseState } from './inspector';
 import { packageDrift, packageSetup, setupRecords } from './package-state';
+import { instanceRecords, packageInstance } from './package-instance';
 export { installPackageStateHook } from './package-state';
 import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
@@ -233,6 +234,13 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
   if (types.isPromise(o)) return settledPromise(o) ?? pendingPromiseRef(o, opts);
   const proto = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return undefined;
+  // An instance of a package class the app constructed: its construction log, rebuilt on the worker.
+  const inst = packageInstance(o);
+  if (inst) {
+    if ('refused' in inst) throw CaptureErrors.PACKAGE_STATE(inst.refused);
+    markStructural(...instanceRecords(inst.record));
+    return { custom: 'package-instance', data: inst.record };
+  }
   const lru = lruRecordOf(o, classOf(proto), o !== opts.root);
   if (lru === 'remote') return { ref: opts.lease.grant(o), kind: 'lru' };
   if (lru) {

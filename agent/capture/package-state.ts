@@ -106,6 +106,11 @@ export function installPackageStateHook(): void {
     };
   });
 }
+/** Called for each package file the app loads itself, before its state is recorded (package-instance.ts). */
+const directLoadHooks: Array<(file: string, spec: string, exports: unknown) => void> = [];
+export function onDirectPackageLoad(fn: (file: string, spec: string, exports: unknown) => void): void {
+  directLoadHooks.push(fn);
+}
 /** Whether a package file was loaded by the app itself (not by another package). */
 const directLoads = new Map<string, boolean>();
 
@@ -113,7 +118,10 @@ const directLoads = new Map<string, boolean>();
 export function notePackageLoad(filename: string, exports: unknown): void {
   if (!enabled || !isPackageFile(filename) || byFile.has(filename)) return;
   try {
-    if (directLoads.get(filename)) wrapFunctions(filename, exports);
+    if (directLoads.get(filename)) {
+      wrapFunctions(filename, exports);
+      for (const fn of directLoadHooks) fn(filename, specOf(filename), exports);
+    }
     record(filename, exports);
   } catch {
     /* recording must never break the app's require */
@@ -167,7 +175,7 @@ function moduleScope(fn: Function | undefined): Map<string, unknown> {
 }
 
 /** Own keys and values (accessors as their functions), in order: what "changed" means for one object. */
-function shape(o: object): unknown[] {
+export function shape(o: object): unknown[] {
   const out: unknown[] = [];
   let keys: Array<string | symbol>;
   try {
@@ -196,7 +204,7 @@ function shape(o: object): unknown[] {
  * worker has its own, and their state is not the package's.
  */
 let globalValues: WeakSet<object> | undefined;
-function isGlobalValue(v: object): boolean {
+export function isGlobalValue(v: object): boolean {
   if (!globalValues) {
     globalValues = new WeakSet<object>([globalThis, process]);
     for (const k of Object.getOwnPropertyNames(globalThis)) {
@@ -209,7 +217,7 @@ function isGlobalValue(v: object): boolean {
 }
 
 /** Objects reachable through own properties, a few levels deep, breadth first. */
-function walk(root: unknown, visit: (o: object, label: string) => boolean | void): void {
+export function walk(root: unknown, visit: (o: object, label: string) => boolean | void): void {
   const seen = new Set<object>();
   let level: Array<[unknown, string]> = [[root, 'exports']];
   for (let depth = 0; depth <= MAX_DEPTH && level.length; depth++) {
@@ -225,14 +233,14 @@ function walk(root: unknown, visit: (o: object, label: string) => boolean | void
   }
 }
 
-function same(a: unknown[], b: unknown[] | undefined): boolean {
+export function same(a: unknown[], b: unknown[] | undefined): boolean {
   if (!b || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
 }
 
 /** The package's name for a reason (`@nestjs/common`, `dayjs`). */
-function packageName(file: string): string {
+export function packageName(file: string): string {
   const rest = specOf(file).split('/');
   return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
 }
@@ -333,7 +341,44 @@ export function standInOf(f: Function): Function | undefined {
 
 /** The function a stand-in wraps (itself for anything else). */
 export function unwrap(f: Function): Function {
-  return wrapped.get(f)?.orig ?? f;
+  return wrapped.get(f)?.orig ?? protoOrig.get(f) ?? f;
+}
+
+/** Stand-ins on package classes' prototypes (package-instance.ts), by the method each wraps. */
+const protoOrig = new WeakMap<Function, Function>();
+export function noteStandIn(stand: Function, orig: Function): void {
+  protoOrig.set(stand, orig);
+  if (!standIns.has(orig)) standIns.set(orig, stand);
+}
+
+/**
+ * What package-instance.ts shares with this log: its limits, the class test, the fingerprint. (Not
+ * exported constants: `exports` is a parameter name in this file, and would shadow them.)
+ */
+export const limits = (): { checks: number; maxWrapped: number; maxLogged: number } => ({ checks: CHECKS, maxWrapped: MAX_WRAPPED, maxLogged: MAX_LOGGED });
+export function classLike(f: Function): boolean {
+  return isClassLike(f);
+}
+export function fingerprint(root: unknown): string {
+  return printOf(root);
+}
+
+/** Checked calls in progress: a call made inside one (through any stand-in) is part of it. */
+export const nesting = {
+  get depth(): number {
+    return callDepth;
+  },
+  enter(): void {
+    callDepth++;
+  },
+  leave(): void {
+    callDepth--;
+  },
+};
+
+/** After a stand-in stepped aside: every record that holds its holder sees the holder as it now is. */
+export function reshapeHolder(holder: object): void {
+  for (const e of byFile.values()) if (e.objects.has(holder)) e.objects.set(holder, shape(holder));
 }
 
 const isClassLike = (f: Function): boolean => {
@@ -454,10 +499,7 @@ function afterCall(w: Wrapped, self: unknown, args: unknown[], involved: Set<Ent
         if (w.shadow) delete (w.holder as Record<string, unknown>)[w.key];
         else Object.defineProperty(w.holder, w.key, { ...d, value: w.orig });
         // Every record that holds the holder sees it as it now is (a locale is also dayjs's).
-        for (const e of byFile.values()) {
-          const base = e.objects.get(w.holder);
-          if (base) e.objects.set(w.holder, shape(w.holder));
-        }
+        reshapeHolder(w.holder);
       }
     }
     return;
@@ -570,6 +612,17 @@ function dropUnreplayable(): void {
       again = true;
     }
   }
+}
+
+/**
+ * How many logged steps changed a package file so far: an instance of one of its classes built
+ * after a later step would be built under a configuration its construction did not see.
+ */
+export function stepsChanging(file: string): number {
+  const e = byFile.get(file);
+  let n = 0;
+  if (e) for (const ev of log) if (ev.affects.includes(e)) n++;
+  return n;
 }
 
 /** The structural objects of a setup record, for the capture to mark as always inline. */
