@@ -447,8 +447,13 @@ function settledPromise(p: Promise<unknown>): Replacement | undefined {
  * have awaited it at once: a rejection in the time the worker takes to ask must not be an
  * unhandled one that ends the process.
  */
+const handledPromises = new WeakSet<Promise<unknown>>();
 function pendingPromiseRef(p: Promise<unknown>, opts: CaptureOptions): Replacement {
-  p.then(undefined, () => {});
+  // Once per promise: one captured at every request must not gather a reaction per request.
+  if (!handledPromises.has(p)) {
+    handledPromises.add(p);
+    p.then(undefined, () => {});
+  }
   return { ref: opts.lease.grant(p), kind: 'promise' };
 }
 

@@ -260,10 +260,8 @@ export class ChannelServer {
         const id = headerInt(f, 'id');
         const p = inv.lease.get(id);
         if (!p || !types.isPromise(p)) throw ChannelErrors.FORBIDDEN(`promise ${id}`);
-        // Answered when it settles, or refused once the invocation has ended (a promise that never
-        // settles holds nothing beyond the invocation's end).
-        const ended = new Promise<'ended'>((r) => (inv.onEnd ??= []).push(() => r('ended')));
-        const outcome = await Promise.race([p.then((v) => ({ ok: true, v }), (v: unknown) => ({ ok: false, v })), ended]);
+        // Answered when it settles, or refused once the invocation has ended.
+        const outcome = await settlementOf(p as Promise<unknown>, (end) => (inv.onEnd ??= []).push(end));
         if (outcome === 'ended' || !this.o.invocations.isLive(inv.id)) throw ChannelErrors.ENDED(`invocation ${inv.id}`);
         const record = { ok: outcome.ok, v: outcome.v };
         markStructural(record);
@@ -429,6 +427,37 @@ export class ChannelServer {
     if (!file.startsWith(root)) throw ChannelErrors.MODULE(`'${spec}' resolves outside the app`);
     return require(file);
   }
+}
+
+/**
+ * A promise's settlement for one waiting invocation, or 'ended' when that invocation ends first.
+ * One reaction per promise, whatever the number of invocations waiting on it: a module-level
+ * promise that never settles, awaited by every request, holds no invocation past its end.
+ */
+type Settlement = { ok: boolean; v: unknown };
+const waiting = new WeakMap<Promise<unknown>, { waiters: Set<(s: Settlement) => void>; done?: Settlement }>();
+function settlementOf(p: Promise<unknown>, onEnd: (end: () => void) => void): Promise<Settlement | 'ended'> {
+  let w = waiting.get(p);
+  if (!w) {
+    const state: { waiters: Set<(s: Settlement) => void>; done?: Settlement } = { waiters: new Set() };
+    w = state;
+    waiting.set(p, state);
+    const settle = (s: Settlement) => {
+      state.done = s;
+      for (const f of state.waiters) f(s);
+      state.waiters.clear();
+    };
+    p.then((v) => settle({ ok: true, v }), (v: unknown) => settle({ ok: false, v }));
+  }
+  const state = w;
+  if (state.done) return Promise.resolve(state.done);
+  return new Promise((resolve) => {
+    state.waiters.add(resolve);
+    onEnd(() => {
+      state.waiters.delete(resolve);
+      resolve('ended');
+    });
+  });
 }
 
 /**

@@ -196,6 +196,14 @@ describe('channel server: authentication, authorisation and bad input', () => {
     expect(answer.type).toBe(MsgType.Ok);
     expect(decode(answer.body, { onObject: () => {} })).toEqual({ ok: true, v: { done: true } });
     expect((await request(ws, encodeFrame(MsgType.Await, 15, { inv: own.id, cap: own.cap, id: plainId }))).header.code).toBe(ChannelErrors.FORBIDDEN.code);
+    // Settled before it was asked for: answered at once; asked again: the same answer.
+    const early = Promise.reject(new Error('early'));
+    early.catch(() => {});
+    const earlyId = lease.grant(early);
+    for (const n of [19, 20]) {
+      const r = await request(ws, encodeFrame(MsgType.Await, n, { inv: own.id, cap: own.cap, id: earlyId }));
+      expect((decode(r.body, { onObject: () => {} }) as { ok: boolean; v: Error }).v.message).toBe('early');
+    }
     // One that never settles is refused once its invocation ends, not kept waiting.
     const never = lease.grant(new Promise(() => {}));
     const waiting = request(ws, encodeFrame(MsgType.Await, 16, { inv: own.id, cap: own.cap, id: never }));

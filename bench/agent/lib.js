@@ -24,10 +24,10 @@ function quantile(xs, q) {
 const median = (xs) => quantile(xs, 0.5);
 
 /** Starts bench/agent/app.js, with the agent when `agent` is true; resolves on its {"port":N} line. */
-async function startApp({ agent, env = {} }) {
+async function startApp({ agent, env = {}, app = path.join(__dirname, 'app.js') }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bh-bench-'));
   const statsFile = path.join(dir, 'stats.json');
-  const child = spawn(process.execPath, [...(agent ? ['-r', REGISTER] : []), path.join(__dirname, 'app.js')], {
+  const child = spawn(process.execPath, [...(agent ? ['-r', REGISTER] : []), app], {
     cwd: ROOT,
     env: { ...process.env, BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: ROOT, BEEHIVE_ADMIN: '127.0.0.1:0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

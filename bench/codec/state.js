@@ -8,14 +8,10 @@
 //
 //   npm run build && node bench/codec/state.js            # bench/results/state.{json,md}
 //   RUNS=1 N=50 node bench/codec/state.js --out /tmp/s.json --md /tmp/s.md
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
-const { once } = require('node:events');
 const { parseArgs } = require('node:util');
-const { machine, median } = require('../agent/lib');
+const { machine, median, startApp } = require('../agent/lib');
 
 const ROOT = path.join(__dirname, '../..');
 const { values: a } = parseArgs({ options: { out: { type: 'string', default: path.join(ROOT, 'bench/results/state.json') }, md: { type: 'string', default: path.join(ROOT, 'bench/results/state.md') } } });
@@ -30,25 +26,9 @@ const ROUTES = [
   ['#private in WeakMaps (tsc)', 'POST /deposit/:i', (i) => `/deposit/${i % 50}`],
 ];
 
-async function start(mode, route) {
-  const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bh-state-')), 'stats.json');
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'dist/agent/register.js'), path.join(__dirname, 'state-app.js')], {
-    cwd: ROOT,
-    env: { ...process.env, BEEHIVE_MODE: mode, BEEHIVE_ROUTES: route, BEEHIVE_WORKERS: '1', BEEHIVE_ADMIN: 'off', BEEHIVE_QUIET: '1', BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: ROOT },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const rl = readline.createInterface({ input: child.stdout });
-  const [line] = await once(rl, 'line');
-  rl.close();
-  return {
-    url: `http://127.0.0.1:${JSON.parse(line).port}`,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-      return JSON.parse(fs.readFileSync(statsFile, 'utf8'));
-    },
-  };
+/** The app with the agent in `mode`, only `route` a candidate; its stop() returns the agent's stats. */
+function start(mode, route) {
+  return startApp({ agent: true, app: path.join(__dirname, 'state-app.js'), env: { BEEHIVE_MODE: mode, BEEHIVE_ROUTES: route, BEEHIVE_WORKERS: '1', BEEHIVE_QUIET: '1' } });
 }
 
 async function measure(mode, route, pathOf) {
