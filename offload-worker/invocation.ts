@@ -222,7 +222,7 @@ export class Invocation {
         } catch (err) {
           throw WorkerErrors.REMOTE_FETCH(`${method}() of cache ${id}: ${(err as Error).message}`, { cause: err });
         }
-        return this.decode(reply.body);
+        return { value: this.decode(reply.body), gone: reply.header.gone === true };
       },
       whole: (id) => this.fetchSync(id),
       track: (id, delta) => this.space.track(id, delta),

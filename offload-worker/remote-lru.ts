@@ -12,8 +12,8 @@ import { registerRemote } from './remote-ref';
  */
 export interface LruSource {
   keyId(k: object): number | undefined;
-  /** What `method(key)` returns on the server's cache now. */
-  read(id: number, method: 'get' | 'peek' | 'has' | 'delete', key: { key: unknown } | { keyId: number }): unknown;
+  /** What `method(key)` returns on the server's cache now; `gone` when a get would delete the (stale) entry. */
+  read(id: number, method: 'get' | 'peek' | 'has' | 'delete', key: { key: unknown } | { keyId: number }): { value: unknown; gone?: boolean };
   /** The cache, fetched whole (its copy), for everything the key calls do not cover. */
   whole(id: number): object;
   track(id: number, delta: { ops(): Op[]; sent(): void }): void;
@@ -60,7 +60,10 @@ export function makeRemoteLru(id: number, src: LruSource): object {
       if (method === 'get' || method === 'peek') return v === DELETED ? undefined : v;
       return v !== DELETED;
     }
-    return src.read(id, method, keyOf(k));
+    const r = src.read(id, method, keyOf(k));
+    // A get of a stale entry deletes it: the handler's next call on that key must see it gone.
+    if (r.gone) own.set(k, DELETED);
+    return r.value;
   };
   const calls: Record<LruKeyCall, (...a: unknown[]) => unknown> = {
     get: (k, o) => (o === undefined ? log('get', [k], answer('get', k)) : viaWhole('get', [k, o])),

@@ -44,8 +44,9 @@ export const enum MsgType {
   /**
    * {inv, id, method, key | keyId}: what `get`, `peek`, `has` or `delete` of the LRUCache behind a
    * remote reference returns now, computed without changing the cache; body: the value (a boolean
-   * for has and delete). The worker logs the call; the server replays it at the commit point and
-   * refuses the commit if it then returns something else.
+   * for has and delete); reply header {gone: true} when the get would delete a stale entry. The
+   * worker logs the call; the server replays it at the commit point and refuses the commit if it
+   * then returns something else.
    */
   LruRead = 12,
   Ok = 64,

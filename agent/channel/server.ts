@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { types } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, isLruCache, lruAnswer, MsgType, type Frame } from '../../protocol';
+import { ChannelErrors, decode, decodeFrame, encode, encodeFrame, headerInt, headerString, isLruCache, lruAnswer, lruGetRemoves, MsgType, type Frame } from '../../protocol';
 import { markStructural, serverEncodeHooks } from '../capture/closure';
 import type { ExportTable } from '../../gc';
 import { checkChanges } from '../offload';
@@ -254,7 +254,7 @@ export class ChannelServer {
         // A hot cache is locked at the first read, as a hot object is at its fetch: the calls then
         // replay at the commit as they ran, without others' commits in between.
         if (this.o.invocations.contention.isHot(cache)) await this.lockHot(inv, cache);
-        return this.reply(ws, f.id, this.encodeFor(inv, lruAnswer(cache, method, key)));
+        return this.reply(ws, f.id, this.encodeFor(inv, lruAnswer(cache, method, key)), method === 'get' && lruGetRemoves(cache, key) ? { gone: true } : {});
       }
       case MsgType.Await: {
         const id = headerInt(f, 'id');

@@ -40,6 +40,12 @@ export function lruAnswer(c: LruLike, method: 'get' | 'peek' | 'has' | 'delete',
   }
 }
 
+/** Whether `get(key)` on `c` now would delete the entry: it is stale, and the cache deletes stale entries it gets. */
+export function lruGetRemoves(c: LruLike, key: unknown): boolean {
+  const cache = c as unknown as { peek(k: unknown, o?: { allowStale?: boolean }): unknown; noDeleteOnStaleGet?: boolean };
+  return !cache.noDeleteOnStaleGet && cache.peek(key, { allowStale: true }) !== undefined && cache.peek(key, { allowStale: false }) === undefined;
+}
+
 /** One dumped entry, as LRUCache#dump() writes it. */
 export interface LruEntry {
   value: unknown;
