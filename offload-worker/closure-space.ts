@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { builtinKind, extraKeys, functionOwnKeys, isLruCache, ownKeys, sameLruDump, type BuiltinName, type Change, type LruDump, type LruLike, type Op } from '../protocol';
+import { builtinKind, extraKeys, functionOwnKeys, isLruCache, lruPicture, ownKeys, sameLruPicture, type BuiltinName, type Change, type LruDump, type LruLike, type LruPicture, type Op } from '../protocol';
 
 export type { Change, Op } from '../protocol';
 
@@ -25,7 +25,7 @@ type Inner =
   | { k: 'href'; href: string }
   | { k: 're'; lastIndex: number }
   | { k: 'query'; query: string }
-  | { k: 'lru'; dump: LruDump }
+  | { k: 'lru'; dump: LruDump; picture: LruPicture }
   | { k: 'none' };
 
 export class ClosureSpace {
@@ -106,9 +106,10 @@ function snapshot(o: object, known: WeakMap<object, number>): Snapshot {
 }
 
 /**
- * The entries an LRUCache copy was loaded with, exactly as the server dumped them: its first
- * snapshot, so that the server compares its cache with its own clock readings (a copy's dump()
- * rounds each start time again, see protocol/codec/lru.ts).
+ * The entries an LRUCache copy was loaded with, exactly as the server dumped them: what the server
+ * gets back as the copy's "before", and the start times kept for entries the handler left alone
+ * (the copy's own dump() reads them again off this machine's wall clock). Whether the handler
+ * changed the copy is told by pictures on the monotonic clock (protocol/codec/lru.ts).
  */
 const lruLoaded = new WeakMap<object, LruDump>();
 export function noteLruLoaded(cache: object, entries: LruDump): void {
@@ -117,15 +118,18 @@ export function noteLruLoaded(cache: object, entries: LruDump): void {
 function lruSnapshot(c: LruLike): Snapshot {
   const loaded = lruLoaded.get(c);
   lruLoaded.delete(c);
-  return { k: 'lru', dump: loaded ?? c.dump() };
+  const picture = lruPicture(c);
+  return { k: 'lru', dump: loaded ?? picture.entries, picture };
 }
 
-/** Entries the handler left as they were keep the server's start times, not this copy's re-rounded ones. */
-function keepClocks(now: LruDump, before: LruDump): LruDump {
-  const was = new Map(before.map((p) => [p[0], p[1]]));
-  return now.map(([k, e]) => {
-    const b = was.get(k);
-    return b && sameLruDump([[k, e]], [[k, b]]) ? [k, { ...e, start: b.start }] : [k, e];
+/** Entries the handler left as they were (by the pictures) keep the start times the server sent. */
+function keepClocks(now: LruPicture, before: LruPicture, sent: LruDump): LruDump {
+  const was = new Map(before.entries.map((p, i) => [p[0], i]));
+  return now.entries.map(([k, e], j) => {
+    const i = was.get(k);
+    if (i === undefined || sent[i] === undefined) return [k, e];
+    const same = sameLruPicture({ entries: [[k, e]], starts: [now.starts[j]] }, { entries: [before.entries[i]], starts: [before.starts[i]] });
+    return same ? [k, { ...e, start: sent[i][1].start }] : [k, e];
   });
 }
 
@@ -240,8 +244,8 @@ function diffInner(o: object, s: Snapshot): Op[] {
       }, (v) => ops.push(['sadd', v]), (v) => !s.values.has(v));
     }
     case 'lru': {
-      const now = (o as LruLike).dump();
-      if (!sameLruDump(now, s.dump)) ops.push(['lru', keepClocks(now, s.dump), s.dump]);
+      const now = lruPicture(o as LruLike);
+      if (!sameLruPicture(now, s.picture)) ops.push(['lru', keepClocks(now, s.picture, s.dump), s.dump]);
       return ops;
     }
     case 'date': {

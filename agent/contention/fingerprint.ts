@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { types } from 'node:util';
-import { extraKeys, isLruCache, sameLruDump, type LruDump } from '../../protocol';
+import { extraKeys, isLruCache, lruPicture, sameLruPicture, type LruPicture } from '../../protocol';
 
 /**
  * A shallow picture of an object's own state, as far as a worker's copy of it could show: its
@@ -19,7 +19,7 @@ export function fingerprint(o: object): Fingerprint {
   const fp: unknown[] = [Object.getPrototypeOf(o), Object.isExtensible(o)];
   let keys: Array<string | symbol> | undefined;
   if (isLruCache(o)) {
-    fp.push(new LruPicture(o.dump()));
+    fp.push(new CachePicture(lruPicture(o)));
   } else if (ArrayBuffer.isView(o)) {
     fp.push(bytes(o.buffer, o.byteOffset, o.byteLength));
     keys = extraKeys(o, { kind: 'View' });
@@ -79,13 +79,13 @@ export function samePrint(a: Fingerprint, b: Fingerprint): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     if (Object.is(a[i], b[i])) continue;
-    if (a[i] instanceof LruPicture && b[i] instanceof LruPicture && sameLruDump((a[i] as LruPicture).dump, (b[i] as LruPicture).dump)) continue;
+    if (a[i] instanceof CachePicture && b[i] instanceof CachePicture && sameLruPicture((a[i] as CachePicture).p, (b[i] as CachePicture).p)) continue;
     return false;
   }
   return true;
 }
 
-/** An LRUCache's entries, its state beside its own properties: compared as dumps (start times to 2 ms). */
-class LruPicture {
-  constructor(readonly dump: LruDump) {}
+/** An LRUCache's entries, its state beside its own properties (start times on the monotonic clock, to 2 ms). */
+class CachePicture {
+  constructor(readonly p: LruPicture) {}
 }

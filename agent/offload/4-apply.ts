@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { ChannelErrors, copyLruDump, isLruCache, isLruDump, LRU_KEY_CALLS, sameLruDump, type Change, type LruLike, type Op } from '../../protocol';
+import { ChannelErrors, copyLruDump, isLruCache, isLruDump, LRU_KEY_CALLS, sameLruEntries, type Change, type LruLike, type Op } from '../../protocol';
 import { conflictOn } from '../contention';
 
 /**
@@ -152,7 +152,9 @@ function validate(obj: object, op: Op): void {
     case 'lru':
       if (!isLruCache(obj)) throw ChannelErrors.MALFORMED('lru on an object that is not an LRUCache');
       if (!isLruDump(op[1]) || !isLruDump(op[2])) throw ChannelErrors.MALFORMED('lru entries are not [key, entry] pairs');
-      if (!sameLruDump(obj.dump(), op[2])) conflict(obj, 'cache entries changed');
+      // Entries, order, values, TTLs and sizes; the start times are the read set's to check (on
+      // this process's monotonic clock: the worker's are on its own wall clock).
+      if (!sameLruEntries(obj.dump(), op[2])) conflict(obj, 'cache entries changed');
       return;
     default:
       throw ChannelErrors.MALFORMED(`unknown operation '${String(op[0])}'`);

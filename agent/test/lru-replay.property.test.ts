@@ -10,9 +10,11 @@
 import fc from 'fast-check';
 import { LRUCache } from 'lru-cache';
 import { describe, expect, it } from 'vitest';
-import { lruAnswer, lruGetRemoves, registerLruClass, type Change, type Op } from '../../protocol';
+import { copyLruDump, lruAnswer, lruGetRemoves, registerLruClass, type Change, type Op } from '../../protocol';
+import { ClosureSpace } from '../../offload-worker/closure-space';
 import { makeRemoteLru } from '../../offload-worker/remote-lru';
 import { applyChanges } from '../offload/4-apply';
+import { fingerprint, samePrint } from '../contention/fingerprint';
 
 registerLruClass(LRUCache);
 
@@ -37,7 +39,9 @@ const valueOf = (v: number | 'obj') => (v === 'obj' ? OBJ : v);
 const setOpts = (stale: boolean) => (stale ? { ttl: 5, start: performance.now() - 50 } : { ttl: 600_000 });
 
 function build(s: fc.RecordValue<{ max: number; allowStale: boolean; initial: Array<{ k: string; v: number; stale: boolean }> }>): LRUCache<string, unknown> {
-  const c = new LRUCache<string, unknown>({ max: s.max, allowStale: s.allowStale, ttl: 600_000 });
+  // ttlResolution 0: lru-cache otherwise keeps one clock reading until its timer clears it, which a
+  // synchronous loop of a thousand runs never lets happen (staleness would depend on elapsed time).
+  const c = new LRUCache<string, unknown>({ max: s.max, allowStale: s.allowStale, ttl: 600_000, ttlResolution: 0 });
   for (const e of s.initial) c.set(e.k, e.v, setOpts(e.stale));
   return c;
 }
@@ -112,6 +116,31 @@ describe('the call log of a large LRUCache replayed at the commit', () => {
         expect(trial(s, calls), JSON.stringify({ s, calls })).toBe('committed');
       }),
       { numRuns: 1500, seed: Number(process.env.LRU_SEED ?? 20261201) },
+    );
+  });
+
+  it('a small cache copied by its public state: the changed copy applied at the commit is the local run', () => {
+    fc.assert(
+      fc.property(setup, fc.array(call, { maxLength: 10 }), (s, calls) => {
+        const local = build(s);
+        const expected = runOn(local as unknown as Record<string, (...a: unknown[]) => unknown>, calls);
+        const server = build(s);
+        // The read set's picture of the cache as shipped (start times on the monotonic clock).
+        const shipped = fingerprint(server);
+        // As the worker builds its copy: the options, then the server's dump loaded.
+        const copy = new LRUCache<string, unknown>({ max: s.max, allowStale: s.allowStale, ttl: 600_000, ttlResolution: 0 });
+        copy.load(copyLruDump(server.dump() as never) as never);
+        const space = new ClosureSpace();
+        space.register(copy, 1);
+        space.settle();
+        const got = runOn(copy as unknown as Record<string, (...a: unknown[]) => unknown>, calls);
+        // Nobody else wrote the server's cache: its picture still holds, whatever the wall clock did.
+        expect(samePrint(fingerprint(server), shipped)).toBe(true);
+        applyChanges(space.diff(), () => server);
+        expect(got).toEqual(expected);
+        expect(stateOf(server)).toEqual(stateOf(local));
+      }),
+      { numRuns: 1000, seed: Number(process.env.LRU_SEED ?? 20261201) },
     );
   });
 });
