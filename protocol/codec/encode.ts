@@ -22,27 +22,44 @@ export function encode(value: unknown, hooks: EncodeHooks = {}): EncodeResult {
 class Encoder {
   private readonly w = new ByteWriter();
   private readonly index = new Map<object, number>();
-  private readonly replaced = new Map<object, Replacement | undefined>();
   private outside?: Set<object>;
   private sharedBuffers?: Set<ArrayBuffer>;
   private paramsOwner?: Map<object, URL>;
   private refs = 0;
   private readonly maxDepth: number;
+  /**
+   * Without a plan: buffers met through a view that does not cover them, and whether a
+   * URLSearchParams was met. Either may need linking to another value of the graph, which only the
+   * plan can tell: then the stream is encoded again, planned.
+   */
+  private partialBuffers?: Set<ArrayBuffer>;
+  private needsLinks = false;
 
-  constructor(private readonly hooks: EncodeHooks) {
+  constructor(
+    private readonly hooks: EncodeHooks,
+    private readonly planned = false,
+    /** One hook decision per object, shared by a second, planned pass. */
+    private readonly replaced = new Map<object, Replacement | undefined>(),
+  ) {
     this.maxDepth = (hooks.maxDepth ?? 1000) * 2;
   }
 
   run(value: unknown): EncodeResult {
-    if (this.hooks.budget !== undefined && Number.isFinite(this.hooks.budget)) {
-      const plan = planInline(value, this.hooks, this.replaced);
-      this.outside = plan.outside;
+    const budgeted = this.hooks.budget !== undefined && Number.isFinite(this.hooks.budget);
+    if (budgeted || this.planned) {
+      // The plan finds what must travel linked (views sharing one buffer, a URL's own searchParams);
+      // only a budget leaves objects outside.
+      const plan = planInline(value, budgeted ? this.hooks : { ...this.hooks, budget: undefined }, this.replaced);
+      if (budgeted) this.outside = plan.outside;
       this.sharedBuffers = plan.sharedBuffers;
       this.paramsOwner = plan.paramsOwner;
-    }
+    } else this.partialBuffers = new Set();
     this.w.u8(CODEC_MAGIC);
     this.w.u8(CODEC_VERSION);
     this.value(value, 0);
+    // Most streams without a budget (a worker's outcome, a lock's refresh) hold no views and no
+    // search params: planning them every time would cost as much as the encoding.
+    if (this.needsLinks) return new Encoder(this.hooks, true, this.replaced).run(value);
     return { bytes: this.w.finish(), objects: this.index.size, refs: this.refs };
   }
 
@@ -241,17 +258,24 @@ class Encoder {
           w.varint(view.byteOffset);
           return w.varint(ta === 'DataView' ? view.byteLength : (view as Uint8Array).length);
         }
+        if (this.partialBuffers) {
+          if (this.partialBuffers.has(buf)) this.needsLinks = true;
+          this.partialBuffers.add(buf);
+        }
         begin(Tag.TypedArray);
         w.str(ta);
         return w.bytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
       }
       case 'ArrayBuffer':
+        // A buffer a partial view was already copied from: they must share it.
+        if (this.partialBuffers?.has(o as ArrayBuffer)) this.needsLinks = true;
         begin(Tag.ArrayBuffer);
         return w.bytes(new Uint8Array(o as ArrayBuffer));
       case 'URL':
         begin(Tag.Url);
         return w.str((o as URL).href);
       case 'URLSearchParams': {
+        if (!this.paramsOwner) this.needsLinks = true;
         begin(Tag.UrlSearchParams);
         // A URL's own searchParams stays linked to it.
         const owner = this.paramsOwner?.get(o);

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import type { EncodeHooks, Replacement } from './hooks';
-import { builtinKind, extraKeys, functionOwnKeys, isPlainProto, ownKeys } from './classify';
+import { builtinKind, extraKeys, functionOwnKeys, isPlainProto, ownKeys, refusalOf } from './classify';
 
 /**
  * Decides which objects go inline under a byte budget. Breadth-first, so that a large first branch
@@ -29,6 +29,8 @@ export function planInline(
       if (inline.has(o) || outside.has(o)) continue;
       const rep = replacementOf(o, hooks, replaced);
       if (rep && 'ref' in rep) continue;
+      // What the encoder refuses is not planned: it will throw there, naming the kind.
+      if (!rep && refusalOf(o)) continue;
       const forced = scaffold.has(o) || (hooks.mustInline?.(o) ?? false);
       const isCode = typeof o === 'function' || (rep !== undefined && 'custom' in rep);
       const size = estimate(o);
@@ -104,7 +106,8 @@ function estimate(o: object): number {
   let n = 16;
   for (const k of Object.keys(o)) {
     n += k.length + 8;
-    const v = (o as Record<string, unknown>)[k];
+    // Descriptors only: planning must not run a getter (the app's code, or a native one that throws).
+    const v = Object.getOwnPropertyDescriptor(o, k)?.value;
     if (typeof v === 'string') n += v.length;
   }
   return n;

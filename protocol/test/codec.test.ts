@@ -22,6 +22,24 @@ describe('closure codec: value kinds', () => {
     expect(roundTrip(v)).toEqual(v);
   });
 
+  it('keeps views sharing a buffer and a URL with its searchParams linked, with a budget or without one', () => {
+    const buf = new ArrayBuffer(16);
+    const a = new Uint8Array(buf, 0, 8);
+    const b = new Uint8Array(buf, 4, 8);
+    const slice = Buffer.from(buf, 2, 4);
+    const url = new URL('https://x.test/?q=1');
+    for (const hooks of [{}, { budget: 1 << 20, overBudget: () => ({ ref: 1, kind: 'object' as const }) }]) {
+      const out = roundTrip({ a, b, slice, url, params: url.searchParams }, hooks) as { a: Uint8Array; b: Uint8Array; slice: Buffer; url: URL; params: URLSearchParams };
+      expect(out.a.buffer).toBe(out.b.buffer);
+      expect(out.slice.buffer).toBe(out.a.buffer);
+      out.a[5] = 42; // seen through the overlapping view and the slice
+      expect(out.b[1]).toBe(42);
+      expect(out.slice[3]).toBe(42);
+      out.params.set('q', '2');
+      expect(out.url.search).toBe('?q=2');
+    }
+  });
+
   it('keeps NaN, ±Infinity and -0', () => {
     const out = roundTrip([NaN, Infinity, -Infinity, -0, 0.1]) as number[];
     expect(Number.isNaN(out[0])).toBe(true);
