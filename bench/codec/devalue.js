@@ -204,7 +204,7 @@ async function capabilities() {
     const beehive = tryRoundTrip((v) => encode(v, { ...h.enc, budget: 64 << 20 }).bytes, (b) => decode(b, h.dec), make, check);
     // A capture always passes a budget; bare `encode(v)` skips the planning pass that finds shared buffers.
     const bare = tryRoundTrip((v) => encode(v, h.enc).bytes, (b) => decode(b, h.dec), make, check);
-    if (bare.note !== beehive.note) beehive.note += ` (bare \`encode(v)\`, no budget: ${bare.note})`;
+    if (bare.note !== beehive.note) beehive.note += `; bare \`encode(v)\`, no budget: ${bare.note.replace(/^no: /, '')}`;
     table.push({
       name,
       beehive,
