@@ -3,12 +3,10 @@
 // every handler offloaded (BEEHIVE_MODE=always), read from the agent's own per-handler samples in its
 // stats file. Run it against two trees to compare: `node bench/codec/capture.js [ROOT ...]`
 // (default: this tree). Several runs per tree, a fresh process each; JSON + a readable table.
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
-const { once } = require('node:events');
+const { captureRun } = require('./capture-run');
 
 const ROUNDS = Number(process.env.ROUNDS || 20);
 const RUNS = Number(process.env.RUNS || 3);
@@ -20,29 +18,7 @@ const REQS = [
   ['POST', '/blob'], ['POST', '/sort'], ['POST', '/alias'], ['GET', '/frozen'], ['POST', '/symbol'], ['POST', '/accessor'], ['GET', '/env'],
 ];
 
-async function run(root) {
-  const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bh-capture-')), 'stats.json');
-  const fixture = path.join(root, 'agent/test/fixtures/catalog-app.cjs');
-  const child = spawn(process.execPath, ['-r', path.join(root, 'dist/agent/register.js'), fixture], {
-    cwd: path.dirname(fixture),
-    env: { ...process.env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', BEEHIVE_CLOSURE_BUDGET: '16384', BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: root, BEEHIVE_ADMIN: '127.0.0.1:0', EXPRESS_PKG: 'express' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const rl = readline.createInterface({ input: child.stdout });
-  const [line] = await once(rl, 'line');
-  const base = `http://127.0.0.1:${JSON.parse(line).port}`;
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const [method, p, body] of REQS) {
-      const r = await fetch(base + p, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-      await r.arrayBuffer();
-    }
-  }
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-  const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
-  return stats.handlers.filter((h) => h.capture && h.capture.count > 0).map((h) => ({ id: h.id, p50: h.capture.p50, p99: h.capture.p99, n: h.capture.count }));
-}
+const run = (root) => captureRun({ root, fixture: path.join(root, 'agent/test/fixtures/catalog-app.cjs'), reqs: REQS, rounds: ROUNDS });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

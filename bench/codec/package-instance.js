@@ -4,41 +4,17 @@
 // offloaded, read from the agent's own per-handler samples in its stats file: the construction log's
 // per-capture cost (the instance's state compared with its baseline, the record cached per instance).
 // `node bench/codec/package-instance.js`; several runs, a fresh process each; JSON + a readable table.
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
-const { once } = require('node:events');
+const { captureRun } = require('./capture-run');
 
 const ROUNDS = Number(process.env.ROUNDS || 50);
 const RUNS = Number(process.env.RUNS || 3);
 const REQS = [['GET', '/md-use'], ['GET', '/md-options'], ['GET', '/plain']];
 const root = path.join(__dirname, '../..');
 
-async function run() {
-  const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bh-instance-')), 'stats.json');
-  const fixture = path.join(root, 'agent/test/fixtures/package-instance-app.cjs');
-  const child = spawn(process.execPath, ['-r', path.join(root, 'dist/agent/register.js'), fixture], {
-    cwd: path.dirname(fixture),
-    env: { ...process.env, BEEHIVE_MODE: 'always', BEEHIVE_WORKERS: '1', BEEHIVE_CLOSURE_BUDGET: '16384', BEEHIVE_STATS_FILE: statsFile, BEEHIVE_APP_ROOT: root, BEEHIVE_ADMIN: '127.0.0.1:0', EXPRESS_PKG: 'express' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const rl = readline.createInterface({ input: child.stdout });
-  const [line] = await once(rl, 'line');
-  const base = `http://127.0.0.1:${JSON.parse(line).port}`;
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const [method, p] of REQS) {
-      const r = await fetch(base + p, { method });
-      await r.arrayBuffer();
-    }
-  }
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-  const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
-  return stats.handlers.filter((h) => h.capture && h.capture.count > 0).map((h) => ({ id: h.id, p50: h.capture.p50, p99: h.capture.p99, offloaded: h.offloaded }));
-}
+const run = () => captureRun({ root, fixture: path.join(root, 'agent/test/fixtures/package-instance-app.cjs'), reqs: REQS, rounds: ROUNDS });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
