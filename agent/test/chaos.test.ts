@@ -113,7 +113,13 @@ async function rows(prefix: string): Promise<Map<string, number>> {
   return new Map(rows.map((r: { rid: string; n: number }) => [r.rid, r.n]));
 }
 
-function check(sent: Sent[], memIds: string[], table: Map<string, number>, prefix: string): { ok: number; failed: number } {
+/**
+ * `lostCommits`: how many BEEHIVE_DB_COMMIT warnings the app printed meanwhile — the one window
+ * without two-phase commit (docs/guarantees.md, "Database"): the proxy killed after a hand-off's
+ * prepare succeeded and memory was applied, before its COMMIT. Each such warning excuses one
+ * successful database request whose row is missing, and nothing else.
+ */
+function check(sent: Sent[], memIds: string[], table: Map<string, number>, prefix: string, lostCommits = 0): { ok: number; failed: number } {
   const inMemory = new Map<string, number>();
   for (const id of memIds) if (id.startsWith(prefix)) inMemory.set(id, (inMemory.get(id) ?? 0) + 1);
   let ok = 0;
@@ -121,6 +127,10 @@ function check(sent: Sent[], memIds: string[], table: Map<string, number>, prefi
     const db = s.kind === 'pool' || s.kind === 'client';
     if (s.status === 201) {
       ok++;
+      if (db && lostCommits > 0 && (table.get(s.rid) ?? 0) === 0 && inMemory.get(s.rid) === 1) {
+        lostCommits--;
+        continue;
+      }
       expect({ rid: s.rid, kind: s.kind, body: JSON.parse(s.body), mem: inMemory.get(s.rid) ?? 0, rows: db ? (table.get(s.rid) ?? 0) : 1 }).toEqual({ rid: s.rid, kind: s.kind, body: { rid: s.rid }, mem: 1, rows: 1 });
     } else {
       // The app's own error (its error handler's JSON), never the agent's: nothing was changed.
@@ -214,13 +224,15 @@ describe('chaos: workers and the proxy die under load', () => {
         }
       }
     })();
+    const warned = (app.stderr().match(/BEEHIVE_DB_COMMIT/g) ?? []).length;
     const sent = await load(app.url, 300, 8, 'chaos-', pick);
     done = true;
     await chaos;
+    const lostCommits = (app.stderr().match(/BEEHIVE_DB_COMMIT/g) ?? []).length - warned;
     expect(app.child.exitCode, app.stderr()).toBeNull();
     expect(faults.kill).toBeGreaterThan(0);
     const state = (await (await fetch(`${app.url}/__state`)).json()) as { count: number; ids: string[] };
-    const r = check(sent, state.ids, await rows('chaos-'), 'chaos-');
+    const r = check(sent, state.ids, await rows('chaos-'), 'chaos-', lostCommits);
     expect(sent).toHaveLength(300);
     // The calm test's 200 successes are in the counter too.
     expect(state.count).toBe(200 + r.ok);
