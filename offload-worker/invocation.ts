@@ -190,49 +190,52 @@ export class Invocation {
     return proxy;
   }
 
+  /** What the stand-ins of state left on the server (remote-weak.ts, remote-lru.ts) need of the invocation. */
+  private standInSource() {
+    return {
+      keyId: (k: object) => this.space.ids.get(k) ?? remoteInfo(k)?.id,
+      track: (id: number, delta: { ops(): Change['ops']; sent(): void }) => this.space.track(id, delta),
+      refuse: (reason: string) => this.refuse(reason),
+    };
+  }
+
   private weakSource(): WeakSource {
     return {
-      keyId: (k) => this.space.ids.get(k) ?? remoteInfo(k)?.id,
+      ...this.standInSource(),
       entry: (id, key) => {
-        this.fallbacks++;
-        let reply;
-        try {
-          reply = this.callSync(MsgType.WeakGet, { ...this.auth(), id, key });
-        } catch (err) {
-          throw WorkerErrors.REMOTE_FETCH(`entry of weak collection ${id}: ${(err as Error).message}`, { cause: err });
-        }
+        const reply = this.ask(MsgType.WeakGet, { id, key }, `entry of weak collection ${id}`);
         return { has: reply.header.has === true, value: this.decode(reply.body) };
       },
       checkKey: (k) => {
         if (k === this.reqTarget || k === this.resTarget) throw this.refuse("a WeakMap or WeakSet written with the request or response as its key: the server's own would not get the entry");
       },
-      track: (id, delta) => this.space.track(id, delta),
-      refuse: (reason) => this.refuse(reason),
     };
   }
 
   private lruSource(): LruSource {
     return {
-      keyId: (k) => this.space.ids.get(k) ?? remoteInfo(k)?.id,
+      ...this.standInSource(),
       read: (id, method, key) => {
-        this.fallbacks++;
-        let reply;
-        try {
-          reply = this.callSync(MsgType.LruRead, { ...this.auth(), id, method, ...key });
-        } catch (err) {
-          throw WorkerErrors.REMOTE_FETCH(`${method}() of cache ${id}: ${(err as Error).message}`, { cause: err });
-        }
+        const reply = this.ask(MsgType.LruRead, { id, method, ...key }, `${method}() of cache ${id}`);
         return { value: this.decode(reply.body), gone: reply.header.gone === true };
       },
       whole: (id) => this.fetchSync(id),
-      track: (id, delta) => this.space.track(id, delta),
-      refuse: (reason) => this.refuse(reason),
       fail: (reason) => {
         const err = WorkerErrors.STALE(reason);
         this.failure ??= err;
         return err;
       },
     };
+  }
+
+  /** One synchronous read of server state (a fallback): counted, and a channel failure named by `what`. */
+  private ask(type: MsgType, header: Record<string, unknown>, what: string) {
+    this.fallbacks++;
+    try {
+      return this.callSync(type, { ...this.auth(), ...header });
+    } catch (err) {
+      throw WorkerErrors.REMOTE_FETCH(`${what}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** A server promise's settlement, when it comes. */
@@ -245,13 +248,7 @@ export class Invocation {
 
   /** The synchronous fallback: the main thread blocks while the helper thread fetches. */
   fetchSync(id: number): object {
-    this.fallbacks++;
-    let reply;
-    try {
-      reply = this.callSync(MsgType.Fetch, { ...this.auth(), id });
-    } catch (err) {
-      throw WorkerErrors.REMOTE_FETCH(`object ${id}: ${(err as Error).message}`, { cause: err });
-    }
+    const reply = this.ask(MsgType.Fetch, { id }, `object ${id}`);
     const v = this.decode(reply.body);
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw WorkerErrors.REMOTE_FETCH(`object ${id} is not an object`);
     return v;
@@ -259,13 +256,7 @@ export class Invocation {
 
   /** Elements of a remote array (see remote-array.ts), or the whole array when the server sends it. */
   fetchRangeSync(id: number, start: number, count: number, wantNames: boolean): RangeReply {
-    this.fallbacks++;
-    let reply;
-    try {
-      reply = this.callSync(MsgType.FetchRange, { ...this.auth(), id, start, count, names: wantNames });
-    } catch (err) {
-      throw WorkerErrors.REMOTE_FETCH(`elements ${start}.. of array ${id}: ${(err as Error).message}`, { cause: err });
-    }
+    const reply = this.ask(MsgType.FetchRange, { id, start, count, names: wantNames }, `elements ${start}.. of array ${id}`);
     const v = this.decode(reply.body);
     const h = reply.header;
     if (h.whole === true) {

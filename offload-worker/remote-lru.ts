@@ -8,7 +8,7 @@ import { registerRemote } from './remote-ref';
  * cache's part of the dirty set: the server replays it at the commit point and refuses the commit
  * if a call returns something else there (another request's write, a TTL run out, an eviction by
  * this invocation's own sets). Anything else (size, iteration, options) brings the cache whole, as
- * any remote object, when nothing was logged yet; after calls were logged it refuses the invocation.
+ * any remote object; the calls logged so far are made again on the copy (see `load`).
  */
 export interface LruSource {
   keyId(k: object): number | undefined;
@@ -29,7 +29,6 @@ export function makeRemoteLru(id: number, src: LruSource): object {
   /** This invocation's own sets (value) and deletes, by key. */
   const own = new Map<unknown, unknown>();
   let ops: Op[] = [];
-  let logged = false;
   let sent = false;
   let real: object | undefined;
   src.track(id, {
@@ -50,7 +49,6 @@ export function makeRemoteLru(id: number, src: LruSource): object {
     throw src.refuse(`an LRUCache on the server read with a ${typeof k} key`);
   };
   const log = (method: LruKeyCall, args: unknown[], returned: unknown) => {
-    logged = true;
     ops.push(['lcall', method, args, returned]);
     return returned;
   };
@@ -93,7 +91,7 @@ export function makeRemoteLru(id: number, src: LruSource): object {
     if (real) return real;
     if (sent) throw src.refuse('an LRUCache on the server used beyond get/peek/has/set/delete after a lock sent its calls');
     const copy = src.whole(id) as Record<string, (...a: unknown[]) => unknown>;
-    for (const op of logged ? ops : []) {
+    for (const op of ops) {
       const [, method, args, returned] = op as ['lcall', LruKeyCall, unknown[], unknown];
       const r = Reflect.apply(copy[method], copy, args);
       if (method !== 'set' && !Object.is(r, returned)) throw src.fail(`the LRUCache on the server answered ${method}() differently once fetched whole`);

@@ -190,8 +190,7 @@ export class ChannelServer {
     switch (f.type) {
       case MsgType.Fetch: {
         const id = headerInt(f, 'id');
-        const obj = inv.lease.get(id);
-        if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        const obj = leased(inv, id);
         inv.fetched++;
         return this.reply(ws, f.id, await this.fetchWhole(inv, id, obj));
       }
@@ -199,8 +198,7 @@ export class ChannelServer {
         const id = headerInt(f, 'id');
         const start = headerInt(f, 'start');
         const count = Math.min(headerInt(f, 'count'), MAX_RANGE);
-        const obj = inv.lease.get(id);
-        if (!obj) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        const obj = leased(inv, id);
         inv.fetched++;
         // Ranges only of a large plain array whose range holds only data properties, and not hot
         // (a hot one is locked and fetched whole: its stand-in then reports the keys read); a small
@@ -221,12 +219,10 @@ export class ChannelServer {
       case MsgType.WeakGet: {
         const id = headerInt(f, 'id');
         const keyId = headerInt(f, 'key');
-        const weak = inv.lease.get(id);
-        if (!weak) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        const weak = leased(inv, id);
         const isMap = types.isWeakMap(weak);
         if (!isMap && !types.isWeakSet(weak)) throw ChannelErrors.MALFORMED(`object ${id} is not a WeakMap or WeakSet`);
-        const key = inv.lease.get(keyId);
-        if (!key) throw ChannelErrors.FORBIDDEN(`object ${keyId}`);
+        const key = leased(inv, keyId);
         inv.fetched++;
         const w = weak as WeakMap<object, unknown>;
         const has = w.has(key);
@@ -237,15 +233,13 @@ export class ChannelServer {
       }
       case MsgType.LruRead: {
         const id = headerInt(f, 'id');
-        const cache = inv.lease.get(id);
-        if (!cache) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+        const cache = leased(inv, id);
         if (!isLruCache(cache)) throw ChannelErrors.MALFORMED(`object ${id} is not an LRUCache`);
         const method = headerString(f, 'method', 16);
         if (method !== 'get' && method !== 'peek' && method !== 'has' && method !== 'delete') throw ChannelErrors.MALFORMED(`LruRead of '${method}'`);
         let key: unknown;
         if (f.header.keyId !== undefined) {
-          key = inv.lease.get(headerInt(f, 'keyId'));
-          if (!key) throw ChannelErrors.FORBIDDEN(`object ${String(f.header.keyId)}`);
+          key = leased(inv, headerInt(f, 'keyId'));
         } else {
           key = f.header.key;
           if (!('key' in f.header) || (key !== null && typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'boolean')) throw ChannelErrors.MALFORMED('LruRead key must be a string, number, boolean, null or a leased object');
@@ -427,6 +421,13 @@ export class ChannelServer {
     if (!file.startsWith(root)) throw ChannelErrors.MODULE(`'${spec}' resolves outside the app`);
     return require(file);
   }
+}
+
+/** An object leased to this invocation, by the id a worker names; any other is FORBIDDEN. */
+function leased(inv: InvocationRecord, id: number): object {
+  const o = inv.lease.get(id);
+  if (!o) throw ChannelErrors.FORBIDDEN(`object ${id}`);
+  return o;
 }
 
 /**

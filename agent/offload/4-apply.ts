@@ -21,13 +21,15 @@ export function applyChanges(changes: unknown, resolve: (id: number) => object |
  */
 export function applyChangeSets(sets: unknown[], resolve: (id: number) => object | undefined): number {
   const undo: Array<() => void> = [];
+  /** An LRUCache's entries before the first replayed call on it: one dump per cache, not per call. */
+  const cachesBefore = new Map<object, ReturnType<LruLike['dump']>>();
   let n = 0;
   try {
     for (const changes of sets) {
       const plan = planChanges(changes, resolve);
       for (const { obj, ops } of plan) for (const op of ops) validate(obj, op);
       try {
-        for (const { obj, ops } of plan) for (const op of ops) undo.push(apply(obj, op));
+        for (const { obj, ops } of plan) for (const op of ops) undo.push(apply(obj, op, cachesBefore));
       } catch (err) {
         throw ChannelErrors.CONFLICT(`applying the dirty set failed: ${(err as Error).message}`, { cause: err });
       }
@@ -166,7 +168,7 @@ function checkKey(k: unknown): void {
   if (k === '__proto__') throw ChannelErrors.MALFORMED("'__proto__' cannot be written");
 }
 
-function apply(obj: object, op: Op): () => void {
+function apply(obj: object, op: Op, cachesBefore: Map<object, ReturnType<LruLike['dump']>>): () => void {
   const o = obj as Record<string | symbol, unknown>;
   switch (op[0]) {
     case 'set': {
@@ -265,8 +267,12 @@ function apply(obj: object, op: Op): () => void {
       // A call the worker made on a cache that stayed here, replayed in order: the commit holds only
       // if each returns what the worker was told (another request's change, a TTL run out or an
       // eviction by the worker's own sets makes it return something else: a conflict, undone).
+      // The cache's first call in this commit keeps its entries before: undoing that one undoes
+      // them all (undo runs in reverse), so the later calls need none of their own.
       const c = obj as LruLike;
-      const was = c.dump();
+      const first = !cachesBefore.has(c);
+      if (first) cachesBefore.set(c, c.dump());
+      const was = cachesBefore.get(c)!;
       const [, method, args, returned] = op;
       const fn = (Object.getPrototypeOf(c) as Record<string, (...a: unknown[]) => unknown>)[method];
       const r = Reflect.apply(fn, c, args);
@@ -274,7 +280,7 @@ function apply(obj: object, op: Op): () => void {
         c.load(was);
         conflict(obj, `cache ${method}() returned another value at the commit`);
       }
-      return () => c.load(was);
+      return first ? () => c.load(was) : () => {};
     }
     case 'lru': {
       // The worker's entries, in its recency order with its clocks; options have no callbacks
