@@ -24,7 +24,7 @@ export const VAR_RES = 2;
 export const VAR_NEXT = 3;
 
 /** The name a recorded call with callbacks is replayed under: `['withCallbacks', method, [argIndexes], ...args]`. */
-import { WITH_CALLBACKS } from '../protocol';
+import { nearest, WITH_CALLBACKS } from '../protocol';
 export { WITH_CALLBACKS };
 
 /** Methods whose function arguments run on the server after the replay (agent/offload/5-replay.ts makes them). */
@@ -107,16 +107,6 @@ function describe(fn: Function, method: string, ctx: CallbackContext, groups: Ma
     out.push([k, tag, tag === VAR_VALUE ? v : null]);
   }
   return { kind: 'made', fn: container, at: cbStart - start, text, group: g.id, vars: out };
-}
-
-/** The occurrence of `text` in `src` closest to `near`. */
-function nearest(src: string, text: string, near: number): number {
-  let best = -1;
-  for (let i = src.indexOf(text); i >= 0; i = src.indexOf(text, i + 1)) {
-    if (best < 0 || Math.abs(i - near) < Math.abs(best - near)) best = i;
-    if (i > near) break;
-  }
-  return best;
 }
 
 /**

@@ -6,6 +6,7 @@ export type { EncodeHooks, DecodeHooks, FunctionEncoding, Replacement } from './
 export { CodecErrors } from './codec/errors';
 export { refKindOf, typedArrayKind, ownKeys, functionOwnKeys, isPlainProto, isCodecBuiltin, builtinKind, extraKeys, refusalOf, isNativeCode, isCarriedProto, nodeSymbolName, nodeSymbolByName, classOf, isArrayIndex, type BuiltinName } from './codec/classify';
 export { packagePrint } from './codec/package-print';
+export { nearest } from './source-text';
 export { registerLruClass, isLruCache, sameLruEntries, lruPicture, sameLruPicture, type LruPicture, isLruDump, copyLruDump, lruAnswer, lruGetRemoves, LRU_INLINE_ENTRIES, LRU_KEY_CALLS, type LruKeyCall, type LruDump, type LruEntry, type LruLike, type LruRecord } from './codec/lru';
 export { REF_KINDS, type RefKind, CODEC_VERSION } from './codec/tags';
 export * from './messages';

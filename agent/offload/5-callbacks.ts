@@ -1,4 +1,4 @@
-import { ChannelErrors } from '../../protocol';
+import { ChannelErrors, nearest } from '../../protocol';
 import { nestedFunctionAt } from '../capture/analysis';
 import { encodeFunction, functionInfo, offsetOf } from '../capture/function-record';
 import { scriptSource } from '../capture/inspector';
@@ -135,13 +135,4 @@ function factory(names: string[], located: Located[]): (values: unknown[]) => Fu
 function requireNext(scope: CallbackScope): unknown {
   if (!scope.next) throw ChannelErrors.MALFORMED('next() is not known for this request');
   return scope.next;
-}
-
-function nearest(src: string, text: string, near: number): number {
-  let best = -1;
-  for (let i = src.indexOf(text); i >= 0; i = src.indexOf(text, i + 1)) {
-    if (best < 0 || Math.abs(i - near) < Math.abs(best - near)) best = i;
-    if (i > near) break;
-  }
-  return best;
 }
