@@ -83,12 +83,24 @@ interface Sent {
   kind: (typeof KINDS)[number];
   status: number;
   body: string;
+  /** When it was sent and when its answer came (performance.now()). */
+  t0: number;
+  t1: number;
 }
 
 async function send(base: string, kind: Sent['kind'], rid: string): Promise<Sent> {
+  const t0 = performance.now();
   const r = await fetch(`${base}/${kind}/${rid}`, { method: 'POST' });
-  return { rid, kind, status: r.status, body: await r.text() };
+  const body = await r.text();
+  return { rid, kind, status: r.status, body, t0, t1: performance.now() };
 }
+
+/**
+ * What pg says when its connection closes under a statement it sent: PostgreSQL may have committed
+ * that statement already (its reply was lost with the proxy), so the app's error is no proof that
+ * nothing was written — the same as with any connection lost mid-statement, PgBouncer's included.
+ */
+const LOST_MID_STATEMENT = /Connection terminated|ECONNRESET/;
 
 /** Runs `total` requests with `inFlight` at a time; resolves with every answer. */
 async function load(base: string, total: number, inFlight: number, prefix: string, pick: () => number): Promise<Sent[]> {
@@ -119,10 +131,11 @@ async function rows(prefix: string): Promise<Map<string, number>> {
  * prepare succeeded and memory was applied, before its COMMIT. Each such warning excuses one
  * successful database request whose row is missing, and nothing else.
  */
-function check(sent: Sent[], memIds: string[], table: Map<string, number>, prefix: string, lostCommits = 0): { ok: number; failed: number } {
+function check(sent: Sent[], memIds: string[], table: Map<string, number>, prefix: string, lostCommits = 0, proxyKills: number[] = []): { ok: number; failed: number; lostReplies: number } {
   const inMemory = new Map<string, number>();
   for (const id of memIds) if (id.startsWith(prefix)) inMemory.set(id, (inMemory.get(id) ?? 0) + 1);
   let ok = 0;
+  let lostReplies = 0;
   for (const s of sent) {
     const db = s.kind === 'pool' || s.kind === 'client';
     if (s.status === 201) {
@@ -133,14 +146,21 @@ function check(sent: Sent[], memIds: string[], table: Map<string, number>, prefi
       }
       expect({ rid: s.rid, kind: s.kind, body: JSON.parse(s.body), mem: inMemory.get(s.rid) ?? 0, rows: db ? (table.get(s.rid) ?? 0) : 1 }).toEqual({ rid: s.rid, kind: s.kind, body: { rid: s.rid }, mem: 1, rows: 1 });
     } else {
+      // A database statement whose connection the proxy's kill closed under it, while this request
+      // was in flight: its row may exist (committed before the reply was lost), memory never does.
+      const appError = String(JSON.parse(s.body).appError);
+      if (db && LOST_MID_STATEMENT.test(appError) && proxyKills.some((t) => t >= s.t0 && t <= s.t1) && (table.get(s.rid) ?? 0) === 1 && !inMemory.has(s.rid)) {
+        lostReplies++;
+        continue;
+      }
       // The app's own error (its error handler's JSON), never the agent's: nothing was changed.
-      expect({ rid: s.rid, status: s.status, appError: typeof JSON.parse(s.body).appError, mem: inMemory.get(s.rid) ?? 0, rows: table.get(s.rid) ?? 0 }).toEqual({ rid: s.rid, status: 500, appError: 'string', mem: 0, rows: 0 });
+      expect({ rid: s.rid, status: s.status, kind: s.kind, appError: typeof JSON.parse(s.body).appError, mem: inMemory.get(s.rid) ?? 0, rows: table.get(s.rid) ?? 0 }, s.body).toEqual({ rid: s.rid, status: 500, kind: s.kind, appError: 'string', mem: 0, rows: 0 });
     }
   }
   // Nothing that was not asked for, and nothing twice.
   expect([...inMemory.keys()].filter((id) => !sent.some((s) => s.rid === id))).toEqual([]);
   expect([...table.keys()].filter((id) => !sent.some((s) => s.rid === id))).toEqual([]);
-  return { ok, failed: sent.length - ok };
+  return { ok, failed: sent.length - ok, lostReplies };
 }
 
 describe('chaos: workers and the proxy die under load', () => {
@@ -184,7 +204,7 @@ describe('chaos: workers and the proxy die under load', () => {
     const sent = await load(app.url, 200, 8, 'calm-', pick);
     const state = (await (await fetch(`${app.url}/__state`)).json()) as { ids: string[]; agent: { handlers: Array<Record<string, any>> } };
     const r = check(sent, state.ids, await rows('calm-'), 'calm-');
-    expect(r).toEqual({ ok: 200, failed: 0 });
+    expect(r).toEqual({ ok: 200, failed: 0, lostReplies: 0 });
     // Every handler ran on workers; what conflicted there ran again here, and each run is counted once.
     // (Concurrent writes of one counter mostly conflict: offloads that all bump `count` re-run here.)
     const by = Object.fromEntries(state.agent.handlers.map((h) => [h.id, h]));
@@ -201,6 +221,7 @@ describe('chaos: workers and the proxy die under load', () => {
   it(`workers SIGKILLed and SIGSTOPped, the proxy killed and restarted (seed ${seed}): one answer each, state exact, app alive`, async () => {
     const pick = rng(seed + 1);
     const faults = { kill: 0, stop: 0, proxy: 0 };
+    const proxyKills: number[] = [];
     let done = false;
     const chaos = (async () => {
       while (!done) {
@@ -209,6 +230,7 @@ describe('chaos: workers and the proxy die under load', () => {
         const roll = pick();
         if (roll < 0.06 && faults.proxy < 3) {
           faults.proxy++;
+          proxyKills.push(performance.now());
           await proxy.kill();
           await proxy.start();
           continue;
@@ -232,7 +254,8 @@ describe('chaos: workers and the proxy die under load', () => {
     expect(app.child.exitCode, app.stderr()).toBeNull();
     expect(faults.kill).toBeGreaterThan(0);
     const state = (await (await fetch(`${app.url}/__state`)).json()) as { count: number; ids: string[] };
-    const r = check(sent, state.ids, await rows('chaos-'), 'chaos-', lostCommits);
+    const r = check(sent, state.ids, await rows('chaos-'), 'chaos-', lostCommits, proxyKills);
+    if (r.lostReplies) console.log(`chaos: ${r.lostReplies} statement(s) committed by PostgreSQL whose reply the proxy's kill lost (the app answered 500)`);
     expect(sent).toHaveLength(300);
     // The calm test's 200 successes are in the counter too.
     expect(state.count).toBe(200 + r.ok);
