@@ -251,6 +251,10 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
   if (saturated) {
     // Still over after the raise: go to what the workers take. Below what is in force only when the
     // workers are seen to be the bottleneck (offloads wait, none is starting): more would only queue.
+    // Offloads waiting while the loop is saturated are no such proof: a worker is free again only when
+    // the loop has read its result, so the local runs that saturate the loop slow the workers too,
+    // and the workers still starting are capacity on its way. There the raise goes on, to what the
+    // warm workers take (the plan's bound), and lowers the loop's load that holds everything back.
     const next: Record<string, number> = { ...prev.ratios };
     const queued = s.queued ?? 0;
     const workersFull = queued > 0 && Number.isFinite(est.workerRps);
@@ -259,8 +263,7 @@ export function decide(prev: Decision, s: ControllerSignals, options: DecisionOp
       if (!h.controllable) continue;
       const r = ratioOf(h.id);
       const t = target[h.id] ?? 0;
-      // Offloads waiting (for busy or starting workers): more would only wait too.
-      if (t > r + o.raiseDeadband && queued === 0) ((next[h.id] = t), (action = 'raise'));
+      if (t > r + o.raiseDeadband && !workersFull) ((next[h.id] = t), (action = 'raise'));
       else if (workersFull && t < r - o.raiseDeadband) ((next[h.id] = t), (action = action === 'raise' ? action : 'lower'));
     }
     const why =
