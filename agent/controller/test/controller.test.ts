@@ -46,7 +46,10 @@ describe('burst controller at run time', () => {
     // loop at run time; the thresholds are the decision tests' business).
     const c = startController({ ...controllerHooks(a.control, { prewarm: (n) => prewarms.push(n), setHandlerRatios: (r) => handlerRatios.push(r) }), periodMs: 50, calmPeriods: 2, eluSaturated: 0.85, eluHigh: 0.85 });
     try {
-      const idle = await nextDecision(c, (e) => e.ratio === 0 && e.signals.elu < 0.5);
+      // A period really idle: busy time the requests do not explain (over 0.25 of a period: this
+      // file's own start on a loaded machine) makes the next overload wait one period (a stall's
+      // catching up looks the same), which is the decision tests' business, not this one's.
+      const idle = await nextDecision(c, (e) => e.ratio === 0 && e.signals.elu < 0.2);
       expect(idle.ratio).toBe(0);
       // The burst starts right after a decision: the next period is entirely busy.
       const stop = burnCpu();
