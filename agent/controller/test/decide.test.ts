@@ -121,7 +121,7 @@ describe('burst decision, one period at a time', () => {
     // Offloads waiting on a saturated loop while more workers start prove nothing about the workers
     // (a worker is free only once the loop has read its result; the starting ones are on their way):
     // the raise goes on, to what the two warm ones take. (Before, a cold burst stayed at the first
-    // ratio while the local share kept the loop saturated: bench/elastic cold peak p99 4.7 s, 1.7 s now.)
+    // ratio while the local share kept the loop saturated.)
     const waiting = decide(one, sig({ workerSlots: 16, workersWarm: 2, workersStarting: 2, queued: 12 }));
     expect(waiting.action).toBe('raise');
     expect(waiting.ratios['GET /report']).toBe(1);
