@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, initialDecision, type ControllerSignals, type Decision } from '../index';
 import warm from './fixtures/elastic-warm.json';
 import watch from './fixtures/elastic-watch.json';
+import cold from './fixtures/elastic-cold.json';
 
 // Real signal traces, recorded by `node bench/elastic/run.js --trace-dir` on the shared 2-core
 // machine under a load average near 20 (stalls, descheduling and noisy ELU included): a 20 ms
@@ -57,5 +58,31 @@ describe('controller on recorded traces', () => {
     let changes = 0;
     for (let i = 1; i < rows.length; i++) if (rows[i].d.ratio !== rows[i - 1].d.ratio) changes++;
     expect(changes).toBeLessThanOrEqual(5);
+  });
+
+  it('a cold burst (no worker warm): workers first, then up as they get ready, raised on while offloads wait on a saturated loop', () => {
+    // bench/elastic cold, recorded on this controller: 16 local workers killed before the burst,
+    // the pool starting two at a time on the same two cores.
+    const t = cold as Trace;
+    const rows = replay(t);
+    expect(rows.filter((r) => r.t < t.onsetS).every((r) => r.d.ratio === 0)).toBe(true);
+    // None warm at the first saturated periods: workers asked for, nothing offloaded yet.
+    const asked = rows.find((r) => r.t >= t.onsetS && r.d.prewarm > 0)!;
+    expect(asked.t - t.onsetS).toBeLessThan(0.6);
+    expect(asked.d.ratio).toBe(0);
+    expect(asked.d.why).toMatch(/starting \d+ workers first/);
+    const up = rows.find((r) => r.t >= t.onsetS && r.d.ratio > 0)!;
+    expect(up.t - t.onsetS).toBeLessThan(1.2);
+    expect(up.s.workersWarm).toBeGreaterThan(0);
+    // Offloads waiting, the loop saturated, more workers starting: not a reason to hold any more.
+    const waiting = rows.filter((r) => r.t > up.t && r.t < t.endS && (r.s.queued ?? 0) > 0 && r.s.elu >= 0.97 && (r.s.workersStarting ?? 0) > 0);
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.some((r) => r.d.action === 'raise')).toBe(true);
+    // Beyond the first ratio (what the first warm workers took) within 3 s of the onset.
+    expect(Math.max(...rows.filter((r) => r.t < t.onsetS + 3).map((r) => r.d.ratio))).toBeGreaterThan(up.d.ratio);
+    // And back to 0 within 2 s of the burst's end.
+    const lastOn = rows.map((r) => r.d.ratio > 0).lastIndexOf(true);
+    expect(rows[lastOn + 1].t - t.endS).toBeLessThan(2);
+    expect(rows.slice(lastOn + 1).every((r) => r.d.ratio === 0)).toBe(true);
   });
 });
