@@ -22,6 +22,15 @@ function replay(trace: Trace, controllable?: boolean): Array<{ t: number; s: Con
   });
 }
 
+/** Ratio 0 before the onset, and again from within 2 s of the burst's end on; the first row offloading after the onset. */
+function zeroOutsideTheBurst(t: Trace, rows: ReturnType<typeof replay>): ReturnType<typeof replay>[number] {
+  expect(rows.filter((r) => r.t < t.onsetS).every((r) => r.d.ratio === 0)).toBe(true);
+  const lastOn = rows.map((r) => r.d.ratio > 0).lastIndexOf(true);
+  expect(rows[lastOn + 1].t - t.endS).toBeLessThan(2);
+  expect(rows.slice(lastOn + 1).every((r) => r.d.ratio === 0)).toBe(true);
+  return rows.find((r) => r.t >= t.onsetS && r.d.ratio > 0)!;
+}
+
 describe('controller on recorded traces', () => {
   it('an unrelieved burst (handler held local, so the signals do not depend on the decisions): 0 before, up at the first saturated period', () => {
     const t = watch as Trace;
@@ -45,12 +54,8 @@ describe('controller on recorded traces', () => {
   it('a burst the controller relieved: 0 before, up within 0.5 s, bounded by the workers, back to 0 within 2 s after', () => {
     const t = warm as Trace;
     const rows = replay(t);
-    expect(rows.filter((r) => r.t < t.onsetS).every((r) => r.d.ratio === 0)).toBe(true);
-    const up = rows.find((r) => r.t >= t.onsetS && r.d.ratio > 0)!;
+    const up = zeroOutsideTheBurst(t, rows);
     expect(up.t - t.onsetS).toBeLessThan(0.5);
-    const lastOn = rows.map((r) => r.d.ratio > 0).lastIndexOf(true);
-    expect(rows[lastOn + 1].t - t.endS).toBeLessThan(2);
-    expect(rows.slice(lastOn + 1).every((r) => r.d.ratio === 0)).toBe(true);
     // In the burst, offloads waited for all 16 workers, more every period (3, then 12): the ratio
     // comes down to what the workers were seen to complete, not further, and back up once they keep up.
     const inBurst = rows.filter((r) => r.t >= up.t && r.t < t.endS);
@@ -65,13 +70,12 @@ describe('controller on recorded traces', () => {
     // the pool starting two at a time on the same two cores.
     const t = cold as Trace;
     const rows = replay(t);
-    expect(rows.filter((r) => r.t < t.onsetS).every((r) => r.d.ratio === 0)).toBe(true);
+    const up = zeroOutsideTheBurst(t, rows);
     // None warm at the first saturated periods: workers asked for, nothing offloaded yet.
     const asked = rows.find((r) => r.t >= t.onsetS && r.d.prewarm > 0)!;
     expect(asked.t - t.onsetS).toBeLessThan(0.6);
     expect(asked.d.ratio).toBe(0);
     expect(asked.d.why).toMatch(/starting \d+ workers first/);
-    const up = rows.find((r) => r.t >= t.onsetS && r.d.ratio > 0)!;
     expect(up.t - t.onsetS).toBeLessThan(1.2);
     expect(up.s.workersWarm).toBeGreaterThan(0);
     // Offloads waiting, the loop saturated, more workers starting: not a reason to hold any more.
@@ -80,9 +84,5 @@ describe('controller on recorded traces', () => {
     expect(waiting.some((r) => r.d.action === 'raise')).toBe(true);
     // Beyond the first ratio (what the first warm workers took) within 3 s of the onset.
     expect(Math.max(...rows.filter((r) => r.t < t.onsetS + 3).map((r) => r.d.ratio))).toBeGreaterThan(up.d.ratio);
-    // And back to 0 within 2 s of the burst's end.
-    const lastOn = rows.map((r) => r.d.ratio > 0).lastIndexOf(true);
-    expect(rows[lastOn + 1].t - t.endS).toBeLessThan(2);
-    expect(rows.slice(lastOn + 1).every((r) => r.d.ratio === 0)).toBe(true);
   });
 });
