@@ -38,6 +38,26 @@ export class ByteWriter {
     this.pos += 8;
   }
   str(s: string): void {
+    const n = s.length;
+    if (n < 64) {
+      // Short ASCII (property keys, most short values) is copied here: for a few bytes the native
+      // length and write calls cost more than the copy. Its length (< 64) is a one-byte varint. A
+      // non-ASCII character falls through to the general path, which writes over what was begun.
+      if (this.pos + n + 1 > this.buf.length) this.ensure(n + 1);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        buf[this.pos] = n;
+        this.pos = start + n;
+        return;
+      }
+    }
     const len = Buffer.byteLength(s);
     this.varint(len);
     this.ensure(len);

@@ -303,12 +303,21 @@ class Encoder {
     begin(Tag.Array);
     w.varint(a.length);
     const keys = ownKeys(a);
-    let indexCount = 0;
-    for (const k of keys) if (typeof k === 'string' && isArrayIndex(k)) indexCount++;
-    const dense = indexCount === a.length && keys.every((k) => typeof k !== 'string' || !isArrayIndex(k) || isDataEnumerable(a, k));
+    // Own keys list the indices first, ascending, then 'length': exactly those means every index is
+    // present and nothing else is there (the common case, without a key-by-key pass).
+    const onlyIndices = keys.length === a.length + 1 && keys[a.length] === 'length';
+    let dense: boolean;
+    if (onlyIndices) {
+      dense = true;
+      for (let i = 0; i < a.length && dense; i++) dense = isDataEnumerable(a, String(i));
+    } else {
+      let indexCount = 0;
+      for (const k of keys) if (typeof k === 'string' && isArrayIndex(k)) indexCount++;
+      dense = indexCount === a.length && keys.every((k) => typeof k !== 'string' || !isArrayIndex(k) || isDataEnumerable(a, k));
+    }
     w.u8(dense ? 0 : 1);
     if (dense) for (let i = 0; i < a.length; i++) this.value(a[i], d);
-    const rest = keys.filter((k) => k !== 'length' && (!dense || typeof k !== 'string' || !isArrayIndex(k)));
+    const rest = onlyIndices && dense ? [] : keys.filter((k) => k !== 'length' && (!dense || typeof k !== 'string' || !isArrayIndex(k)));
     this.props(a, rest, d);
     w.u8(integrity(a));
   }

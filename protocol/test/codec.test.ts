@@ -60,6 +60,23 @@ describe('closure codec: value kinds', () => {
     expect((out as unknown as { extra: number }).extra).toBe(5);
   });
 
+  it('keeps strings either side of the short-ASCII path, and array elements with their own attributes', () => {
+    // Short ASCII strings (< 64 characters) are written byte by byte; a non-ASCII character, at any
+    // place, or a longer string takes the general path.
+    const strings = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'x'.repeat(62) + 'é', 'é', '\u007f\u0000', '日本語', 'a😀b', 'z'.repeat(200)];
+    expect(roundTrip(strings)).toEqual(strings);
+    expect(roundTrip({ [strings[2]]: 1, [strings[4]]: 2, ключ: 3 })).toEqual({ [strings[2]]: 1, [strings[4]]: 2, ключ: 3 });
+    // A dense array whose element is not a plain data property keeps the attribute.
+    const ro = [1, 2, 3];
+    Object.defineProperty(ro, 1, { value: 2, writable: false, enumerable: true, configurable: true });
+    const out = roundTrip(ro) as number[];
+    expect(out).toEqual([1, 2, 3]);
+    expect(Object.getOwnPropertyDescriptor(out, 1)?.writable).toBe(false);
+    const hidden = [1, 2];
+    Object.defineProperty(hidden, 0, { value: 1, enumerable: false, writable: true, configurable: true });
+    expect(Object.getOwnPropertyDescriptor(roundTrip(hidden) as object, 0)?.enumerable).toBe(false);
+  });
+
   it('carries binary data as bytes, not base64', () => {
     const buf = Buffer.from([1, 2, 3, 255]);
     const f64 = new Float64Array([1.5, -2]);
