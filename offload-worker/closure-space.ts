@@ -128,7 +128,7 @@ function keepClocks(now: LruPicture, before: LruPicture, sent: LruDump): LruDump
   return now.entries.map(([k, e], j) => {
     const i = was.get(k);
     if (i === undefined || sent[i] === undefined) return [k, e];
-    const same = sameLruPicture({ entries: [[k, e]], starts: [now.starts[j]] }, { entries: [before.entries[i]], starts: [before.starts[i]] });
+    const same = sameLruPicture({ entries: [[k, e]], starts: [now.starts[j]], slack: now.slack }, { entries: [before.entries[i]], starts: [before.starts[i]], slack: before.slack });
     return same ? [k, { ...e, start: sent[i][1].start }] : [k, e];
   });
 }

@@ -103,27 +103,33 @@ export function sameLruEntries(a: unknown, b: unknown): boolean {
 
 /**
  * A cache's state on this process's monotonic clock: its dump with each start time moved from the
- * wall clock dump() writes (Date.now()) to performance.now(), by the two clocks' offset read just
- * before. Two pictures of an unchanged cache then agree to within 2 ms (dump() floors to the
- * millisecond, and Date.now() ticks in milliseconds), however the wall clock moves between them —
- * and it does move: on a virtual machine Date.now() - performance.now() was seen to jump by 4 ms
- * between two readings. A TTL clock another request reset moves by the entry's age.
+ * wall clock dump() writes (Date.now()) to performance.now(), by the two clocks' offset. Two
+ * pictures of an unchanged cache then agree to within 2 ms (dump() floors to the millisecond, and
+ * Date.now() ticks in milliseconds) plus however far the offset moved while each dump ran — and it
+ * does move: on a virtual machine Date.now() - performance.now() was seen to jump by 4 ms between
+ * two readings, and a loaded machine can stretch a dump across such a jump. The offset is read before
+ * and after the dump; the difference (`slack`) widens that picture's tolerance. A TTL clock another
+ * request reset moves by the entry's age.
  */
 export interface LruPicture {
   entries: LruDump;
   starts: Array<number | undefined>;
+  /** How far the clocks' offset moved while the dump ran, ms. */
+  slack: number;
 }
 export function lruPicture(c: LruLike): LruPicture {
   const offset = Date.now() - performance.now();
   const entries = c.dump();
-  return { entries, starts: entries.map(([, e]) => (typeof e.start === 'number' ? e.start - offset : undefined)) };
+  const slack = Math.abs(Date.now() - performance.now() - offset);
+  return { entries, starts: entries.map(([, e]) => (typeof e.start === 'number' ? e.start - offset : undefined)), slack };
 }
 export function sameLruPicture(a: LruPicture, b: LruPicture): boolean {
   if (!sameLruEntries(a.entries, b.entries)) return false;
+  const tolerance = 2 + a.slack + b.slack;
   for (let i = 0; i < a.starts.length; i++) {
     const x = a.starts[i];
     const y = b.starts[i];
-    if (x !== y && !(x !== undefined && y !== undefined && Math.abs(x - y) <= 2)) return false;
+    if (x !== y && !(x !== undefined && y !== undefined && Math.abs(x - y) <= tolerance)) return false;
   }
   return true;
 }
