@@ -1,5 +1,5 @@
 import * as acorn from 'acorn';
-import { classLike, fingerprint, isGlobalValue, limits, nesting, noteStandIn, onDirectPackageLoad, packageName, reshapeHolder, same, shape, stepsChanging, walk } from './package-state';
+import { classLike, fingerprint, limits, nesting, noteStandIn, onDirectPackageLoad, packageName, reshapeHolder, same, shape, stepsChanging, walk } from './package-state';
 
 /**
  * Instances of package classes the app constructed (`new Marked({ gfm: true })`, then `md.use(...)`),
@@ -212,15 +212,12 @@ function afterCall(m: Method, inst: Instance, args: unknown[], ok: boolean): voi
 }
 
 function noteArgs(inst: Instance, args: unknown[]): void {
-  for (const a of args) walk(a, (o) => void (inst.argShapes.has(o) || inst.argShapes.set(o, shape(o))));
+  for (const a of args) walk(a, (o, _label, sh) => void (inst.argShapes.has(o) || inst.argShapes.set(o, sh)));
 }
 
 function rebaseline(inst: Instance): void {
   const objects = new Map<object, unknown[]>();
-  walkShapes(inst.self, (o, _label, sh) => {
-    objects.set(o, sh);
-    return true;
-  });
+  walk(inst.self, (o, _label, sh) => void objects.set(o, sh), '');
   inst.objects = objects;
   inst.record = undefined;
 }
@@ -228,39 +225,22 @@ function rebaseline(inst: Instance): void {
 /** Where the instance differs from its baseline, or undefined. */
 function difference(inst: Instance): string | undefined {
   let why: string | undefined;
-  walkShapes(inst.self, (o, label, sh) => {
-    const base = inst.objects.get(o);
-    if (base === undefined) return true; // new since the baseline: its holder's record differs
-    if (!same(sh, base)) {
-      why = label ? `its ${label.slice(1)} differs` : 'its own properties differ';
-      return false;
-    }
-    return true;
-  });
+  walk(
+    inst.self,
+    (o, label, sh) => {
+      const base = inst.objects.get(o);
+      if (base === undefined) return true; // new since the baseline: its holder's record differs
+      if (!same(sh, base)) {
+        why = label ? `its ${label.slice(1)} differs` : 'its own properties differ';
+        return false;
+      }
+      return true;
+    },
+    '',
+  );
   return why;
 }
 
-/**
- * The objects an instance reaches through own properties, as deep as a package's baseline goes,
- * breadth first, each with its shape (computed once: a capture makes this walk every time).
- */
-function walkShapes(root: object, visit: (o: object, label: string, sh: unknown[]) => boolean): void {
-  const seen = new Set<object>();
-  let level: Array<[unknown, string]> = [[root, '']];
-  for (let depth = 0; depth <= WALK_DEPTH && level.length; depth++) {
-    const next: Array<[unknown, string]> = [];
-    for (const [v, label] of level) {
-      if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || seen.size >= WALK_OBJECTS || isGlobalValue(v)) continue;
-      seen.add(v);
-      const sh = shape(v);
-      if (!visit(v, label, sh)) return;
-      if (depth < WALK_DEPTH) for (let i = 0; i < sh.length; i += 2) if (typeof sh[i] === 'string' || typeof sh[i] === 'symbol') next.push([sh[i + 1], `${label}.${String(sh[i])}`]);
-    }
-    level = next;
-  }
-}
-const WALK_DEPTH = 2;
-const WALK_OBJECTS = 2_000;
 
 /** Whether the call the stand-in received comes straight from the constructor of the method's class. */
 function calledByConstructor(m: Method): boolean {

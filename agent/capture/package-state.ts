@@ -146,8 +146,8 @@ function record(file: string, exports: unknown): void {
 /** Takes the file's current state as what a worker's copy must show (at load, and after a logged configuration). */
 function baseline(e: Entry): void {
   const objects = new Map<object, unknown[]>();
-  const note = (o: object) => {
-    if (!objects.has(o)) objects.set(o, shape(o));
+  const note = (o: object, _label: string, sh: unknown[]) => {
+    if (!objects.has(o)) objects.set(o, sh);
   };
   walk(e.exports, note);
   const scope = moduleScope(e.scopeFn);
@@ -216,18 +216,22 @@ export function isGlobalValue(v: object): boolean {
   return globalValues.has(v);
 }
 
-/** Objects reachable through own properties, a few levels deep, breadth first. */
-export function walk(root: unknown, visit: (o: object, label: string) => boolean | void): void {
+/**
+ * Objects reachable through own properties, a few levels deep, breadth first, each visited with its
+ * shape (computed once: the visitors record or compare it, and the walk goes on through it).
+ * Labels start at `rootLabel` (a package's `exports`).
+ */
+export function walk(root: unknown, visit: (o: object, label: string, sh: unknown[]) => boolean | void, rootLabel = 'exports'): void {
   const seen = new Set<object>();
-  let level: Array<[unknown, string]> = [[root, 'exports']];
+  let level: Array<[unknown, string]> = [[root, rootLabel]];
   for (let depth = 0; depth <= MAX_DEPTH && level.length; depth++) {
     const next: Array<[unknown, string]> = [];
     for (const [v, label] of level) {
       if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || seen.size >= MAX_OBJECTS || isGlobalValue(v)) continue;
       seen.add(v);
-      if (visit(v, label) === false) return;
       const sh = shape(v);
-      for (let i = 0; i < sh.length; i += 2) if (typeof sh[i] === 'string' || typeof sh[i] === 'symbol') next.push([sh[i + 1], `${label}.${String(sh[i])}`]);
+      if (visit(v, label, sh) === false) return;
+      if (depth < MAX_DEPTH) for (let i = 0; i < sh.length; i += 2) if (typeof sh[i] === 'string' || typeof sh[i] === 'symbol') next.push([sh[i + 1], `${label}.${String(sh[i])}`]);
     }
     level = next;
   }
@@ -266,11 +270,11 @@ export function exemptFromPackageDrift(o: object): void {
  */
 function difference(e: Entry, member: unknown, where: string, memo = false): string | undefined {
   let why: string | undefined;
-  const compare = (prefix: string) => (o: object, label: string) => {
+  const compare = (prefix: string) => (o: object, label: string, sh: unknown[]) => {
     if (driftExempt.has(o)) return true;
     const base = e.objects.get(o);
     if (base === undefined) return true; // new since the baseline: its holder's record differs
-    if (!same(shape(o), base)) {
+    if (!same(sh, base)) {
       why = `${prefix}${label.slice('exports'.length)} differs`;
       return false;
     }
@@ -517,7 +521,7 @@ function afterCall(w: Wrapped, self: unknown, args: unknown[], involved: Set<Ent
     return;
   }
   const argShapes = new Map<object, unknown[]>();
-  for (const a of args) walk(a, (o) => void argShapes.set(o, shape(o)));
+  for (const a of args) walk(a, (o, _label, sh) => void argShapes.set(o, sh));
   log.push({ call: w.entry!.spec, path: [...w.holderPath, w.key], self: selfPath, args: [...args], argShapes, name: w.name, affects: changed });
   rebaseline(changed);
 }
