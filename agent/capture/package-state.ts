@@ -174,7 +174,13 @@ function moduleScope(fn: Function | undefined): Map<string, unknown> {
   }
 }
 
-/** Own keys and values (accessors as their functions), in order: what "changed" means for one object. */
+/** In a shape, after a key: an accessor's getter and setter follow (a data property has one value). */
+const ACCESSOR = Symbol('accessor');
+
+/**
+ * Own keys and values (accessors as the marker, then their functions), in order: what "changed"
+ * means for one object.
+ */
 export function shape(o: object): unknown[] {
   const out: unknown[] = [];
   let keys: Array<string | symbol>;
@@ -194,9 +200,24 @@ export function shape(o: object): unknown[] {
     if (!d) continue;
     out.push(k);
     if ('value' in d) out.push(d.value);
-    else out.push(d.get, d.set);
+    else out.push(ACCESSOR, d.get, d.set);
   }
   return out;
+}
+
+/** Each own property's key and what it holds (an accessor: its getter and setter) as shape() lists them. */
+function eachHeld(sh: unknown[], fn: (key: string | symbol, v: unknown) => void): void {
+  for (let i = 0; i < sh.length; ) {
+    const key = sh[i] as string | symbol;
+    if (sh[i + 1] === ACCESSOR) {
+      fn(key, sh[i + 2]);
+      fn(key, sh[i + 3]);
+      i += 4;
+    } else {
+      fn(key, sh[i + 1]);
+      i += 2;
+    }
+  }
 }
 
 /**
@@ -231,7 +252,7 @@ export function walk(root: unknown, visit: (o: object, label: string, sh: unknow
       seen.add(v);
       const sh = shape(v);
       if (visit(v, label, sh) === false) return;
-      if (depth < MAX_DEPTH) for (let i = 0; i < sh.length; i += 2) if (typeof sh[i] === 'string' || typeof sh[i] === 'symbol') next.push([sh[i + 1], `${label}.${String(sh[i])}`]);
+      if (depth < MAX_DEPTH) eachHeld(sh, (k, held) => next.push([held, `${label}.${String(k)}`]));
     }
     level = next;
   }
