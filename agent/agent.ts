@@ -12,6 +12,7 @@ import { isExpress, patchExpress, supportedExpressMajor, SUPPORTED_EXPRESS_MAJOR
 import { instrumentNest } from './instrument/nest';
 import { onAnyModuleLoad, onModuleLoad } from './instrument/loader';
 import { markModulesChanged } from './capture/module-index';
+import { Preparer } from './capture/prepare';
 import { LockManager } from './locks';
 import { createProvider } from './providers/create';
 import { DURATION_BUCKETS_S, Registry, Samples, type HandlerEntry } from './registry';
@@ -51,12 +52,19 @@ export class Agent implements AgentControl {
   private readonly totals = { requests: 0 };
   /** Ratio and handler-mode changes, the latest EVENTS_KEPT (the dashboard's event log). */
   private readonly events: ControlEvent[] = [];
+  /** Handlers' first captures, made in the background before their first request (capture/prepare.ts). */
+  readonly preparer: Preparer;
 
   constructor(options: Partial<AgentOptions>) {
     this.options = resolveOptions(options);
     this.ratioNow = this.options.mode === 'always' ? 1 : this.options.ratio;
     this.logEvent({ what: 'start', value: this.options.mode, by: originOf(this.options, 'mode') });
     this.logEvent({ what: 'ratio', value: this.ratioNow, by: this.options.mode === 'always' ? 'mode always' : originOf(this.options, 'ratio') });
+    this.preparer = new Preparer({
+      lease: () => this.exports.lease(),
+      budget: this.options.closureBudget,
+      onPrepared: (label, ok, ms) => debug('timing', `${label}: capture prepared in ${ms.toFixed(2)} ms${ok ? '' : ' (a refusal stopped it)'}`),
+    });
     this.dispatcher = new Dispatcher({
       options: this.options,
       exports: this.exports,
@@ -102,7 +110,11 @@ export class Agent implements AgentControl {
   instrument(): void {
     const hooks = {
       registry: this.registry,
-      register: (e: HandlerEntry) => this.registry.add(e),
+      register: (e: HandlerEntry) => {
+        const added = this.registry.add(e);
+        if (this.options.mode !== 'off') this.preparer.add(e.fn, added.id);
+        return added;
+      },
       handle: (e: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction) => this.handle(e, self, req, res, next),
     };
     this.uninstrument.push(onAnyModuleLoad(markModulesChanged));
@@ -305,6 +317,7 @@ export class Agent implements AgentControl {
   async close(): Promise<void> {
     // From now on the app's handlers run as without the agent.
     for (const undo of this.uninstrument.splice(0).reverse()) undo();
+    this.preparer.close();
     if (this.periodTimer) clearInterval(this.periodTimer);
     await this.control.close();
     await this.providerInst?.close();

@@ -6,6 +6,7 @@
 import { isWarmupEvent, type InvocationEvent, type InvocationResult, type WarmupResult } from '../protocol';
 import { capTimeout, nextInvocation } from './instance-meta';
 import { handleInvocation } from './runtime';
+import { warmUpWorker } from './warm-up';
 
 /** The parts of Lambda's context object the adapter uses. */
 export interface LambdaContext {
@@ -18,7 +19,11 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   // The channel socket stays open for the next warm invocation: do not wait for an empty loop.
   if (context) context.callbackWaitsForEmptyEventLoop = false;
   const worker = nextInvocation();
-  if (isWarmupEvent(event)) return { beehiveWarmup: 1, worker };
+  // A warm-up event (the agent's prewarm) also pays the instance's first-invocation costs.
+  if (isWarmupEvent(event)) {
+    warmUpWorker();
+    return { beehiveWarmup: 1, worker };
+  }
   const remaining = context?.getRemainingTimeInMillis?.();
   return handleInvocation(capTimeout(event as InvocationEvent, remaining), worker);
 }

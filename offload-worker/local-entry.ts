@@ -6,6 +6,7 @@ import type { InvocationEvent } from '../protocol';
 import { preloadPackages } from './preload';
 import { handleInvocation } from './runtime';
 import { WorkerErrors } from './errors';
+import { warmUpWorker } from './warm-up';
 
 const workerId = process.env.BEEHIVE_WORKER_ID ?? String(process.pid);
 let invocations = 0;
@@ -23,6 +24,8 @@ export function serveIpc(): void {
   // Part of the cold start, not of the first invocation that needs them.
   preloadPackages();
   process.send({ type: 'ready', pid: process.pid });
+  // Off the start's critical path: the pool counts this worker ready already.
+  setImmediate(warmUpWorker);
 }
 
 if (require.main === module) serveIpc();

@@ -6,10 +6,15 @@
 import { isWarmupEvent, type InvocationEvent, type InvocationResult, type WarmupResult } from '../protocol';
 import { capTimeout, nextInvocation } from './instance-meta';
 import { handleInvocation } from './runtime';
+import { warmUpWorker } from './warm-up';
 
 export async function main(params: Record<string, unknown>): Promise<InvocationResult | WarmupResult> {
   const worker = nextInvocation();
-  if (isWarmupEvent(params)) return { beehiveWarmup: 1, worker };
+  // A warm-up event (the agent's prewarm) also pays the instance's first-invocation costs.
+  if (isWarmupEvent(params)) {
+    warmUpWorker();
+    return { beehiveWarmup: 1, worker };
+  }
   // __OW_DEADLINE: epoch ms at which the platform kills this activation.
   const deadline = Number(process.env.__OW_DEADLINE);
   const remaining = Number.isFinite(deadline) && deadline > 0 ? deadline - Date.now() : undefined;

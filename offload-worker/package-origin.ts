@@ -72,6 +72,11 @@ function refresh(): void {
   scannedSize = pending ? -1 : size;
 }
 
+/** Indexes the packages loaded so far (a worker's warm-up: the first outcome's encode paid 20-40 ms for it). */
+export function indexPackages(): void {
+  refresh();
+}
+
 /** The package record of a worker value, or undefined when it is not a package's export. */
 export function packageRecordOf(o: object): PackageRecord | undefined {
   let r = index.get(o);

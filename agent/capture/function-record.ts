@@ -35,6 +35,11 @@ const sources = new Map<string, string>();
 /** Globals a worker has too; anything else the app put on globalThis travels as a captured value. */
 const WORKER_GLOBALS = new Set(Object.getOwnPropertyNames(globalThis).concat(['require', 'module', 'exports', '__filename', '__dirname', 'undefined', 'NaN', 'Infinity', 'arguments', 'this']));
 
+/** Whether `fn`'s code record was built already (a capture reached it). */
+export function hasFunctionInfo(fn: Function): boolean {
+  return infos.has(fn);
+}
+
 export function functionInfo(fn: Function): FunctionInfo {
   let info = infos.get(fn);
   if (info) return info;
@@ -76,8 +81,12 @@ export function functionInfo(fn: Function): FunctionInfo {
     if (v.written && isClass && members?.length && members.every((m) => m && m !== 'constructor' && m !== 'static')) {
       (memberWrites ??= []).push({ name: v.name, members: [...new Set(members as string[])], at: wat });
     } else if (v.written && !reason) reason = `assigns the captured variable '${v.name}'${wat ? ` (${wat})` : ''}: its new value could not be written back`;
-    if (v.reassigned || analysis.standalone) volatile.add(v.name);
-    else stable.set(v.name, scope.values.get(v.name));
+    // A binding that reads undefined may be in its temporal dead zone (a `const` below a top-level
+    // await that had not finished, which the inspector reports as undefined): read again each time,
+    // never kept — else the first capture's undefined would stand for it for good.
+    const value = scope.values.get(v.name);
+    if (v.reassigned || analysis.standalone || value === undefined) volatile.add(v.name);
+    else stable.set(v.name, value);
   }
   if (analysis.hasPrivate && !reason) reason = `class ${analysis.name ?? ''}${at ? ` (${at})` : ''} has private instance fields or methods, which a worker cannot recreate on a copy`;
   const captured = [...stable.keys(), ...volatile];

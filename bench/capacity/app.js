@@ -1,7 +1,7 @@
 'use strict';
 // The capacity benchmark's app: a ~15 ms CPU handler (a SHA-256 chain, then a Map update), the demo's
-// heaviest handler (the editor preview: Markdown, cover thumbnail, counters under beehive.lock) and a
-// trivial one. Prints {"port":N} once listening.
+// heaviest handler (the editor preview: Markdown, cover thumbnail, counters under beehive.lock), a
+// trivial one, and /warm for the benchmark's worker warm-up. Prints {"port":N} once listening.
 const crypto = require('node:crypto');
 const express = require('express');
 const { previewHandler } = require('../agent/preview');
@@ -21,4 +21,7 @@ app.get('/cpu/:id', (req, res) => {
 });
 app.post('/preview', previewHandler(counters, drafts));
 app.get('/trivial', (req, res) => res.json({ ok: true }));
+// Serves the benchmark's worker warm-up (a handler of its own, so that the measured handler's first
+// offload is its first).
+app.get('/warm', (req, res) => res.json({ warm: true }));
 const server = app.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { BeehiveError, ChannelErrors, decodeFrame, encodeFrame, MsgType, type Frame } from '../../protocol';
 
 export interface Reply {
@@ -14,19 +14,25 @@ export interface Reply {
  */
 export class ChannelClient {
   private readonly thread: Worker;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly syncPort;
+  private readonly flag: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+  private readonly syncPort: MessagePort;
   private readonly waiters = new Map<number, (m: { data?: Buffer; error?: string }) => void>();
   private nextId = 1;
   syncCalls = 0;
 
   constructor(readonly url: string, tls?: { rejectUnauthorized?: boolean; ca?: string }) {
-    const { port1, port2 } = new MessageChannel();
-    this.syncPort = port1;
-    this.thread = new Worker(path.join(__dirname, 'thread.js'), {
-      workerData: { url, flag: this.flag.buffer, syncPort: port2, tls },
-      transferList: [port2],
-    });
+    const started = takeSpare(tls);
+    if (started) {
+      ({ thread: this.thread, flag: this.flag, syncPort: this.syncPort } = started);
+      this.thread.postMessage({ url });
+    } else {
+      const { port1, port2 } = new MessageChannel();
+      this.syncPort = port1;
+      this.thread = new Worker(path.join(__dirname, 'thread.js'), {
+        workerData: { url, flag: this.flag.buffer, syncPort: port2, tls },
+        transferList: [port2],
+      });
+    }
     this.thread.unref();
     this.thread.on('message', (m: { id: number; data?: Buffer; error?: string }) => {
       const w = this.waiters.get(m.id);
@@ -99,14 +105,54 @@ function authOf(header: Record<string, unknown>): { inv: string; cap: string } {
 
 const clients = new Map<string, ChannelClient>();
 
+interface Spare {
+  thread: Worker;
+  flag: Int32Array;
+  syncPort: MessagePort;
+  tls: string;
+}
+let spare: Spare | undefined;
+
+/** The TLS options channelFor() gives every client of this process. */
+function channelTls(): { ca: string } | undefined {
+  // BEEHIVE_CHANNEL_CA: a PEM certificate, or a path to one, that the worker trusts for wss://.
+  const ca = process.env.BEEHIVE_CHANNEL_CA;
+  const pem = ca && !ca.includes('-----BEGIN') && fs.existsSync(ca) ? fs.readFileSync(ca, 'utf8') : ca;
+  return pem ? { ca: pem } : undefined;
+}
+
+/**
+ * Starts the helper thread of the first channel client before the first invocation (its URL comes
+ * with that invocation): creating a thread takes 5-10 ms of the main thread, measured, otherwise
+ * paid by the first invocation of every fresh worker. The thread waits idle, unreferenced.
+ */
+export function prestartChannelThread(): void {
+  if (spare || clients.size) return;
+  const tls = channelTls();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const thread = new Worker(path.join(__dirname, 'thread.js'), { workerData: { flag: flag.buffer, syncPort: port2, tls }, transferList: [port2] });
+  thread.unref();
+  spare = { thread, flag, syncPort: port1, tls: JSON.stringify(tls ?? null) };
+}
+
+/** Whether a helper thread is waiting for its first client. */
+export function spareThread(): boolean {
+  return spare !== undefined;
+}
+
+function takeSpare(tls: { rejectUnauthorized?: boolean; ca?: string } | undefined): Spare | undefined {
+  const s = spare;
+  if (!s || s.tls !== JSON.stringify(tls ?? null)) return undefined;
+  spare = undefined;
+  return s;
+}
+
 /** One connection per server URL for the life of the worker process (warm reuse). */
 export function channelFor(url: string): ChannelClient {
   let c = clients.get(url);
   if (!c) {
-    // BEEHIVE_CHANNEL_CA: a PEM certificate, or a path to one, that the worker trusts for wss://.
-    const ca = process.env.BEEHIVE_CHANNEL_CA;
-    const pem = ca && !ca.includes('-----BEGIN') && fs.existsSync(ca) ? fs.readFileSync(ca, 'utf8') : ca;
-    c = new ChannelClient(url, pem ? { ca: pem } : undefined);
+    c = new ChannelClient(url, channelTls());
     clients.set(url, c);
   }
   return c;

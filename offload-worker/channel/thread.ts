@@ -12,7 +12,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import WebSocket from 'ws';
 
 interface Init {
-  url: string;
+  /** Undefined for a thread started ahead of its first invocation: the URL then comes first, as a message. */
+  url?: string;
   flag: SharedArrayBuffer;
   syncPort: MessagePort;
   tls?: { rejectUnauthorized?: boolean; ca?: string };
@@ -25,6 +26,7 @@ interface Outgoing {
 }
 
 const init = workerData as Init;
+let url = init.url;
 const flag = new Int32Array(init.flag);
 const syncIds = new Set<number>();
 
@@ -39,7 +41,7 @@ let conn: Conn | undefined;
 let closing = false;
 
 function connect(auth: Outgoing['auth']): Conn {
-  const ws = new WebSocket(init.url, {
+  const ws = new WebSocket(url!, {
     perMessageDeflate: false,
     maxPayload: 256 * 1024 * 1024,
     rejectUnauthorized: init.tls?.rejectUnauthorized ?? true,
@@ -85,7 +87,11 @@ function fail(c: Conn, reason: string): void {
   for (const id of ids) deliver(id, { error: reason });
 }
 
-parentPort!.on('message', (m: Outgoing | { close: true }) => {
+parentPort!.on('message', (m: Outgoing | { close: true } | { url: string }) => {
+  if ('url' in m) {
+    url = m.url;
+    return;
+  }
   if ('close' in m) {
     closing = true;
     conn?.ws.close();
