@@ -99,6 +99,8 @@ export class HandlerEntry {
   readonly captureMs = new Samples();
   readonly closureBytes = new Samples();
   readonly cost = { billedMs: 0, gbSeconds: 0, usd: 0 };
+  /** A closure of this handler went past the budget: its captures are planned from the start. */
+  closurePlanned = false;
   /** Server ids of objects workers fetched: shipped inline next time (refinement). */
   readonly refined = new Set<number>();
   routeResolved = false;

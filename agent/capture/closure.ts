@@ -56,6 +56,8 @@ export interface CaptureOptions {
   deferPack?(record: Promise<{ unpacker: string }>): number;
   /** Approximate bytes to ship inline; the rest goes as remote references. */
   budget: number;
+  /** Encode unplanned first (EncodeHooks.unplannedFirst): for a handler whose closures fit the budget. */
+  unplannedFirst?: boolean;
   /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
   refined?: Set<number>;
   peekId?(o: object): number | undefined;
@@ -86,6 +88,8 @@ export interface Captured {
   bytes: Buffer;
   objects: number;
   refs: number;
+  /** An unplanned first pass went past the budget (the stream was planned). */
+  overBudget?: boolean;
 }
 
 /** Encoding hooks for anything the server ships to a worker under one invocation's lease. */
@@ -551,8 +555,10 @@ export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
       leaveUnreached(r.handler, r.self, remoteOnly);
     }
   }
-  const res = encode(root, serverEncodeHooks({ ...opts, remoteOnly }));
-  return { bytes: res.bytes, objects: res.objects, refs: res.refs };
+  const hooks = serverEncodeHooks({ ...opts, remoteOnly });
+  if (opts.unplannedFirst) hooks.unplannedFirst = true;
+  const res = encode(root, hooks);
+  return { bytes: res.bytes, objects: res.objects, refs: res.refs, overBudget: res.overBudget };
 }
 
 

@@ -52,9 +52,11 @@ export function captureRoot(ctx: DispatchContext, entry: HandlerEntry, inv: Open
   const tc = now();
   let bytes: Buffer;
   try {
-    bytes = captureClosure(root, {
+    const captured = captureClosure(root, {
       lease,
       budget: ctx.options.closureBudget,
+      // Planned only once a closure of this handler went past the budget (most never do).
+      unplannedFirst: !entry.closurePlanned,
       refined: entry.refined,
       peekId: (o) => ctx.exports.peekId(o),
       onShipped: (o) => record.reads.note(o),
@@ -67,7 +69,9 @@ export function captureRoot(ctx: DispatchContext, entry: HandlerEntry, inv: Open
         p.catch(() => {});
         return record.packs.push(p) - 1;
       },
-    }).bytes;
+    });
+    if (captured.overBudget) entry.closurePlanned = true;
+    bytes = captured.bytes;
   } catch (err) {
     throw Object.assign(err as Error, { notOffloadable: !(err as { transient?: boolean }).transient });
   }

@@ -12,7 +12,12 @@ export interface EncodeResult {
   objects: number;
   /** Objects replaced by remote references. */
   refs: number;
+  /** `unplannedFirst` was asked and the stream went past the budget: it was planned and encoded again. */
+  overBudget?: boolean;
 }
+
+/** Thrown inside an unplanned first pass that goes past its budget (never leaves the encoder). */
+const PAST_BUDGET = Symbol('past budget');
 
 /** Encodes any value of the closure codec (DESIGN.md §4) into a self-describing byte stream. */
 export function encode(value: unknown, hooks: EncodeHooks = {}): EncodeResult {
@@ -27,6 +32,8 @@ class Encoder {
   private paramsOwner?: Map<object, URL>;
   private refs = 0;
   private readonly maxDepth: number;
+  /** An unplanned first pass's byte budget (EncodeHooks.unplannedFirst); past it, or deeper than a plan goes, the pass stops. */
+  private cap?: number;
   /**
    * Without a plan: buffers met through a view that does not cover them, and whether a
    * URLSearchParams was met. Either may need linking to another value of the graph, which only the
@@ -46,6 +53,18 @@ class Encoder {
 
   run(value: unknown): EncodeResult {
     const budgeted = this.hooks.budget !== undefined && Number.isFinite(this.hooks.budget);
+    if (budgeted && !this.planned && this.hooks.unplannedFirst) {
+      // Most closures are far under their budget: encode unplanned, capped at it, and plan only a
+      // stream that goes past it. The second pass shares the hook decisions (a pack is made once).
+      this.cap = this.hooks.budget!;
+      this.partialBuffers = new Set();
+      try {
+        return this.encodeValue(value);
+      } catch (err) {
+        if (err !== PAST_BUDGET) throw err;
+        return { ...new Encoder(this.hooks, true, this.replaced).run(value), overBudget: true };
+      }
+    }
     if (budgeted || this.planned) {
       // The plan finds what must travel linked (views sharing one buffer, a URL's own searchParams);
       // only a budget leaves objects outside.
@@ -54,6 +73,10 @@ class Encoder {
       this.sharedBuffers = plan.sharedBuffers;
       this.paramsOwner = plan.paramsOwner;
     } else this.partialBuffers = new Set();
+    return this.encodeValue(value);
+  }
+
+  private encodeValue(value: unknown): EncodeResult {
     this.w.u8(CODEC_MAGIC);
     this.w.u8(CODEC_VERSION);
     this.value(value, 0);
@@ -115,6 +138,8 @@ class Encoder {
     }
     const rep = replacementOf(o, this.hooks, this.replaced);
     if (rep && 'ref' in rep) return this.ref(rep.ref, rep.kind);
+    // Half the encoder's depth limit: about the plan's own (each object level is two here).
+    if (this.cap !== undefined && (w.pos > this.cap || depth > this.maxDepth / 2)) throw PAST_BUDGET;
     if (this.outside?.has(o) || depth > this.maxDepth) {
       if (!this.hooks.overBudget) throw CodecErrors.TOO_DEEP(`depth ${depth}`);
       const r = this.hooks.overBudget(o, refKindOf(o));

@@ -180,6 +180,42 @@ describe('closure codec: value kinds', () => {
     expect(ids.has(big)).toBe(true);
   });
 
+  it('encodes unplanned first only what fits: the same stream as planned, and the plan for the rest', () => {
+    const refOf = () => {
+      const ids = new Map<object, number>();
+      return (o: object, kind: 'object' | 'array' | 'map' | 'set' | 'function' | 'instance') => {
+        if (!ids.has(o)) ids.set(o, ids.size + 1);
+        return { ref: ids.get(o)!, kind };
+      };
+    };
+    const buf = new ArrayBuffer(16);
+    let list: { next?: unknown; i: number } = { i: 0 };
+    for (let i = 1; i < 1500; i++) list = { next: list, i };
+    const graphs: Array<[string, unknown, boolean]> = [
+      ['small', { a: [1, 'two', { three: new Map([[3, new Set([4])]]) }], d: new Date(5), r: /x/g }, false],
+      ['views sharing a buffer', { a: new Uint8Array(buf, 0, 8), b: new Uint8Array(buf, 4, 8), u: new URL('https://x.test/?q=1') }, false],
+      ['past the budget', { deep: { deeper: { deepest: { data: 'x'.repeat(5000) } } }, near: { small: 1 } }, true],
+      ['deeper than a plan goes', { list }, true],
+    ];
+    for (const [name, v, over] of graphs) {
+      let asked = new Map<object, number>();
+      const replace = (o: object) => {
+        asked.set(o, (asked.get(o) ?? 0) + 1);
+        return undefined;
+      };
+      const planned = encode(v, { budget: 1000, overBudget: refOf(), replace });
+      const plannedAsks = asked.size;
+      asked = new Map();
+      const first = encode(v, { budget: 1000, overBudget: refOf(), replace, unplannedFirst: true });
+      expect(Buffer.compare(first.bytes, planned.bytes), name).toBe(0);
+      expect(first.overBudget === true, name).toBe(over);
+      expect(first.refs, name).toBe(planned.refs);
+      // One hook decision per object, whichever pass made it; a stream that fits asks of the same objects.
+      expect(Math.max(...asked.values()), name).toBe(1);
+      if (!over) expect(asked.size, name).toBe(plannedAsks);
+    }
+  });
+
   it('carries identities for every object and reports them on decode', () => {
     const a = { a: 1 };
     const b = [a];
