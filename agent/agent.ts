@@ -112,7 +112,7 @@ export class Agent implements AgentControl {
       registry: this.registry,
       register: (e: HandlerEntry) => {
         const added = this.registry.add(e);
-        if (this.options.mode !== 'off') this.preparer.add(e.fn, added.id);
+        if (this.options.mode !== 'off') this.preparer.add(e.fn, added.id, () => (added.closurePlanned = true));
         return added;
       },
       handle: (e: HandlerEntry, self: unknown, req: Request, res: Response, next: NextFunction) => this.handle(e, self, req, res, next),

@@ -17,16 +17,17 @@ import { hasFunctionInfo } from './function-record';
  * state through descriptors and never runs app code, so doing it early changes nothing; whatever
  * stops it (a refusal) the first real capture meets again and reports.
  */
-export function prepareCapture(handler: Function, self: unknown, lease: () => Lease, budget: number): boolean {
+export function prepareCapture(handler: Function, self: unknown, lease: () => Lease, budget: number): { ok: boolean; overBudget?: boolean } {
   const l = lease();
   try {
     // Structural, as a request's root is: what it holds ships inline, within the budget.
     const root = { handler, self };
     markStructural(root);
-    captureClosure(root, { lease: l, budget, pack: placeholderPack });
-    return true;
+    // Unplanned first, as the requests' captures: whether the closure fits tells them whether to plan.
+    const c = captureClosure(root, { lease: l, budget, pack: placeholderPack, unplannedFirst: true });
+    return { ok: true, overBudget: c.overBudget };
   } catch {
-    return false;
+    return { ok: false };
   } finally {
     l.release();
   }
@@ -59,7 +60,7 @@ export interface PreparerOptions {
  * its routes and `delayMs` passed, so that a request arriving meanwhile waits for at most one.
  */
 export class Preparer {
-  private readonly queue: Array<{ fn: Function; label: string }> = [];
+  private readonly queue: Array<{ fn: Function; label: string; overBudget?: () => void }> = [];
   private readonly seen = new WeakSet<Function>();
   private timer?: NodeJS.Timeout;
   private closed = false;
@@ -68,11 +69,16 @@ export class Preparer {
 
   constructor(private readonly o: PreparerOptions) {}
 
-  /** A handler to prepare (a Nest method without its instance: the class's code is what costs). */
-  add(fn: Function, label = fn.name || '(anonymous)'): void {
+  /**
+   * A handler to prepare (a Nest method without its instance: the class's code is what costs).
+   * `overBudget` is called when its closure goes past the budget: its captures then plan from the
+   * first (an unplanned pass cut at the budget would cost that request a wasted encode, and note in
+   * its read set what then travels as references).
+   */
+  add(fn: Function, label = fn.name || '(anonymous)', overBudget?: () => void): void {
     if (this.closed || this.seen.has(fn)) return;
     this.seen.add(fn);
-    this.queue.push({ fn, label });
+    this.queue.push({ fn, label, overBudget });
     this.schedule(this.o.delayMs ?? 100);
   }
 
@@ -94,7 +100,8 @@ export class Preparer {
     // A request got there first: its capture paid the costs.
     if (hasFunctionInfo(next.fn)) return this.after();
     const t0 = performance.now();
-    const ok = prepareCapture(next.fn, undefined, this.o.lease, this.o.budget);
+    const { ok, overBudget } = prepareCapture(next.fn, undefined, this.o.lease, this.o.budget);
+    if (overBudget) next.overBudget?.();
     const ms = performance.now() - t0;
     this.prepared++;
     this.ms += ms;

@@ -211,7 +211,8 @@ export class ChannelServer {
         // The carrier array is not server state: not pictured, not leased back.
         markStructural(items);
         // Not refined: the next closure would carry the whole array for the few elements touched.
-        const bytes = this.encodeFor(inv, items, false, items, RANGE_BYTES * 2);
+        // Unplanned first: servableRange sized the range to half this budget already.
+        const bytes = this.encodeFor(inv, items, false, items, RANGE_BYTES * 2, true);
         if (!inv.shadow) inv.reads.noteRange(arr, start, end, RANGE_NAMES);
         debug('channel', `${inv.handlerId}: range fetch of array ${id} [${start}, ${end}) of ${arr.length}`);
         return this.reply(ws, f.id, bytes, { length: arr.length, start, names: f.header.names === true ? RANGE_NAMES : undefined });
@@ -384,7 +385,7 @@ export class ChannelServer {
     return bytes;
   }
 
-  private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown, budget = this.o.budget): Uint8Array {
+  private encodeFor(inv: InvocationRecord, value: unknown, refine = false, root?: unknown, budget = this.o.budget, unplannedFirst = false): Uint8Array {
     const hooks = serverEncodeHooks({
       lease: inv.lease,
       budget,
@@ -395,6 +396,7 @@ export class ChannelServer {
       asReference: (o) => this.unheldHot(inv, o),
       allowMemberWrites: inv.allowMemberWrites,
     });
+    if (unplannedFirst) hooks.unplannedFirst = true;
     if (refine) {
       // Refinement (paper §4.1): everything this fallback shipped goes inline in the handler's next closure.
       const idOf = hooks.idOf!;

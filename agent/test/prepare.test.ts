@@ -35,6 +35,9 @@ exports.hits = () => hits;
 const pool = new pg.Pool({ host: '127.0.0.1', port: 1, max: 1 });
 exports.pool = pool;
 exports.pooled = async (_req, res) => res.json((await pool.query('select 1')).rows);
+const rows = Array.from({ length: 20000 }, (_, i) => ({ id: i, name: 'row ' + i }));
+exports.row = (req, res) => res.json(rows[Number(req.params.i)]);
+exports.rowAgain = (req, res) => res.json(rows[Number(req.params.i) + 1]);
 exports.first = function first() { return counts.size; };
 exports.second = function second() { return helper('x'); };
 exports.captured = function captured() { return 3; };
@@ -50,7 +53,7 @@ describe('prepared captures', () => {
     const table = new ExportTable();
     const { counts, helper, handler } = app;
     expect(hasFunctionInfo(handler)).toBe(false);
-    expect(prepareCapture(handler, undefined, () => table.lease(), 64 * 1024)).toBe(true);
+    expect(prepareCapture(handler, undefined, () => table.lease(), 64 * 1024)).toEqual({ ok: true, overBudget: undefined });
     expect(hasFunctionInfo(handler)).toBe(true);
     expect(hasFunctionInfo(helper)).toBe(true);
     expect(table.size).toBe(0);
@@ -65,17 +68,30 @@ describe('prepared captures', () => {
 
   it('reports a refusal as false without throwing', () => {
     const table = new ExportTable();
-    expect(prepareCapture(app.writes, undefined, () => table.lease(), 64 * 1024)).toBe(false);
+    expect(prepareCapture(app.writes, undefined, () => table.lease(), 64 * 1024).ok).toBe(false);
     expect(app.hits()).toBe(0);
     expect(table.size).toBe(0);
   });
 
   it('passes a pg pool without connecting it or asking a proxy', () => {
     const table = new ExportTable();
-    expect(prepareCapture(app.pooled, undefined, () => table.lease(), 64 * 1024)).toBe(true);
+    expect(prepareCapture(app.pooled, undefined, () => table.lease(), 64 * 1024).ok).toBe(true);
     expect(hasFunctionInfo(app.pooled)).toBe(true);
     expect((app.pool as pg.Pool).totalCount).toBe(0);
     expect(table.size).toBe(0);
+  });
+
+  it('tells whether the closure fits the budget, so that requests plan it from the first', async () => {
+    const table = new ExportTable();
+    expect(prepareCapture(app.row, undefined, () => table.lease(), 64 * 1024)).toEqual({ ok: true, overBudget: true });
+    expect(table.size).toBe(0);
+    const told: string[] = [];
+    await new Promise<void>((resolve) => {
+      const p = new Preparer({ lease: () => table.lease(), budget: 64 * 1024, delayMs: 0, onIdle: resolve });
+      p.add(app.rowAgain, 'row', () => told.push('row'));
+      p.add(app.helper, 'helper', () => told.push('helper'));
+    });
+    expect(told).toEqual(['row']);
   });
 
   it('keeps no value for a binding in its temporal dead zone', async () => {

@@ -12,7 +12,7 @@ export interface EncodeResult {
   objects: number;
   /** Objects replaced by remote references. */
   refs: number;
-  /** `unplannedFirst` was asked and the stream went past the budget: it was planned and encoded again. */
+  /** `unplannedFirst` was asked and did not serve (past the budget, or a refusal met): the stream was planned and encoded again. */
   overBudget?: boolean;
 }
 
@@ -61,7 +61,10 @@ class Encoder {
       try {
         return this.encodeValue(value);
       } catch (err) {
-        if (err !== PAST_BUDGET) throw err;
+        // A refusal met depth-first is encoded again planned as well: what the plan leaves outside
+        // is never refused, and what it meets first (breadth-first, nearest the root) is what the
+        // refusal names, as without this pass.
+        void err;
         return { ...new Encoder(this.hooks, true, this.replaced).run(value), overBudget: true };
       }
     }

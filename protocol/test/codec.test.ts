@@ -196,6 +196,8 @@ describe('closure codec: value kinds', () => {
       ['views sharing a buffer', { a: new Uint8Array(buf, 0, 8), b: new Uint8Array(buf, 4, 8), u: new URL('https://x.test/?q=1') }, false],
       ['past the budget', { deep: { deeper: { deepest: { data: 'x'.repeat(5000) } } }, near: { small: 1 } }, true],
       ['deeper than a plan goes', { list }, true],
+      // The plan leaves `deeper` outside: what it holds is never refused.
+      ['refused beyond the budget', { near: { a: 1 }, far: { deep: { deeper: { pad: 'x'.repeat(3000), bad: Symbol('unregistered') } } } }, true],
     ];
     for (const [name, v, over] of graphs) {
       let asked = new Map<object, number>();
@@ -204,6 +206,7 @@ describe('closure codec: value kinds', () => {
         return undefined;
       };
       const planned = encode(v, { budget: 1000, overBudget: refOf(), replace });
+      if (name.startsWith('refused')) expect(planned.refs).toBeGreaterThan(0);
       const plannedAsks = asked.size;
       asked = new Map();
       const first = encode(v, { budget: 1000, overBudget: refOf(), replace, unplannedFirst: true });
@@ -214,6 +217,22 @@ describe('closure codec: value kinds', () => {
       expect(Math.max(...asked.values()), name).toBe(1);
       if (!over) expect(asked.size, name).toBe(plannedAsks);
     }
+  });
+
+  it('names the refusal a planned stream meets, with or without an unplanned first pass', () => {
+    // The plan leaves `c` outside (past the budget): the planned stream meets only the second branch's symbol.
+    const v = { a: { b: { c: { big: 'x'.repeat(3000), d: Symbol('deep') } } }, e: { f: Symbol('near') } };
+    const message = (hooks: EncodeHooks) => {
+      try {
+        encode(v, hooks);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no refusal';
+    };
+    const planned = message({ budget: 1000, overBudget: () => ({ ref: 1, kind: 'object' }) });
+    expect(planned).toMatch(/near/);
+    expect(message({ budget: 1000, overBudget: () => ({ ref: 1, kind: 'object' }), unplannedFirst: true })).toBe(planned);
   });
 
   it('carries identities for every object and reports them on decode', () => {
