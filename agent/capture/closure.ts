@@ -130,14 +130,15 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
       : (o) => opts.lease.grant(o),
     overBudget: (o, kind) => ({ ref: opts.lease.grant(o), kind }),
     mustInline: (o) => structural.has(o) || isRefined(o),
-    replace: (o) => {
+    replace: (o, unplanned) => {
       // Hot before refinement: a hot object the handler fetched before must still be locked at its touch.
       if (asReference && o !== opts.root && !structural.has(o) && asReference(o)) return { ref: opts.lease.grant(o), kind: hotKindOf(o) };
       const r =
         ((lazy.has(o) || opts.remoteOnly?.has(o)) && o !== opts.root && !isRefined(o) ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined) ??
-        packFor(o, opts) ??
+        // A pack (a proxy hand-off, an app's own packer) is made only for what a planned stream ships.
+        (unplanned && packable(o, opts) ? planFirst() : packFor(o, opts)) ??
         libraryFunctionRef(o, opts) ??
-        replaceForWorker(o, opts);
+        replaceForWorker(o, opts, unplanned);
       // An LRUCache's record is its state: pictured for the read set like any object shipped.
       if (r && 'custom' in r && r.custom !== 'lru') standIns.add(o);
       return r;
@@ -154,6 +155,19 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
 function hotKindOf(o: object): RefKind {
   const kind = refKindOf(o);
   return kind === 'lru' && (o as { size: number }).size <= LRU_INLINE_ENTRIES ? 'instance' : kind;
+}
+
+/** Thrown to an unplanned first pass that reaches something packable (it is then planned). */
+const PLAN_FIRST = Symbol('plan first');
+
+function planFirst(): never {
+  throw PLAN_FIRST;
+}
+
+/** What packFor would hand to opts.pack (the packers look at the same two members first). */
+function packable(o: object, opts: CaptureOptions): boolean {
+  const q = o as { query?: unknown; connect?: unknown };
+  return !!opts.pack && typeof q.query === 'function' && typeof q.connect === 'function';
 }
 
 function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
@@ -189,7 +203,7 @@ function libraryFunctionRef(o: object, opts: CaptureOptions): Replacement | unde
   return lib ? { ref: opts.lease.grant(o), kind: refKindOf(o) } : undefined;
 }
 
-function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefined {
+function replaceForWorker(o: object, opts: CaptureOptions, unplanned = false): Replacement | undefined {
   if (o instanceof RequireOf) {
     // A package the handler requires itself runs configured as the server's, like one it reaches.
     const setup = packageSetup();
@@ -227,6 +241,7 @@ function replaceForWorker(o: object, opts: CaptureOptions): Replacement | undefi
   }
   const pack = (o as Record<symbol, unknown>)[Symbol.for('beehive.pack')];
   if (typeof pack === 'function' && typeof o === 'object') {
+    if (unplanned) planFirst();
     const rec = (pack as () => { unpacker: string; record: unknown }).call(o);
     if (!rec || typeof rec.unpacker !== 'string') throw CaptureErrors.UNSUPPORTED(`[Symbol.for('beehive.pack')]() of ${o.constructor?.name} did not return { unpacker, record }`);
     return { custom: 'pack', data: rec };

@@ -139,7 +139,7 @@ class Encoder {
       w.u8(Tag.Backref);
       return w.varint(seen);
     }
-    const rep = replacementOf(o, this.hooks, this.replaced);
+    const rep = replacementOf(o, this.hooks, this.replaced, this.cap !== undefined);
     if (rep && 'ref' in rep) return this.ref(rep.ref, rep.kind);
     // Half the encoder's depth limit: about the plan's own (each object level is two here).
     if (this.cap !== undefined && (w.pos > this.cap || depth > this.maxDepth / 2)) throw PAST_BUDGET;

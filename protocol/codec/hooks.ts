@@ -16,8 +16,13 @@ export type Replacement =
   | { fn: FunctionEncoding };
 
 export interface EncodeHooks {
-  /** Called once per object or function before the built-in rules; undefined keeps the built-in rules. */
-  replace?(value: object): Replacement | undefined;
+  /**
+   * Called once per object or function before the built-in rules; undefined keeps the built-in rules.
+   * `unplanned`: asked by an unplanned first pass (`unplannedFirst`), which may reach objects a
+   * planned stream leaves outside — a hook whose answer has side effects (a pack) throws instead, and
+   * the stream is planned.
+   */
+  replace?(value: object, unplanned?: boolean): Replacement | undefined;
   /** Identity on the encoding side, carried with every object so the other side can map copies back. */
   idOf?(value: object): number | undefined;
   /** Approximate bytes to inline; objects beyond it are passed to `overBudget`. Default: no budget. */

@@ -91,9 +91,9 @@ function links(inline: Set<object>, outside: Set<object>): { sharedBuffers: Set<
   return { sharedBuffers, paramsOwner };
 }
 
-export function replacementOf(o: object, hooks: EncodeHooks, replaced: Map<object, Replacement | undefined>): Replacement | undefined {
+export function replacementOf(o: object, hooks: EncodeHooks, replaced: Map<object, Replacement | undefined>, unplanned = false): Replacement | undefined {
   if (replaced.has(o)) return replaced.get(o);
-  const rep = hooks.replace?.(o);
+  const rep = hooks.replace?.(o, unplanned);
   replaced.set(o, rep);
   return rep;
 }

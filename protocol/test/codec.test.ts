@@ -219,6 +219,23 @@ describe('closure codec: value kinds', () => {
     }
   });
 
+  it('leaves to a planned stream what a hook will only answer planned (a pack)', () => {
+    const client = { kind: 'pg client' };
+    const asked: boolean[] = [];
+    const replace = (o: object, unplanned?: boolean) => {
+      if (o !== client) return undefined;
+      asked.push(!!unplanned);
+      if (unplanned) throw new RangeError('plan first');
+      return { custom: 'pack', data: { unpacker: 'pg' } };
+    };
+    const v = { handler: { db: client }, n: 1 };
+    const first = encode(v, { budget: 1 << 20, overBudget: () => ({ ref: 1, kind: 'object' }), replace, unplannedFirst: true });
+    const planned = encode(v, { budget: 1 << 20, overBudget: () => ({ ref: 1, kind: 'object' }), replace: (o) => replace(o, false) });
+    expect(Buffer.compare(first.bytes, planned.bytes)).toBe(0);
+    expect(first.overBudget).toBe(true);
+    expect(asked).toEqual([true, false, false]);
+  });
+
   it('names the refusal a planned stream meets, with or without an unplanned first pass', () => {
     // The plan leaves `c` outside (past the budget): the planned stream meets only the second branch's symbol.
     const v = { a: { b: { c: { big: 'x'.repeat(3000), d: Symbol('deep') } } }, e: { f: Symbol('near') } };
