@@ -58,6 +58,8 @@ export interface CaptureOptions {
   budget: number;
   /** Encode unplanned first (EncodeHooks.unplannedFirst): for a handler whose closures fit the budget. */
   unplannedFirst?: boolean;
+  /** A capture made to be thrown away (capture/prepare.ts): an app's own packer is not called. */
+  dry?: boolean;
   /** Server ids the worker fetched in earlier runs of this handler: shipped inline (refinement). */
   refined?: Set<number>;
   peekId?(o: object): number | undefined;
@@ -242,6 +244,7 @@ function replaceForWorker(o: object, opts: CaptureOptions, unplanned = false): R
   const pack = (o as Record<symbol, unknown>)[Symbol.for('beehive.pack')];
   if (typeof pack === 'function' && typeof o === 'object') {
     if (unplanned) planFirst();
+    if (opts.dry) return { custom: 'pack', data: { unpacker: 'none' } };
     const rec = (pack as () => { unpacker: string; record: unknown }).call(o);
     if (!rec || typeof rec.unpacker !== 'string') throw CaptureErrors.UNSUPPORTED(`[Symbol.for('beehive.pack')]() of ${o.constructor?.name} did not return { unpacker, record }`);
     return { custom: 'pack', data: rec };

@@ -13,9 +13,10 @@ import { hasFunctionInfo } from './function-record';
  *
  * The capture is the real one, over the handler's own closure (no request: that part is small and
  * built afresh each time), under a lease of its own released at once, with no read set and no pg
- * hand-off (a pg client or pool gets a placeholder; nothing is asked of the proxy). Capture reads
- * state through descriptors and never runs app code, so doing it early changes nothing; whatever
- * stops it (a refusal) the first real capture meets again and reports.
+ * hand-off (a pg client or pool gets a placeholder; nothing is asked of the proxy), and an app's own
+ * `Symbol.for('beehive.pack')` packer is not called. It reads state as a request's capture does
+ * (descriptors), so doing it early changes nothing; whatever stops it (a refusal) the first real
+ * capture meets again and reports.
  */
 export function prepareCapture(handler: Function, self: unknown, lease: () => Lease, budget: number): { ok: boolean; overBudget?: boolean } {
   const l = lease();
@@ -24,7 +25,7 @@ export function prepareCapture(handler: Function, self: unknown, lease: () => Le
     const root = { handler, self };
     markStructural(root);
     // Unplanned first, as the requests' captures: whether the closure fits tells them whether to plan.
-    const c = captureClosure(root, { lease: l, budget, pack: placeholderPack, unplannedFirst: true });
+    const c = captureClosure(root, { lease: l, budget, pack: placeholderPack, unplannedFirst: true, dry: true });
     return { ok: true, overBudget: c.overBudget };
   } catch {
     return { ok: false };

@@ -38,6 +38,10 @@ exports.pooled = async (_req, res) => res.json((await pool.query('select 1')).ro
 const rows = Array.from({ length: 20000 }, (_, i) => ({ id: i, name: 'row ' + i }));
 exports.row = (req, res) => res.json(rows[Number(req.params.i)]);
 exports.rowAgain = (req, res) => res.json(rows[Number(req.params.i) + 1]);
+let packs = 0;
+const packed = { [Symbol.for('beehive.pack')]() { packs++; return { unpacker: 'app', record: {} }; } };
+exports.packs = () => packs;
+exports.usesPacked = (req, res) => res.json(packed);
 exports.first = function first() { return counts.size; };
 exports.second = function second() { return helper('x'); };
 exports.captured = function captured() { return 3; };
@@ -92,6 +96,13 @@ describe('prepared captures', () => {
       p.add(app.helper, 'helper', () => told.push('helper'));
     });
     expect(told).toEqual(['row']);
+  });
+
+  it("never calls an app's own packer", () => {
+    const table = new ExportTable();
+    expect(prepareCapture(app.usesPacked, undefined, () => table.lease(), 64 * 1024).ok).toBe(true);
+    expect(app.packs()).toBe(0);
+    expect(table.size).toBe(0);
   });
 
   it('keeps no value for a binding in its temporal dead zone', async () => {

@@ -133,6 +133,13 @@ export function prestartChannelThread(): void {
   const { port1, port2 } = new MessageChannel();
   const thread = new Worker(path.join(__dirname, 'thread.js'), { workerData: { flag: flag.buffer, syncPort: port2, tls }, transferList: [port2] });
   thread.unref();
+  // A thread that fails while it waits is dropped (the first client then starts its own); without a
+  // listener its 'error' would be this process's uncaught exception.
+  const drop = () => {
+    if (spare?.thread === thread) spare = undefined;
+  };
+  thread.once('error', drop);
+  thread.once('exit', drop);
   spare = { thread, flag, syncPort: port1, tls: JSON.stringify(tls ?? null) };
 }
 

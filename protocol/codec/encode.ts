@@ -55,16 +55,15 @@ class Encoder {
     const budgeted = this.hooks.budget !== undefined && Number.isFinite(this.hooks.budget);
     if (budgeted && !this.planned && this.hooks.unplannedFirst) {
       // Most closures are far under their budget: encode unplanned, capped at it, and plan only a
-      // stream that goes past it. The second pass shares the hook decisions (a pack is made once).
+      // stream that goes past it. The second pass shares the hook decisions (`replace` answers once).
       this.cap = this.hooks.budget!;
       this.partialBuffers = new Set();
       try {
         return this.encodeValue(value);
-      } catch (err) {
-        // A refusal met depth-first is encoded again planned as well: what the plan leaves outside
-        // is never refused, and what it meets first (breadth-first, nearest the root) is what the
-        // refusal names, as without this pass.
-        void err;
+      } catch {
+        // Past the budget, or a refusal (or a hook's "plan first") met in what the plan may leave
+        // outside, where it is then never refused: the planned stream decides, and a refusal it
+        // meets is the one reported, as without this pass.
         return { ...new Encoder(this.hooks, true, this.replaced).run(value), overBudget: true };
       }
     }
