@@ -7,5 +7,5 @@ export { resolveOptions, kDefaults as proxyDefaults, parseUpstreamUrl, type Prox
 export type { HandoffRequest, HandoffTicket, PoolGrant, PoolGrantRequest, FinishRequest, FinishResult } from './handoff';
 export type { UpstreamConfig } from './upstream/backend';
 export { createControlClient, type ControlClient } from './control-client';
-export { packPg, isPgClient, isPgPool, type PackContext, type PgRecord, type PgClientRecord, type PgPoolRecord } from './pack';
+export { packPg, isPgClient, isPgPool, isPgObject, mayBePg, type PackContext, type PgRecord, type PgClientRecord, type PgPoolRecord } from './pack';
 export { ProxyErrors, sqlstateOf } from './errors';

@@ -14,6 +14,7 @@ export { installPackageStateHook } from './package-state';
 import { symbolId } from './symbols';
 import type { Lease } from '../../gc';
 import { CaptureErrors } from './errors';
+import { mayBePg } from '../../proxy';
 import { encodeFunction, functionInfo } from './function-record';
 import { functionLocation, readScopes } from './inspector';
 import { indexNow, originOf } from './module-index';
@@ -90,8 +91,8 @@ export interface Captured {
   bytes: Buffer;
   objects: number;
   refs: number;
-  /** An unplanned first pass went past the budget (the stream was planned). */
-  overBudget?: boolean;
+  /** An unplanned first pass did not serve (past the budget, a refusal or a pack met): the stream was planned. */
+  replanned?: boolean;
 }
 
 /** Encoding hooks for anything the server ships to a worker under one invocation's lease. */
@@ -123,6 +124,7 @@ export function serverEncodeHooks(opts: CaptureOptions): EncodeHooks {
   const asReference = opts.asReference;
   return {
     budget: opts.budget,
+    unplannedFirst: opts.unplannedFirst,
     idOf: onShipped
       ? (o) => {
           const id = opts.lease.grant(o);
@@ -166,10 +168,9 @@ function planFirst(): never {
   throw PLAN_FIRST;
 }
 
-/** What packFor would hand to opts.pack (the packers look at the same two members first). */
+/** What packFor would hand to opts.pack past its first look (the packers are pg's). */
 function packable(o: object, opts: CaptureOptions): boolean {
-  const q = o as { query?: unknown; connect?: unknown };
-  return !!opts.pack && typeof q.query === 'function' && typeof q.connect === 'function';
+  return !!opts.pack && mayBePg(o);
 }
 
 function packFor(o: object, opts: CaptureOptions): Replacement | undefined {
@@ -573,10 +574,8 @@ export function captureClosure(root: unknown, opts: CaptureOptions): Captured {
       leaveUnreached(r.handler, r.self, remoteOnly);
     }
   }
-  const hooks = serverEncodeHooks({ ...opts, remoteOnly });
-  if (opts.unplannedFirst) hooks.unplannedFirst = true;
-  const res = encode(root, hooks);
-  return { bytes: res.bytes, objects: res.objects, refs: res.refs, overBudget: res.overBudget };
+  const res = encode(root, serverEncodeHooks({ ...opts, remoteOnly }));
+  return { bytes: res.bytes, objects: res.objects, refs: res.refs, replanned: res.replanned };
 }
 
 

@@ -1,5 +1,5 @@
 import type { Lease } from '../../gc';
-import { isPgClient, isPgPool } from '../../proxy';
+import { isPgObject } from '../../proxy';
 import { captureClosure, markStructural, type Packer } from './closure';
 import { hasFunctionInfo } from './function-record';
 
@@ -18,15 +18,15 @@ import { hasFunctionInfo } from './function-record';
  * (descriptors), so doing it early changes nothing; whatever stops it (a refusal) the first real
  * capture meets again and reports.
  */
-export function prepareCapture(handler: Function, self: unknown, lease: () => Lease, budget: number): { ok: boolean; overBudget?: boolean } {
+export function prepareCapture(handler: Function, lease: () => Lease, budget: number): { ok: boolean; replanned?: boolean } {
   const l = lease();
   try {
     // Structural, as a request's root is: what it holds ships inline, within the budget.
-    const root = { handler, self };
+    const root = { handler };
     markStructural(root);
     // Unplanned first, as the requests' captures: whether the closure fits tells them whether to plan.
     const c = captureClosure(root, { lease: l, budget, pack: placeholderPack, unplannedFirst: true, dry: true });
-    return { ok: true, overBudget: c.overBudget };
+    return { ok: true, replanned: c.replanned };
   } catch {
     return { ok: false };
   } finally {
@@ -34,11 +34,7 @@ export function prepareCapture(handler: Function, self: unknown, lease: () => Le
   }
 }
 
-const placeholderPack: Packer = (v) => {
-  const o = v as { query?: unknown; connect?: unknown };
-  if (typeof o.query !== 'function' || typeof o.connect !== 'function') return undefined;
-  return isPgClient(v) || isPgPool(v) ? { unpacker: 'none' } : undefined;
-};
+const placeholderPack: Packer = (v) => (isPgObject(v) ? { unpacker: 'none' } : undefined);
 
 export interface PreparerOptions {
   lease: () => Lease;
@@ -61,7 +57,7 @@ export interface PreparerOptions {
  * its routes and `delayMs` passed, so that a request arriving meanwhile waits for at most one.
  */
 export class Preparer {
-  private readonly queue: Array<{ fn: Function; label: string; overBudget?: () => void }> = [];
+  private readonly queue: Array<{ fn: Function; label: string; replanned?: () => void }> = [];
   private readonly seen = new WeakSet<Function>();
   private timer?: NodeJS.Timeout;
   private closed = false;
@@ -72,14 +68,15 @@ export class Preparer {
 
   /**
    * A handler to prepare (a Nest method without its instance: the class's code is what costs).
-   * `overBudget` is called when its closure goes past the budget: its captures then plan from the
+   * `replanned` is called when its closure had to be planned (past the budget, or a pack or refusal
+   * met unplanned): its captures then plan from the
    * first (an unplanned pass cut at the budget would cost that request a wasted encode, and note in
    * its read set what then travels as references).
    */
-  add(fn: Function, label = fn.name || '(anonymous)', overBudget?: () => void): void {
+  add(fn: Function, label = fn.name || '(anonymous)', replanned?: () => void): void {
     if (this.closed || this.seen.has(fn)) return;
     this.seen.add(fn);
-    this.queue.push({ fn, label, overBudget });
+    this.queue.push({ fn, label, replanned });
     this.schedule(this.o.delayMs ?? 100);
   }
 
@@ -101,8 +98,8 @@ export class Preparer {
     // A request got there first: its capture paid the costs.
     if (hasFunctionInfo(next.fn)) return this.after();
     const t0 = performance.now();
-    const { ok, overBudget } = prepareCapture(next.fn, undefined, this.o.lease, this.o.budget);
-    if (overBudget) next.overBudget?.();
+    const { ok, replanned } = prepareCapture(next.fn, this.o.lease, this.o.budget);
+    if (replanned) next.replanned?.();
     const ms = performance.now() - t0;
     this.prepared++;
     this.ms += ms;

@@ -395,8 +395,8 @@ export class ChannelServer {
       onShipped: (o) => inv.reads.note(o),
       asReference: (o) => this.unheldHot(inv, o),
       allowMemberWrites: inv.allowMemberWrites,
+      unplannedFirst,
     });
-    if (unplannedFirst) hooks.unplannedFirst = true;
     if (refine) {
       // Refinement (paper §4.1): everything this fallback shipped goes inline in the handler's next closure.
       const idOf = hooks.idOf!;

@@ -70,7 +70,7 @@ export function captureRoot(ctx: DispatchContext, entry: HandlerEntry, inv: Open
         return record.packs.push(p) - 1;
       },
     });
-    if (captured.overBudget) entry.closurePlanned = true;
+    if (captured.replanned) entry.closurePlanned = true;
     bytes = captured.bytes;
   } catch (err) {
     throw Object.assign(err as Error, { notOffloadable: !(err as { transient?: boolean }).transient });

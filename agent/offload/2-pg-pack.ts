@@ -1,4 +1,4 @@
-import { createControlClient, isPgClient, isPgPool, packPg, type PackContext, type PgRecord } from '../../proxy';
+import { createControlClient, isPgObject, packPg, type PackContext, type PgRecord } from '../../proxy';
 import { BeehiveError } from '../../protocol';
 import type { AgentOptions } from '../config';
 import type { Packer } from '../capture/closure';
@@ -44,11 +44,7 @@ export function makePacker(o: AgentOptions): (capability: string, shadow: boolea
   const control = o.proxy ?? (o.proxyControl && o.proxyControlToken ? createControlClient({ url: o.proxyControl, token: o.proxyControlToken }) : undefined);
   if (!target || !control) {
     const refuse: Packer = (v) => {
-      // Asked of every value a capture ships: a pg Client or Pool has both methods, and the full
-      // check (which requires pg each time) is left for those (3-23 µs per object otherwise, measured).
-      const o = v as { query?: unknown; connect?: unknown };
-      if (typeof o.query !== 'function' || typeof o.connect !== 'function') return undefined;
-      if (isPgClient(v) || isPgPool(v)) {
+      if (isPgObject(v)) {
         throw CaptureErrors.UNSUPPORTED('uses a pg client or pool: start the BeeHive proxy and set BEEHIVE_PROXY_URL and BEEHIVE_PROXY_CONTROL to offload it');
       }
       return undefined;

@@ -57,7 +57,7 @@ describe('prepared captures', () => {
     const table = new ExportTable();
     const { counts, helper, handler } = app;
     expect(hasFunctionInfo(handler)).toBe(false);
-    expect(prepareCapture(handler, undefined, () => table.lease(), 64 * 1024)).toEqual({ ok: true, overBudget: undefined });
+    expect(prepareCapture(handler, () => table.lease(), 64 * 1024)).toEqual({ ok: true, replanned: undefined });
     expect(hasFunctionInfo(handler)).toBe(true);
     expect(hasFunctionInfo(helper)).toBe(true);
     expect(table.size).toBe(0);
@@ -72,14 +72,14 @@ describe('prepared captures', () => {
 
   it('reports a refusal as false without throwing', () => {
     const table = new ExportTable();
-    expect(prepareCapture(app.writes, undefined, () => table.lease(), 64 * 1024).ok).toBe(false);
+    expect(prepareCapture(app.writes, () => table.lease(), 64 * 1024).ok).toBe(false);
     expect(app.hits()).toBe(0);
     expect(table.size).toBe(0);
   });
 
   it('passes a pg pool without connecting it or asking a proxy', () => {
     const table = new ExportTable();
-    expect(prepareCapture(app.pooled, undefined, () => table.lease(), 64 * 1024).ok).toBe(true);
+    expect(prepareCapture(app.pooled, () => table.lease(), 64 * 1024).ok).toBe(true);
     expect(hasFunctionInfo(app.pooled)).toBe(true);
     expect((app.pool as pg.Pool).totalCount).toBe(0);
     expect(table.size).toBe(0);
@@ -87,7 +87,7 @@ describe('prepared captures', () => {
 
   it('tells whether the closure fits the budget, so that requests plan it from the first', async () => {
     const table = new ExportTable();
-    expect(prepareCapture(app.row, undefined, () => table.lease(), 64 * 1024)).toEqual({ ok: true, overBudget: true });
+    expect(prepareCapture(app.row, () => table.lease(), 64 * 1024)).toEqual({ ok: true, replanned: true });
     expect(table.size).toBe(0);
     const told: string[] = [];
     await new Promise<void>((resolve) => {
@@ -100,7 +100,7 @@ describe('prepared captures', () => {
 
   it("never calls an app's own packer", () => {
     const table = new ExportTable();
-    expect(prepareCapture(app.usesPacked, undefined, () => table.lease(), 64 * 1024).ok).toBe(true);
+    expect(prepareCapture(app.usesPacked, () => table.lease(), 64 * 1024).ok).toBe(true);
     expect(app.packs()).toBe(0);
     expect(table.size).toBe(0);
   });

@@ -13,7 +13,7 @@ export interface EncodeResult {
   /** Objects replaced by remote references. */
   refs: number;
   /** `unplannedFirst` was asked and did not serve (past the budget, or a refusal met): the stream was planned and encoded again. */
-  overBudget?: boolean;
+  replanned?: boolean;
 }
 
 /** Thrown inside an unplanned first pass that goes past its budget (never leaves the encoder). */
@@ -64,7 +64,7 @@ class Encoder {
         // Past the budget, or a refusal (or a hook's "plan first") met in what the plan may leave
         // outside, where it is then never refused: the planned stream decides, and a refusal it
         // meets is the one reported, as without this pass.
-        return { ...new Encoder(this.hooks, true, this.replaced).run(value), overBudget: true };
+        return { ...new Encoder(this.hooks, true, this.replaced).run(value), replanned: true };
       }
     }
     if (budgeted || this.planned) {

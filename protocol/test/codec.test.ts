@@ -211,7 +211,7 @@ describe('closure codec: value kinds', () => {
       asked = new Map();
       const first = encode(v, { budget: 1000, overBudget: refOf(), replace, unplannedFirst: true });
       expect(Buffer.compare(first.bytes, planned.bytes), name).toBe(0);
-      expect(first.overBudget === true, name).toBe(over);
+      expect(first.replanned === true, name).toBe(over);
       expect(first.refs, name).toBe(planned.refs);
       // One hook decision per object, whichever pass made it; a stream that fits asks of the same objects.
       expect(Math.max(...asked.values()), name).toBe(1);
@@ -232,7 +232,7 @@ describe('closure codec: value kinds', () => {
     const first = encode(v, { budget: 1 << 20, overBudget: () => ({ ref: 1, kind: 'object' }), replace, unplannedFirst: true });
     const planned = encode(v, { budget: 1 << 20, overBudget: () => ({ ref: 1, kind: 'object' }), replace: (o) => replace(o, false) });
     expect(Buffer.compare(first.bytes, planned.bytes)).toBe(0);
-    expect(first.overBudget).toBe(true);
+    expect(first.replanned).toBe(true);
     expect(asked).toEqual([true, false, false]);
   });
 
